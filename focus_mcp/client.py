@@ -1,0 +1,283 @@
+"""FocusClient: the only code that speaks HTTP to the Toggl Focus API.
+
+It returns pydantic models and raises `errors.FocusError` subclasses; it knows nothing of MCP.
+One `httpx2.AsyncClient` serves the life of the client, so connections are reused.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx2
+from pydantic import SecretStr, TypeAdapter, ValidationError
+
+from focus_mcp import __version__
+from focus_mcp.config import Settings
+from focus_mcp.errors import (
+    InvalidResponseError,
+    NotConfiguredError,
+    RequestInfo,
+    TransportError,
+    UpstreamTimeoutError,
+    error_from_response,
+    excerpt,
+)
+from focus_mcp.models import (
+    Group,
+    GroupRequest,
+    GroupUserRoleRequest,
+    MemberTag,
+    OrganizationUser,
+    Role,
+    TeamsPage,
+    TeamsQuery,
+    UserGroupInfo,
+    UsersQuery,
+    query_params,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+NO_CREDENTIALS = (
+    "No Toggl Focus credentials are configured: set TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and "
+    "TOGGL_FOCUS_PASSWORD) in the server's environment and restart it, or start it with --sandbox "
+    "to try the embedded sandbox organization."
+)
+
+
+class BearerAuth(httpx2.Auth):
+    """`Authorization: Bearer <key>`, the key read from a SecretStr only when a request is sent."""
+
+    def __init__(self, key: SecretStr) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._key.get_secret_value()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(key=**********)"
+
+
+@dataclass
+class Quota:
+    """The hourly request quota as the last response told it."""
+
+    remaining: int | None = None
+    resets_at: float | None = None  # time.monotonic() value
+
+    def resets_in(self) -> float | None:
+        return None if self.resets_at is None else max(0.0, self.resets_at - time.monotonic())
+
+    def update(self, headers: httpx2.Headers) -> None:
+        remaining, resets = headers.get("x-toggl-quota-remaining"), headers.get("x-toggl-quota-resets-in")
+        try:
+            if remaining is not None:
+                self.remaining = int(remaining)
+            if resets is not None:
+                self.resets_at = time.monotonic() + float(resets)
+        except ValueError:
+            log.debug("unreadable quota headers: %r %r", remaining, resets)
+
+
+def display_url(url: str) -> str:
+    """The URL without any user:password part, for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def _auth(settings: Settings) -> httpx2.Auth | None:
+    if settings.api_key is not None:
+        return BearerAuth(settings.api_key)
+    if settings.email is not None and settings.password is not None:
+        return httpx2.BasicAuth(settings.email, settings.password.get_secret_value())
+    return None
+
+
+def _id(value: int) -> int:
+    """Every value that reaches a URL path passes here: a positive int or nothing."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"an id must be a positive integer, not {value!r}")
+    return value
+
+
+class FocusClient:
+    """Async client of the organization endpoints. Use as `async with FocusClient(settings) as c`."""
+
+    def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.quota = Quota()
+        self.base_url = settings.base_url.rstrip("/")
+        self._auth = _auth(settings)
+        self._http = httpx2.AsyncClient(
+            base_url=self.base_url + "/",
+            timeout=settings.timeout,
+            transport=transport,
+            headers={"User-Agent": f"focus-mcp/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> FocusClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- the endpoints ------------------------------------------------------------------------
+
+    async def create_group(self, organization_id: int, body: GroupRequest) -> Group:
+        data = await self._call("POST", "groups", organization_id, json=body.model_dump())
+        return _parse(Group, data, "POST groups")
+
+    async def list_my_groups(self, organization_id: int) -> list[UserGroupInfo]:
+        data = await self._call("GET", "groups/me", organization_id)
+        return _parse(list[UserGroupInfo], data, "GET groups/me")
+
+    async def update_group(self, organization_id: int, group_id: int, body: GroupRequest) -> Group:
+        data = await self._call("PUT", "groups/{group_id}", organization_id, group_id=group_id, json=body.model_dump())
+        return _parse(Group, data, "PUT groups/{group_id}")
+
+    async def delete_group(self, organization_id: int, group_id: int, workspace_id: int) -> dict[str, Any]:
+        data = await self._call(
+            "DELETE",
+            "groups/{group_id}",
+            organization_id,
+            group_id=group_id,
+            query={"workspace_id": str(_id(workspace_id))},
+            ids={"workspace_id": workspace_id},
+        )
+        return data if isinstance(data, dict) else {"result": data}
+
+    async def set_group_member_role(
+        self, organization_id: int, group_id: int, body: GroupUserRoleRequest
+    ) -> dict[str, Any]:
+        data = await self._call(
+            "PUT",
+            "groups/{group_id}/user_role",
+            organization_id,
+            group_id=group_id,
+            json=body.model_dump(),
+            ids={"workspace_id": body.workspace_id},
+        )
+        return data if isinstance(data, dict) else {"result": data}
+
+    async def list_member_tags(self, organization_id: int, workspace_id: int) -> list[MemberTag]:
+        data = await self._call(
+            "GET",
+            "member-tags",
+            organization_id,
+            query={"workspace_id": str(_id(workspace_id))},
+            ids={"workspace_id": workspace_id},
+        )
+        return _parse(list[MemberTag], data, "GET member-tags")
+
+    async def list_roles(self, organization_id: int) -> list[Role]:
+        data = await self._call("GET", "roles", organization_id)
+        return _parse(list[Role], data, "GET roles")
+
+    async def list_teams(self, organization_id: int, workspace_id: int, query: TeamsQuery) -> TeamsPage:
+        data = await self._call(
+            "GET",
+            "teams",
+            organization_id,
+            query=query_params(query, workspace_id=_id(workspace_id)),
+            ids={"workspace_id": workspace_id},
+        )
+        return _parse(TeamsPage, data, "GET teams")
+
+    async def list_users(self, organization_id: int, query: UsersQuery) -> list[OrganizationUser]:
+        data = await self._call("GET", "users", organization_id, query=query_params(query))
+        return _parse(list[OrganizationUser], data, "GET users")
+
+    async def get_group(self, organization_id: int, group_id: int, workspace_id: int) -> Group | None:
+        """The group's current state as GET teams shows it in that workspace, or None if not there."""
+        page = await self.list_teams(organization_id, workspace_id, TeamsQuery(group_ids=[group_id]))
+        return next((group for group in page.data if group.id == group_id), None)
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        endpoint: str,
+        organization_id: int,
+        *,
+        group_id: int | None = None,
+        query: dict[str, str] | None = None,
+        json: Any = None,
+        ids: dict[str, int] | None = None,
+    ) -> Any:
+        params = {"organization_id": _id(organization_id)}
+        if group_id is not None:
+            params["group_id"] = _id(group_id)
+        info = RequestInfo(method, endpoint, {**params, **(ids or {})})
+        if self._auth is None:
+            raise NotConfiguredError(NO_CREDENTIALS)
+        path = f"organizations/{params['organization_id']}/" + endpoint.format(**params)
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(method, path, params=query, json=json, auth=self._auth)
+        except httpx2.TimeoutException as exc:
+            raise UpstreamTimeoutError(
+                f"{info}: the Toggl Focus API at {display_url(self.base_url)} did not answer within "
+                f"{self.settings.timeout:g} s ({type(exc).__name__}). Try again shortly; if it persists, "
+                "raise TOGGL_FOCUS_TIMEOUT or check the service status."
+            ) from None
+        except httpx2.TransportError as exc:
+            raise TransportError(
+                f"{info}: cannot reach {display_url(self.base_url)} ({type(exc).__name__}). Check "
+                "TOGGL_FOCUS_BASE_URL and the network connection."
+            ) from None
+        self.quota.update(response.headers)
+        log.debug(
+            "%s %s -> %s in %.0f ms (quota remaining %s)",
+            method,
+            response.request.url.copy_with(query=None),
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+            self.quota.remaining,
+        )
+        if response.status_code >= 400:
+            raise error_from_response(info, response.status_code, response.text, response.headers)
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            raise InvalidResponseError(
+                info,
+                response.status_code,
+                f"the body is not JSON: {excerpt(response.text, 120)!r}",
+            ) from None
+
+
+@functools.cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def _parse(kind: Any, data: Any, what: str) -> Any:
+    try:
+        return _adapter(kind).validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidResponseError(
+            RequestInfo(*what.split(" ", 1)),
+            200,
+            f"the answer does not have the documented shape ({where}: {first['msg']})",
+        ) from None

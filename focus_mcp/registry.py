@@ -1,0 +1,110 @@
+"""How a tool is assembled: a pydantic argument model, an output model, annotations, a docstring.
+
+Tools are built from models rather than from function signatures, so that the JSON schema the
+model reads is the same pydantic model that validates the call, unknown arguments are refused,
+and upstream errors become model-readable `ToolError`s in exactly one place.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+
+from focus_mcp.client import FocusClient
+from focus_mcp.config import Settings
+from focus_mcp.edits import EditConflict
+from focus_mcp.errors import FocusError
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+ADDITIVE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True)
+
+
+@dataclass
+class AppState:
+    """What every tool call needs; the server's lifespan owns it."""
+
+    client: FocusClient
+    settings: Settings
+
+
+class ToolArgs(ArgModelBase):
+    """Base of every tool's arguments: unknown names are refused, the tool receives the model whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def model_dump_one_level(self) -> dict[str, Any]:
+        return {"args": self}
+
+
+class CompactSchema(GenerateJsonSchema):
+    """Schemas without generated titles: the property name already says it, and tokens are scarce."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+    def generate(self, schema: Any, mode: Any = "validation") -> JsonSchemaValue:
+        result = super().generate(schema, mode)
+        result.pop("title", None)
+        for prop in result.get("properties", {}).values():
+            _drop_optional_null(prop)
+        return result
+
+
+def _drop_optional_null(prop: dict[str, Any]) -> None:
+    """`anyOf [X, null]` with default null is just an optional X; say it that way."""
+    options = prop.get("anyOf")
+    if "default" in prop and prop["default"] is None and isinstance(options, list) and len(options) == 2:
+        rest = [o for o in options if o != {"type": "null"}]
+        if len(rest) == 1:
+            del prop["anyOf"], prop["default"]
+            prop.update(rest[0])
+
+
+ToolFn = Callable[[Any, Context], Awaitable[CallToolResult]]
+
+
+def make_tool(
+    fn: ToolFn,
+    *,
+    title: str,
+    args: type[ToolArgs],
+    output: type[BaseModel],
+    annotations: ToolAnnotations,
+) -> Tool:
+    """A Tool whose schema, validation and description come from `args`, `output` and `fn.__doc__`."""
+
+    @functools.wraps(fn)
+    async def run(args: ToolArgs, ctx: Context) -> CallToolResult:
+        try:
+            return await fn(args, ctx)
+        except (FocusError, EditConflict) as exc:
+            raise ToolError(str(exc)) from None
+
+    return Tool(
+        fn=run,
+        name=fn.__name__,
+        title=title,
+        description=inspect.cleandoc(fn.__doc__ or ""),
+        parameters=args.model_json_schema(schema_generator=CompactSchema),
+        fn_metadata=FuncMetadata(arg_model=args, output_model=output),
+        is_async=True,
+        context_kwarg="ctx",
+        annotations=annotations,
+    )
+
+
+def is_write_tool(tool: Tool) -> bool:
+    """Read-only mode keeps a tool only when its annotations say it reads."""
+    return not (tool.annotations is not None and tool.annotations.read_only_hint)
