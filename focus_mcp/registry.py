@@ -7,7 +7,6 @@ and upstream errors become model-readable `ToolError`s in exactly one place.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import build_resolver_plans, find_resolved_parameters
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp_types import CallToolResult, ToolAnnotations
@@ -72,7 +72,7 @@ def _drop_optional_null(prop: dict[str, Any]) -> None:
             prop.update(rest[0])
 
 
-ToolFn = Callable[[Any, Context], Awaitable[CallToolResult]]
+ToolFn = Callable[..., Awaitable[CallToolResult]]
 
 
 def make_tool(
@@ -85,12 +85,14 @@ def make_tool(
 ) -> Tool:
     """A Tool whose schema, validation and description come from `args`, `output` and `fn.__doc__`."""
 
-    @functools.wraps(fn)
-    async def run(args: ToolArgs, ctx: Context) -> CallToolResult:
+    async def run(args: ToolArgs, ctx: Context, **resolved: Any) -> CallToolResult:
         try:
-            return await fn(args, ctx)
+            return await fn(args, ctx, **resolved)
         except (FocusError, EditConflict) as exc:
             raise ToolError(str(exc)) from None
+
+    # Parameters filled by `Resolve(...)` (asking the user) work as in SDK-built tools.
+    resolved_params = find_resolved_parameters(fn)
 
     return Tool(
         fn=run,
@@ -101,6 +103,8 @@ def make_tool(
         fn_metadata=FuncMetadata(arg_model=args, output_model=output),
         is_async=True,
         context_kwarg="ctx",
+        resolved_params=dict(resolved_params),
+        resolver_plans=build_resolver_plans(resolved_params, {"args"}),
         annotations=annotations,
     )
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
+from focus_mcp.client import NO_CREDENTIALS
 from focus_mcp.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
+from focus_mcp.errors import FocusError
 from focus_mcp.models import GroupRequest, GroupUserRoleRequest, Id, IdList, TeamsQuery, UsersQuery
 from focus_mcp.registry import ADDITIVE, DESTRUCTIVE, READ_ONLY, AppState, ToolArgs, make_tool
 from focus_mcp.trim import (
@@ -139,6 +143,8 @@ class RoleSetResult(Result):
 def _state(ctx: Context) -> AppState:
     state = ctx.request_context.lifespan_context
     assert isinstance(state, AppState)
+    if not state.settings.has_credentials:
+        raise ToolError(NO_CREDENTIALS)
     return state
 
 
@@ -294,7 +300,38 @@ class ConfirmDelete(BaseModel):
     confirm: bool = Field(description="Yes, delete this group.")
 
 
-async def delete_group(args: DeleteGroupArgs, ctx: Context) -> CallToolResult:
+class CannotAsk(BaseModel):
+    """The client cannot show the user a question; the model must ask and pass confirm=true."""
+
+
+async def ask_to_delete(args: DeleteGroupArgs, ctx: Context) -> Elicit[ConfirmDelete] | CannotAsk:
+    """Ask the user, naming the group and its size, when the client can show a question."""
+    caps = ctx.client_capabilities
+    if caps is None or caps.elicitation is None:
+        return CannotAsk()
+    state = _state(ctx)
+    org, ws = _org(args, state), _ws(args, state)
+    try:
+        group = await state.client.get_group(org, args.group_id, ws)
+    except FocusError as exc:
+        raise ToolError(str(exc)) from None
+    if group is None:
+        raise ToolError(
+            f"Group {args.group_id} is not visible in workspace {ws}; nothing was deleted. "
+            "Call list_teams to check the group id and its workspace."
+        )
+    return Elicit(
+        f"Delete the group {group.emoji} {group.name} (#{group.id}) with {len(group.users)} members and "
+        f"{len(group.ghosts)} ghosts? This cannot be undone.",
+        ConfirmDelete,
+    )
+
+
+async def delete_group(
+    args: DeleteGroupArgs,
+    ctx: Context,
+    decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_delete)],
+) -> CallToolResult:
     """Delete a group (team) for good. A human must agree first.
 
     If the client can ask the user, the server asks. Otherwise the call is refused until you have
@@ -302,28 +339,16 @@ async def delete_group(args: DeleteGroupArgs, ctx: Context) -> CallToolResult:
     """
     state = _state(ctx)
     org, ws = _org(args, state), _ws(args, state)
-    caps = ctx.client_capabilities
-    if caps is not None and caps.elicitation is not None:
-        group = await state.client.get_group(org, args.group_id, ws)
-        if group is None:
+    if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, CannotAsk):
+        if not args.confirm:
             raise ToolError(
-                f"Group {args.group_id} is not visible in workspace {ws}; nothing was deleted. "
-                "Call list_teams to check the group id and its workspace."
+                f"Not deleted: deleting group {args.group_id} needs the user's explicit yes. Ask the user, "
+                "and only if they agree call delete_group again with confirm=true."
             )
-        answer = await ctx.elicit(
-            f"Delete group {group.emoji} {group.name} (#{group.id}) with {len(group.users)} members "
-            f"and {len(group.ghosts)} ghosts? This cannot be undone.",
-            ConfirmDelete,
-        )
-        if answer.action != "accept" or not answer.data.confirm:
-            verdict = "declined" if answer.action in ("decline", "accept") else "cancelled"
-            result = DeleteResult(group_id=args.group_id, deleted=False)
-            return _reply(state, result, [f"Not deleted: the user {verdict}. Group {args.group_id} is unchanged."])
-    elif not args.confirm:
-        raise ToolError(
-            f"Not deleted: deleting group {args.group_id} needs the user's explicit yes. Ask the user, "
-            "and only if they agree call delete_group again with confirm=true."
-        )
+    elif not (isinstance(decision, AcceptedElicitation) and decision.data.confirm):
+        verdict = "cancelled" if decision.action == "cancel" else "declined"
+        result = DeleteResult(group_id=args.group_id, deleted=False)
+        return _reply(state, result, [f"Not deleted: the user {verdict}. Group {args.group_id} is unchanged."])
     await state.client.delete_group(org, args.group_id, ws)
     result = DeleteResult(group_id=args.group_id, deleted=True)
     return _reply(state, result, [f"Deleted group {args.group_id}."])

@@ -1,0 +1,93 @@
+"""Shared fixtures: settings, a recording MockTransport route table, an in-memory MCP client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+import pytest
+
+from focus_mcp.config import Settings
+
+SECRET_KEY = "toggl_sk_TEST_never_shown_0123456789"
+ORG, WS = 11, 22
+BASE = "https://focus.test/api"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {"api_key": SECRET_KEY, "organization_id": ORG, "workspace_id": WS, "base_url": BASE}
+    values.update(overrides)
+    return Settings(**values)
+
+
+Handler = Callable[[httpx2.Request], httpx2.Response] | httpx2.Response | Any
+
+
+@dataclass
+class Routes:
+    """A route table for httpx2.MockTransport: (METHOD, path) -> response, JSON body or callable.
+
+    Every request is recorded; an unrouted one answers 599 so that a test notices it.
+    """
+
+    table: dict[tuple[str, str], Handler] = field(default_factory=dict)
+    requests: list[httpx2.Request] = field(default_factory=list)
+
+    def add(self, method: str, path: str, answer: Handler) -> Routes:
+        self.table[(method, f"/api/organizations/{ORG}/{path}")] = answer
+        return self
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(request)
+        answer = self.table.get((request.method, request.url.path))
+        if answer is None:
+            return httpx2.Response(599, text=f"unrouted {request.method} {request.url.path}")
+        if callable(answer):
+            return answer(request)
+        if isinstance(answer, httpx2.Response):
+            return answer
+        return httpx2.Response(200, json=answer)
+
+    def transport(self) -> httpx2.MockTransport:
+        return httpx2.MockTransport(self)
+
+    def body(self, n: int = -1) -> Any:
+        return json.loads(self.requests[n].content)
+
+    def query(self, n: int = -1) -> dict[str, str]:
+        return dict(self.requests[n].url.params)
+
+
+def group_json(gid: int = 5, name: str = "Design", members: tuple[int, ...] = (101, 102), ws: int = WS) -> dict:
+    return {
+        "id": gid,
+        "name": name,
+        "emoji": "🎨",
+        "organization_id": ORG,
+        "users": [
+            {"organization_user_id": m, "display_name": f"User {m}", "user_account_id": m + 1000, "created_at": "x"}
+            for m in members
+        ],
+        "workspaces": [{"workspace_id": ws, "name": "Main", "products": ["focus"]}],
+        "ghosts": [{"id": 9, "name": "Placeholder"}],
+        "created_at": "2025-01-01T00:00:00Z",
+        "updated_at": "2025-01-01T00:00:00Z",
+        "deleted_at": None,
+    }
+
+
+def teams_json(*groups: dict) -> dict:
+    return {"data": list(groups), "page": 1, "rows": len(groups), "total": len(groups)}
+
+
+@pytest.fixture
+def routes() -> Routes:
+    return Routes()
