@@ -135,7 +135,7 @@ class SandboxAPI:
             (workspaces, lambda u, v: set(u.workspaces) & set(v)),
             (q.ints("user_account_ids"), lambda u, v: u.account_id in v),
             (q.ints("org_user_ids"), lambda u, v: u.id in v),
-            (q.ints("groups"), lambda u, v: set(groups_of[u.id]) & set(v)),
+            (q.ints("groups"), lambda u, v: {g.id for g in groups_of[u.id]} & set(v)),
             (q.strings("toggl_products"), lambda u, v: {"focus", "track"} & set(v)),
             (statuses, lambda u, v: _status(u) in v),
             (q.ints("roles"), lambda u, v: set(self._roles_of(u)) & set(v)),

@@ -134,7 +134,7 @@ class DeleteResult(Result):
 class RoleSetResult(Result):
     group_id: int
     organization_user_id: int
-    focus_role_id: int | None
+    focus_role_id: int | None = Field(default=None, description="Absent: no Focus role.")
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
 import pytest
+import uvicorn
 
 from focus_mcp.config import Settings
+from focus_mcp.sandbox import SandboxAPI
 
 SECRET_KEY = "toggl_sk_TEST_never_shown_0123456789"
 ORG, WS = 11, 22
@@ -91,3 +96,20 @@ def teams_json(*groups: dict) -> dict:
 @pytest.fixture
 def routes() -> Routes:
     return Routes()
+
+
+@pytest.fixture
+def loopback_sandbox() -> Iterator[str]:
+    """A sandbox API served by uvicorn on a free loopback port; yields its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(SandboxAPI().app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}/api"
+    server.should_exit = True
+    thread.join(5)

@@ -53,7 +53,11 @@ async def test_every_endpoint_sends_the_documented_request(routes: Routes) -> No
         ("PUT", f"{org}/groups/5/user_role", {}),
         ("GET", f"{org}/member-tags", {"workspace_id": str(WS)}),
         ("GET", f"{org}/roles", {}),
-        ("GET", f"{org}/teams", {"workspace_id": str(WS), "group_ids": "5,6", "active_members_only": "true", "per_page": "100"}),
+        (
+            "GET",
+            f"{org}/teams",
+            {"workspace_id": str(WS), "group_ids": "5,6", "active_members_only": "true", "per_page": "100"},
+        ),
         ("GET", f"{org}/users", {"filter": "an", "has_group": "false", "groups": "1,2,3", "sort_dir": "desc"}),
     ]
     assert routes.body(0) == {"name": "Design", "emoji": "🎨", "organization_users": [101, 102], "workspaces": [WS]}
@@ -150,8 +154,11 @@ async def test_timeout_is_explained() -> None:
 
 
 async def test_quota_is_tracked_from_every_response(routes: Routes) -> None:
-    routes.add("GET", "roles", httpx2.Response(200, json=[], headers={"X-Toggl-Quota-Remaining": "17",
-                                                                       "X-Toggl-Quota-Resets-In": "600"}))
+    routes.add(
+        "GET",
+        "roles",
+        httpx2.Response(200, json=[], headers={"X-Toggl-Quota-Remaining": "17", "X-Toggl-Quota-Resets-In": "600"}),
+    )
     async with client(routes) as c:
         await c.list_roles(ORG)
         assert c.quota.remaining == 17

@@ -1,0 +1,32 @@
+"""Connecting MCP clients to a server under test."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2
+from mcp import Client
+
+from focus_mcp.cli import load_settings
+from focus_mcp.config import Settings
+from focus_mcp.sandbox import SandboxAPI
+from focus_mcp.server import build_server
+
+
+@asynccontextmanager
+async def connect(settings: Settings, transport: httpx2.AsyncBaseTransport, **client: Any) -> AsyncIterator[Client]:
+    async with Client(build_server(settings, transport), **client) as c:
+        yield c
+
+
+def sandbox_settings(**flags: Any) -> tuple[Settings, SandboxAPI]:
+    """Settings as `--sandbox` makes them, with a SandboxAPI whose requests the test can inspect."""
+    settings, _ = load_settings(argparse.Namespace(sandbox=True, **flags))
+    return settings, SandboxAPI()
+
+
+def text(result: Any) -> str:
+    return "\n".join(block.text for block in result.content if block.type == "text")

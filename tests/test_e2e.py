@@ -1,0 +1,71 @@
+"""End to end: `focus-mcp` spawned as a real process, over stdio, and its `call` command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+from conftest import SECRET_KEY
+from helpers import text
+from mcp import ClientSession, StdioServerParameters, stdio_client
+
+from focus_mcp import sandbox_data as seed
+
+pytestmark = pytest.mark.anyio
+COMMAND = shutil.which("focus-mcp") or sys.executable
+PREFIX = [] if shutil.which("focus-mcp") else ["-m", "focus_mcp"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOGGL_FOCUS_")}
+    env.update(extra)
+    return env
+
+
+async def test_stdio_against_an_api_on_loopback_leaks_no_secret(loopback_sandbox: str) -> None:
+    env = _env(
+        TOGGL_FOCUS_API_KEY=SECRET_KEY,
+        TOGGL_FOCUS_BASE_URL=loopback_sandbox,
+        TOGGL_FOCUS_ORGANIZATION_ID=str(seed.ORGANIZATION_ID),
+        TOGGL_FOCUS_WORKSPACE_ID=str(next(iter(seed.WORKSPACES))),
+        TOGGL_FOCUS_LOG_LEVEL="DEBUG",
+    )
+    params = StdioServerParameters(command=COMMAND, args=PREFIX, env=env)
+    with tempfile.TemporaryFile("w+") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            tools = (await session.list_tools()).tools
+            assert len(tools) == 9
+            teams = await session.call_tool("list_teams", {"filter": "Design"})
+            assert not teams.is_error and "Design" in text(teams)
+            bad = await session.call_tool("list_users", {"per_page": 1000})
+            assert bad.is_error
+            forbidden = await session.call_tool("list_roles", {"organization_id": 1})
+            assert forbidden.is_error and "HTTP 403" in text(forbidden)
+            outputs = [text(teams), text(bad), text(forbidden)]
+        errlog.seek(0)
+        log = errlog.read()
+    assert "GET" in log  # DEBUG logging was on, and went to stderr
+    assert SECRET_KEY not in log and all(SECRET_KEY not in o for o in outputs)
+    assert "Bearer" not in log
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COMMAND, *PREFIX, *args], capture_output=True, text=True, env=_env(), timeout=60)
+
+
+def test_call_prints_what_the_model_reads_with_exit_codes() -> None:
+    ok = _cli("--sandbox", "call", "list_teams", '{"filter": "Support"}')
+    assert ok.returncode == 0 and "Support" in ok.stdout and ok.stdout.startswith("[SANDBOX")
+    failed = _cli("--sandbox", "call", "list_users", '{"per_page": 0}')
+    assert failed.returncode == 1 and "per_page" in failed.stdout
+    assert _cli("--sandbox", "call", "list_users", "{not json").returncode == 2
+    assert _cli("--sandbox", "call", "no_such_tool", "{}").returncode == 2
+    no_account = _cli("call", "list_roles", "{}")
+    assert no_account.returncode == 1 and "TOGGL_FOCUS_API_KEY" in no_account.stdout
+    listed = _cli("--sandbox", "tools")
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 9

@@ -1,0 +1,139 @@
+"""The sandbox's fidelity to the spec, and the whole tool suite against it, in memory and over loopback."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+from helpers import connect, sandbox_settings, text
+
+from focus_mcp import sandbox_data as seed
+from focus_mcp.config import Settings
+from focus_mcp.sandbox import SandboxAPI
+
+pytestmark = pytest.mark.anyio
+ORG, WS = seed.ORGANIZATION_ID, next(iter(seed.WORKSPACES))
+AUTH = {"Authorization": "Bearer anything"}
+
+
+@pytest.fixture
+async def api() -> httpx2.AsyncClient:
+    async with httpx2.AsyncClient(transport=SandboxAPI().transport(), base_url="http://sb/api/", headers=AUTH) as c:
+        yield c
+
+
+def path(endpoint: str) -> str:
+    return f"organizations/{ORG}/{endpoint}"
+
+
+async def test_shapes_follow_the_spec(api: httpx2.AsyncClient) -> None:
+    for endpoint, params in (("users", {}), ("roles", {}), ("groups/me", {}), ("member-tags", {"workspace_id": WS})):
+        body = (await api.get(path(endpoint), params=params)).json()
+        assert isinstance(body, list) and body, endpoint
+    teams = (await api.get(path("teams"), params={"workspace_id": WS})).json()
+    assert set(teams) == {"data", "page", "rows", "total"}
+    user = (await api.get(path("users"))).json()[0]
+    assert {"2fa_enabled", "groups", "workspaces", "tags", "joined", "invite_sent", "owner"} <= set(user)
+    assert {"users", "workspaces", "ghosts", "emoji"} <= set(teams["data"][0])
+
+
+async def test_realistic_organization(api: httpx2.AsyncClient) -> None:
+    users = (await api.get(path("users"), params={"per_page": 100})).json()
+    everyone = users + (await api.get(path("users"), params={"per_page": 100, "page": 2})).json()
+    assert len(users) == 100 and 140 <= len(everyone) <= 160
+    assert len({u["email"] for u in everyone}) == len(everyone)
+    assert any(u["owner"] for u in everyone) and any(not u["active"] for u in everyone)
+    assert any(not u["joined"] for u in everyone) and any(u["admin"] and not u["2fa_enabled"] for u in everyone)
+    teams = sum(
+        [(await api.get(path("teams"), params={"workspace_id": w})).json()["data"] for w in seed.WORKSPACES], []
+    )
+    assert 18 <= len({t["id"] for t in teams}) <= 22 and any(t["ghosts"] for t in teams)
+
+
+async def test_filters_and_pagination(api: httpx2.AsyncClient) -> None:
+    async def users(**params: object) -> list[dict]:
+        response = await api.get(path("users"), params={"per_page": 100, **params})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert all(u["admin"] or u["owner"] for u in await users(only_admins="true"))
+    assert all(not u["groups"] for u in await users(has_group="false"))
+    assert all(u["groups"] for u in await users(has_group="true"))
+    design = seed.TEAMS[0][0]
+    assert all(any(g["name"] == design for g in u["groups"]) for u in await users(groups="4500001"))
+    assert all("ana" in (u["name"] + u["email"]).lower() for u in await users(filter="ana"))
+    assert all(not u["active"] for u in await users(active_status="inactive"))
+    assert all(any(t["id"] == 4400001 for t in u["tags"]) for u in await users(tag_ids="4400001"))
+    names = [u["name"] for u in await users(sort_dir="desc")]
+    assert names == sorted(names, key=str.lower, reverse=True)
+    assert len(await users(per_page=500)) == 100  # the API's cap
+    pinned = await users(pinned_ids="4100150,4100149")
+    assert [u["id"] for u in pinned[:2]] == [4100150, 4100149]
+    page = (await api.get(path("teams"), params={"workspace_id": WS, "per_page": 2, "page": 2})).json()
+    assert page["page"] == 2 and len(page["data"]) == 2 and page["total"] > 2
+    one = (await api.get(path("teams"), params={"workspace_id": WS, "group_ids": "4500001,4500009"})).json()
+    assert {t["id"] for t in one["data"]} == {4500001, 4500009}
+
+
+@pytest.mark.parametrize(
+    ("method", "endpoint", "kwargs", "status"),
+    [
+        ("GET", "teams", {}, 400),  # workspace_id is required
+        ("GET", "member-tags", {}, 400),
+        ("GET", "users", {"params": {"groups": "a,b"}}, 400),
+        ("GET", "users", {"params": {"only_admins": "yes"}}, 400),
+        ("GET", "users", {"params": {"sort_dir": "up"}}, 400),
+        ("GET", "users", {"params": {"cf_filter": "1:x"}}, 422),
+        ("GET", "teams", {"params": {"workspace_id": 999}}, 403),
+        ("PUT", "groups/4500001", {"json": {"name": "x", "emoji": ""}}, 400),  # PUT needs all four fields
+        ("PUT", "groups/999", {"json": {"name": "x", "emoji": "", "organization_users": [], "workspaces": []}}, 404),
+        ("POST", "groups", {"json": {"name": "x", "emoji": "", "organization_users": [1], "workspaces": [WS]}}, 400),
+        ("DELETE", "groups/4500001", {}, 400),
+    ],
+)
+async def test_errors_follow_the_spec(api: httpx2.AsyncClient, method: str, endpoint: str, kwargs: dict, status: int):
+    response = await api.request(method, path(endpoint), **kwargs)
+    assert response.status_code == status
+    assert set(response.json()) >= {"error", "error_description"}
+
+
+async def test_auth_other_organization_and_quota() -> None:
+    sandbox = SandboxAPI(quota=3)
+    async with httpx2.AsyncClient(transport=sandbox.transport(), base_url="http://sb/api/") as c:
+        assert (await c.get(path("roles"))).status_code == 401
+        other = await c.get("organizations/1/roles", headers=AUTH)
+        assert other.status_code == 403 and other.headers["x-toggl-quota-remaining"] == "1"
+        assert (await c.get(path("roles"), headers=AUTH)).headers["x-toggl-quota-remaining"] == "0"
+        spent = await c.get(path("roles"), headers=AUTH)
+        assert spent.status_code == 402 and int(spent.headers["x-toggl-quota-resets-in"]) > 0
+
+
+async def _group_cycle(settings: Settings, transport: httpx2.AsyncBaseTransport) -> None:
+    async with connect(settings, transport) as client:
+        created = await client.call_tool(
+            "create_group", {"name": "QA Guild", "emoji": "🧪", "organization_users": [4100010, 4100011]}
+        )
+        assert not created.is_error, text(created)
+        gid = created.structured_content["group"]["id"]
+        renamed = await client.call_tool("update_group", {"group_id": gid, "name": "Quality Guild"})
+        assert not renamed.is_error, text(renamed)
+        listed = await client.call_tool("list_teams", {"filter": "Quality"})
+        team = listed.structured_content["teams"][0]
+        assert team["name"] == "Quality Guild" and {m["id"] for m in team["members"]} == {4100010, 4100011}
+        deleted = await client.call_tool("delete_group", {"group_id": gid, "confirm": True})
+        assert not deleted.is_error, text(deleted)
+        assert (await client.call_tool("list_teams", {"filter": "Quality"})).structured_content["teams"] == []
+        for tool in ("list_users", "list_roles", "list_my_groups", "list_member_tags"):
+            result = await client.call_tool(tool, {})
+            assert not result.is_error and text(result).startswith("[SANDBOX")
+            assert result.structured_content["sandbox"] is True
+
+
+async def test_group_cycle_in_memory() -> None:
+    settings, sandbox = sandbox_settings()
+    await _group_cycle(settings, sandbox.transport())
+
+
+async def test_group_cycle_over_a_loopback_server(loopback_sandbox: str) -> None:
+    settings, _ = sandbox_settings()
+    settings = Settings(**{**settings.model_dump(), "base_url": loopback_sandbox})
+    await _group_cycle(settings, None)  # type: ignore[arg-type]

@@ -1,0 +1,225 @@
+"""The tools through the real protocol (in-memory Client) against MockTransport route tables."""
+
+from __future__ import annotations
+
+import mcp_types as types
+import pytest
+from conftest import ORG, SECRET_KEY, WS, Routes, group_json, make_settings, teams_json
+from helpers import connect, text
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_list_users_sends_every_filter_comma_joined(routes: Routes) -> None:
+    routes.add("GET", "users", [{"id": 101, "name": "Ana", "email": "ana@x", "admin": True, "2fa_enabled": False}])
+    args = {
+        "workspaces": [1, 2], "user_account_ids": [3], "org_user_ids": [4, 5], "groups": [6], "toggl_products": ["focus"],
+        "active_status": ["active", "inactive"], "roles": [7], "only_admins": True, "filter": "an", "sort_dir": "asc",
+        "page": 2, "per_page": 100, "tag_ids": [8, 9], "include_working_hours": True, "include_rates": False,
+        "pinned_ids": [10, 11], "has_group": False, "cf_filter": ["12:blue"], "include_custom_fields": True,
+    }  # fmt: skip
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("list_users", args)
+    assert not result.is_error, text(result)
+    assert routes.query() == {
+        "workspaces": "1,2", "user_account_ids": "3", "org_user_ids": "4,5", "groups": "6", "toggl_products": "focus",
+        "active_status": "active,inactive", "roles": "7", "only_admins": "true", "filter": "an", "sort_dir": "asc",
+        "page": "2", "per_page": "100", "tag_ids": "8,9", "include_working_hours": "true", "include_rates": "false",
+        "pinned_ids": "10,11", "has_group": "false", "cf_filter": "12:blue", "include_custom_fields": "true",
+    }  # fmt: skip
+    assert routes.requests[0].url.path == f"/api/organizations/{ORG}/users"
+    assert "101 Ana <ana@x> admin" in text(result)
+    assert result.structured_content["users"][0]["admin"] is True
+
+
+async def test_unset_parameters_are_not_sent(routes: Routes) -> None:
+    routes.add("GET", "users", [])
+    routes.add("GET", "teams", teams_json())
+    async with connect(make_settings(), routes.transport()) as client:
+        await client.call_tool("list_users", {})
+        await client.call_tool("list_teams", {})
+    assert routes.query(0) == {}
+    assert routes.query(1) == {"workspace_id": str(WS)}
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("list_users", {"per_page": 101}),
+        ("list_users", {"per_page": 0}),
+        ("list_users", {"sort_dir": "up"}),
+        ("list_users", {"groups": ["a"]}),
+        ("list_users", {"groups": 5}),
+        ("list_users", {"organization_id": -3}),
+        ("list_users", {"no_such_filter": True}),
+        ("list_teams", {"group_ids": [0]}),
+        ("update_group", {"name": "x"}),
+        ("update_group", {"group_id": 5, "add_users": [1], "remove_users": [1]}),
+        ("update_group", {"group_id": 5, "organization_users": [1], "add_users": [2]}),
+        ("update_group", {"group_id": 5}),
+        ("create_group", {"name": ""}),
+        ("delete_group", {"group_id": "5/../../x"}),
+        ("set_group_member_role", {"group_id": 5, "organization_user_id": 1}),
+    ],
+)
+async def test_bad_arguments_are_refused_before_any_request(routes: Routes, tool: str, args: dict) -> None:
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool(tool, args)
+    assert result.is_error
+    assert routes.requests == []
+
+
+async def test_organization_and_workspace_fall_back_to_configuration(routes: Routes) -> None:
+    routes.add("GET", "member-tags", [])
+    async with connect(make_settings(), routes.transport()) as client:
+        await client.call_tool("list_member_tags", {})
+    assert routes.requests[0].url.path == f"/api/organizations/{ORG}/member-tags"
+    assert routes.query() == {"workspace_id": str(WS)}
+
+
+async def test_explicit_ids_win_over_configuration(routes: Routes) -> None:
+    routes.table[("GET", "/api/organizations/77/member-tags")] = []
+    async with connect(make_settings(), routes.transport()) as client:
+        await client.call_tool("list_member_tags", {"organization_id": 77, "workspace_id": 88})
+    assert routes.requests[0].url.path == "/api/organizations/77/member-tags"
+    assert routes.query() == {"workspace_id": "88"}
+
+
+@pytest.mark.parametrize(
+    ("missing", "variable"),
+    [("organization_id", "TOGGL_FOCUS_ORGANIZATION_ID"), ("workspace_id", "TOGGL_FOCUS_WORKSPACE_ID")],
+)
+async def test_missing_default_names_the_variable(routes: Routes, missing: str, variable: str) -> None:
+    async with connect(make_settings(**{missing: None}), routes.transport()) as client:
+        result = await client.call_tool("list_teams", {})
+    assert result.is_error and variable in text(result)
+    assert routes.requests == []
+
+
+async def test_no_credentials_server_starts_and_every_call_names_the_variables(routes: Routes) -> None:
+    async with connect(make_settings(api_key=None), routes.transport()) as client:
+        assert len((await client.list_tools()).tools) == 9
+        for tool in ("list_roles", "list_users", "list_my_groups"):
+            result = await client.call_tool(tool, {})
+            assert result.is_error and "TOGGL_FOCUS_API_KEY" in text(result) and "TOGGL_FOCUS_EMAIL" in text(result)
+    assert routes.requests == []
+
+
+async def test_rename_keeps_members_emoji_and_workspaces(routes: Routes) -> None:
+    routes.add("GET", "teams", teams_json(group_json(gid=5, members=(101, 102, 103))))
+    routes.add(
+        "PUT",
+        "groups/5",
+        lambda r: __import__("httpx2").Response(200, json=group_json(gid=5, name="Studio", members=(101, 102, 103))),
+    )
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("update_group", {"group_id": 5, "name": "Studio"})
+    assert not result.is_error, text(result)
+    assert [r.method for r in routes.requests] == ["GET", "PUT"]
+    assert routes.query(0) == {"workspace_id": str(WS), "group_ids": "5"}
+    assert routes.body() == {"name": "Studio", "emoji": "🎨", "organization_users": [101, 102, 103], "workspaces": [WS]}
+    assert "renamed 'Design' -> 'Studio'" in text(result)
+
+
+async def test_add_and_remove_members_keep_the_others(routes: Routes) -> None:
+    routes.add("GET", "teams", teams_json(group_json(gid=5, members=(101, 102, 103))))
+    routes.add("PUT", "groups/5", group_json(gid=5, members=(101, 103, 104)))
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("update_group", {"group_id": 5, "add_users": [104], "remove_users": [102]})
+    assert routes.body()["organization_users"] == [101, 103, 104]
+    assert routes.body()["name"] == "Design"
+    assert "members added: User 104#104" in text(result) and "members removed: User 102#102" in text(result)
+    changes = result.structured_content["changes"]
+    assert changes["users_added"] == [{"id": 104, "name": "User 104"}]
+
+
+async def test_dry_run_and_no_op_send_no_write(routes: Routes) -> None:
+    routes.add("GET", "teams", teams_json(group_json(gid=5, members=(101, 102))))
+    async with connect(make_settings(), routes.transport()) as client:
+        dry = await client.call_tool("update_group", {"group_id": 5, "remove_users": [101], "dry_run": True})
+        same = await client.call_tool("update_group", {"group_id": 5, "add_users": [102], "name": "Design"})
+    assert [r.method for r in routes.requests] == ["GET", "GET"]
+    assert "Dry run" in text(dry) and "User 101#101" in text(dry) and dry.structured_content["written"] is False
+    assert "No change" in text(same)
+
+
+async def test_group_not_in_workspace_is_explained(routes: Routes) -> None:
+    routes.add("GET", "teams", teams_json())
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("update_group", {"group_id": 5, "name": "x"})
+    assert result.is_error and f"not visible in workspace {WS}" in text(result) and "list_teams" in text(result)
+    assert [r.method for r in routes.requests] == ["GET"]
+
+
+async def test_api_errors_reach_the_model_with_a_next_step(routes: Routes) -> None:
+    import httpx2
+
+    routes.add("GET", "teams", teams_json(group_json(gid=5)))
+    routes.add("PUT", "groups/5", httpx2.Response(404, json={"error": "not_found", "error_description": "group gone"}))
+    routes.add("GET", "roles", httpx2.Response(403, json={"error": "forbidden", "error_description": "no access"}))
+    routes.add("GET", "users", httpx2.Response(401, text="Unauthorized"))
+    async with connect(make_settings(), routes.transport()) as client:
+        gone = text(await client.call_tool("update_group", {"group_id": 5, "name": "x"}))
+        denied = text(await client.call_tool("list_roles", {}))
+        unauth = text(await client.call_tool("list_users", {}))
+    assert "HTTP 404" in gone and "group gone" in gone and "call list_teams" in gone
+    assert "HTTP 403" in denied and f"lacks access to organization {ORG}" in denied
+    assert "HTTP 401" in unauth and "TOGGL_FOCUS_API_KEY" in unauth and SECRET_KEY not in unauth
+
+
+async def test_create_group_defaults_to_the_configured_workspace(routes: Routes) -> None:
+    import httpx2
+
+    routes.add("POST", "groups", httpx2.Response(201, json=group_json(gid=7, name="QA", members=())))
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("create_group", {"name": "QA", "emoji": "🧪"})
+    assert routes.body() == {"name": "QA", "emoji": "🧪", "organization_users": [], "workspaces": [WS]}
+    assert result.structured_content["group"]["id"] == 7
+
+
+async def test_set_group_member_role(routes: Routes) -> None:
+    routes.add("PUT", "groups/5/user_role", {"success": True})
+    async with connect(make_settings(), routes.transport()) as client:
+        cleared = await client.call_tool(
+            "set_group_member_role", {"group_id": 5, "organization_user_id": 101, "focus_role_id": None}
+        )
+    assert not cleared.is_error
+    assert routes.body() == {"focus_role_id": None, "organization_user_id": 101, "workspace_id": WS}
+
+
+async def test_delete_without_a_human_sends_no_delete(routes: Routes) -> None:
+    routes.add("DELETE", "groups/5", {"success": True})
+    async with connect(make_settings(), routes.transport()) as client:
+        refused = await client.call_tool("delete_group", {"group_id": 5})
+        assert refused.is_error and "confirm=true" in text(refused)
+        assert routes.requests == []
+        done = await client.call_tool("delete_group", {"group_id": 5, "confirm": True})
+    assert not done.is_error
+    assert [(r.method, dict(r.url.params)) for r in routes.requests] == [("DELETE", {"workspace_id": str(WS)})]
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+@pytest.mark.parametrize(("action", "deletes"), [("accept", True), ("decline", False), ("cancel", False)])
+async def test_delete_asks_the_user_when_the_client_can(routes: Routes, mode: str, action: str, deletes: bool) -> None:
+    routes.add("GET", "teams", teams_json(group_json(gid=5, members=(1, 2, 3))))
+    routes.add("DELETE", "groups/5", {"success": True})
+    asked: list[str] = []
+
+    async def answer(ctx, params):  # type: ignore[no-untyped-def]
+        asked.append(params.message)
+        return types.ElicitResult(action=action, content={"confirm": True} if action == "accept" else None)
+
+    async with connect(make_settings(), routes.transport(), elicitation_callback=answer, mode=mode) as client:
+        result = await client.call_tool("delete_group", {"group_id": 5, "confirm": True})
+    assert asked and "Design" in asked[0] and "3 members" in asked[0]
+    assert ("DELETE" in [r.method for r in routes.requests]) is deletes
+    assert result.structured_content["deleted"] is deletes
+
+
+async def test_read_only_registers_no_write_tool(routes: Routes) -> None:
+    async with connect(make_settings(read_only=True), routes.transport()) as client:
+        tools = (await client.list_tools()).tools
+        result = await client.call_tool("delete_group", {"group_id": 5, "confirm": True})
+    assert {t.name for t in tools} == {"list_users", "list_teams", "list_my_groups", "list_roles", "list_member_tags"}
+    assert all(t.annotations.read_only_hint for t in tools)
+    assert result.is_error and routes.requests == []
