@@ -140,7 +140,7 @@ async def test_unreachable_api_is_named() -> None:
         raise httpx2.ConnectError("connection refused", request=request)
 
     async with FocusClient(make_settings(), transport=httpx2.MockTransport(refuse)) as c:
-        with pytest.raises(errors.TransportError, match="cannot reach https://focus.test/api"):
+        with pytest.raises(errors.TransportError, match=r"cannot reach https://focus\.test/api"):
             await c.list_roles(ORG)
 
 

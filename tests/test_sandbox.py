@@ -43,9 +43,9 @@ async def test_realistic_organization(api: httpx2.AsyncClient) -> None:
     assert len({u["email"] for u in everyone}) == len(everyone)
     assert any(u["owner"] for u in everyone) and any(not u["active"] for u in everyone)
     assert any(not u["joined"] for u in everyone) and any(u["admin"] and not u["2fa_enabled"] for u in everyone)
-    teams = sum(
-        [(await api.get(path("teams"), params={"workspace_id": w})).json()["data"] for w in seed.WORKSPACES], []
-    )
+    teams = [
+        t for w in seed.WORKSPACES for t in (await api.get(path("teams"), params={"workspace_id": w})).json()["data"]
+    ]
     assert 18 <= len({t["id"] for t in teams}) <= 22 and any(t["ghosts"] for t in teams)
 
 

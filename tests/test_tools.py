@@ -13,7 +13,8 @@ pytestmark = pytest.mark.anyio
 async def test_list_users_sends_every_filter_comma_joined(routes: Routes) -> None:
     routes.add("GET", "users", [{"id": 101, "name": "Ana", "email": "ana@x", "admin": True, "2fa_enabled": False}])
     args = {
-        "workspaces": [1, 2], "user_account_ids": [3], "org_user_ids": [4, 5], "groups": [6], "toggl_products": ["focus"],
+        "workspaces": [1, 2], "user_account_ids": [3], "org_user_ids": [4, 5], "groups": [6],
+        "toggl_products": ["focus"],
         "active_status": ["active", "inactive"], "roles": [7], "only_admins": True, "filter": "an", "sort_dir": "asc",
         "page": 2, "per_page": 100, "tag_ids": [8, 9], "include_working_hours": True, "include_rates": False,
         "pinned_ids": [10, 11], "has_group": False, "cf_filter": ["12:blue"], "include_custom_fields": True,

@@ -1,0 +1,60 @@
+"""Raw API bytes vs the bytes the model reads, per list tool, on the sandbox; and the tool-list size.
+
+Run: .venv/bin/python benchmarks/tokens.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import anyio
+import httpx2
+from mcp import Client
+
+from focus_mcp.cli import load_settings
+from focus_mcp.sandbox import SandboxAPI
+from focus_mcp.server import build_server
+
+CALLS = [
+    ("list_users", {"per_page": 100}),
+    ("list_teams", {"per_page": 100}),
+    ("list_roles", {}),
+    ("list_member_tags", {}),
+    ("list_my_groups", {}),
+]
+
+
+class Recording(httpx2.AsyncBaseTransport):
+    """Passes requests to the sandbox and counts the raw response bytes."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner, self.raw = inner, 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        self.raw += len(body)
+        return httpx2.Response(response.status_code, headers=response.headers, content=body)
+
+
+async def main() -> None:
+    settings, _ = load_settings(argparse.Namespace(sandbox=True))
+    settings = settings.model_copy(update={"sandbox": False})  # measure without the sandbox banner
+    recording = Recording(SandboxAPI().transport())
+    print(f"{'tool':<18}{'raw JSON B':>12}{'text B':>10}{'ratio':>8}")
+    async with Client(build_server(settings, recording)) as client:
+        for name, args in CALLS:
+            recording.raw = 0
+            result = await client.call_tool(name, args)
+            read = sum(len(b.text.encode()) for b in result.content if b.type == "text")
+            print(f"{name:<18}{recording.raw:>12}{read:>10}{read / recording.raw:>8.1%}")
+        tools = (await client.list_tools()).tools
+    defs = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
+    core = [len(json.dumps({k: d[k] for k in ("name", "description", "inputSchema")})) for d in defs]
+    full = len(json.dumps(defs))
+    print(f"tool list: {len(tools)} tools, {full} B in full; name+description+inputSchema avg {sum(core) / len(core):.0f} B")
+
+
+if __name__ == "__main__":
+    anyio.run(main)
