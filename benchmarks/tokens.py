@@ -53,7 +53,8 @@ async def main() -> None:
     defs = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
     core = [len(json.dumps({k: d[k] for k in ("name", "description", "inputSchema")})) for d in defs]
     full = len(json.dumps(defs))
-    print(f"tool list: {len(tools)} tools, {full} B in full; name+description+inputSchema avg {sum(core) / len(core):.0f} B")
+    average = sum(core) / len(core)
+    print(f"tool list: {len(tools)} tools, {full} B in full; name+description+inputSchema avg {average:.0f} B")
 
 
 if __name__ == "__main__":
