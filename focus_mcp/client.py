@@ -14,19 +14,22 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import anyio
 import httpx2
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
-from focus_mcp import __version__
+from focus_mcp import __version__, retry
 from focus_mcp.config import Settings
 from focus_mcp.errors import (
     InvalidResponseError,
     NotConfiguredError,
+    QuotaExceededError,
     RequestInfo,
     TransportError,
     UpstreamTimeoutError,
     error_from_response,
     excerpt,
+    retry_after_seconds,
 )
 from focus_mcp.models import (
     Group,
@@ -210,6 +213,73 @@ class FocusClient:
 
     # --- plumbing -----------------------------------------------------------------------------
 
+    def _refuse_when_quota_is_spent(self, info: RequestInfo) -> None:
+        """Do not send what the API would refuse: the last response said the quota is spent."""
+        resets_in = self.quota.resets_in()
+        if self.quota.remaining == 0 and resets_in:
+            raise QuotaExceededError(
+                info,
+                402,
+                "no requests left this hour (known from the last answer; not sent)",
+                quota_resets_in=resets_in,
+            )
+
+    async def _send_with_retries(
+        self, info: RequestInfo, path: str, query: dict[str, str] | None, json: Any
+    ) -> httpx2.Response:
+        """Send, retrying what retry.py allows; raise errors.py types for what stays a failure."""
+        method = info.method
+        for attempt in range(1, retry.MAX_ATTEMPTS + 1):
+            last = attempt == retry.MAX_ATTEMPTS
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(method, path, params=query, json=json, auth=self._auth)
+            except httpx2.TransportError as exc:
+                if not last and retry.may_retry_error(method, exc):
+                    delay = retry.backoff(attempt)
+                    log.info("%s: %s, retrying in %.1f s", info, type(exc).__name__, delay)
+                    await anyio.sleep(delay)
+                    continue
+                raise self._transport_error(info, exc, attempt) from None
+            self.quota.update(response.headers)
+            log.debug(
+                "%s %s -> %s in %.0f ms (quota remaining %s)",
+                method,
+                response.request.url.copy_with(query=None),
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+                self.quota.remaining,
+            )
+            status = response.status_code
+            if status < 400:
+                return response
+            if not last and retry.may_retry_status(method, status) and not self._quota_spent(response):
+                wait = retry_after_seconds(response.headers.get("retry-after"))
+                if wait is None or wait <= retry.MAX_RETRY_AFTER:
+                    delay = retry.backoff(attempt) if wait is None else wait
+                    log.info("%s: HTTP %s, retrying in %.1f s", info, status, delay)
+                    await anyio.sleep(delay)
+                    continue
+            raise error_from_response(info, status, response.text, response.headers, attempts=attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @staticmethod
+    def _quota_spent(response: httpx2.Response) -> bool:
+        return response.headers.get("x-toggl-quota-remaining") == "0"
+
+    def _transport_error(self, info: RequestInfo, exc: httpx2.TransportError, attempts: int) -> TransportError:
+        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        if isinstance(exc, httpx2.TimeoutException):
+            return UpstreamTimeoutError(
+                f"{info}: the Toggl Focus API at {display_url(self.base_url)} did not answer within "
+                f"{self.settings.timeout:g} s{tries}. Try again shortly; if it persists, raise "
+                "TOGGL_FOCUS_TIMEOUT or check the service status."
+            )
+        return TransportError(
+            f"{info}: cannot reach {display_url(self.base_url)} ({type(exc).__name__}){tries}. Check "
+            "TOGGL_FOCUS_BASE_URL and the network connection."
+        )
+
     async def _call(
         self,
         method: str,
@@ -228,31 +298,16 @@ class FocusClient:
         if self._auth is None:
             raise NotConfiguredError(NO_CREDENTIALS)
         path = f"organizations/{params['organization_id']}/" + endpoint.format(**params)
-        started = time.perf_counter()
+        self._refuse_when_quota_is_spent(info)
         try:
-            response = await self._http.request(method, path, params=query, json=json, auth=self._auth)
-        except httpx2.TimeoutException as exc:
+            with anyio.fail_after(self.settings.deadline):
+                response = await self._send_with_retries(info, path, query, json)
+        except TimeoutError:
             raise UpstreamTimeoutError(
                 f"{info}: the Toggl Focus API at {display_url(self.base_url)} did not answer within "
-                f"{self.settings.timeout:g} s ({type(exc).__name__}). Try again shortly; if it persists, "
-                "raise TOGGL_FOCUS_TIMEOUT or check the service status."
+                f"{self.settings.deadline:g} s. Try again shortly; if it persists, check the service status "
+                "(TOGGL_FOCUS_TIMEOUT and TOGGL_FOCUS_DEADLINE set the limits)."
             ) from None
-        except httpx2.TransportError as exc:
-            raise TransportError(
-                f"{info}: cannot reach {display_url(self.base_url)} ({type(exc).__name__}). Check "
-                "TOGGL_FOCUS_BASE_URL and the network connection."
-            ) from None
-        self.quota.update(response.headers)
-        log.debug(
-            "%s %s -> %s in %.0f ms (quota remaining %s)",
-            method,
-            response.request.url.copy_with(query=None),
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-            self.quota.remaining,
-        )
-        if response.status_code >= 400:
-            raise error_from_response(info, response.status_code, response.text, response.headers)
         if not response.content:
             return {}
         try:

@@ -34,7 +34,8 @@ class Settings(BaseModel):
     workspace_id: PositiveInt | None = None
     read_only: bool = False
     http_token: SecretStr | None = None
-    timeout: float = Field(default=20.0, gt=0, le=300)
+    timeout: float = Field(default=6.0, gt=0, le=300)  # seconds per upstream request
+    deadline: float = Field(default=10.0, gt=0, le=600)  # seconds per upstream operation, retries included
     log_level: LogLevel = "WARNING"
     max_response_chars: int = Field(default=40_000, ge=2_000)
     sandbox: bool = False

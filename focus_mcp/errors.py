@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 BODY_EXCERPT_CHARS = 300
 
@@ -68,6 +70,7 @@ class APIError(FocusError):
         trace_id: str | None = None,
         retry_after: float | None = None,
         quota_resets_in: float | None = None,
+        attempts: int = 1,
     ) -> None:
         self.request = request
         self.status = status
@@ -76,11 +79,13 @@ class APIError(FocusError):
         self.trace_id = trace_id
         self.retry_after = retry_after
         self.quota_resets_in = quota_resets_in
+        self.attempts = attempts
         super().__init__(self._message())
 
     def _message(self) -> str:
         why = self.description or "no reason given"
-        text = f"{self.request} failed with HTTP {self.status}: {why}."
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        text = f"{self.request} failed with HTTP {self.status}{tries}: {why}."
         if self.trace_id:
             text += f" (trace_id {self.trace_id})"
         return f"{text} {self.next_step()}".strip()
@@ -169,7 +174,9 @@ STATUS_ERRORS: dict[int, type[APIError]] = {
 }
 
 
-def error_from_response(request: RequestInfo, status: int, body: str, headers: Mapping[str, str]) -> APIError:
+def error_from_response(
+    request: RequestInfo, status: int, body: str, headers: Mapping[str, str], attempts: int = 1
+) -> APIError:
     """Build the exception for an error response: the table above, 402 split by the quota headers."""
     code, description, trace_id = _parse_error_body(body)
     quota_left = headers.get("x-toggl-quota-remaining")
@@ -186,8 +193,9 @@ def error_from_response(request: RequestInfo, status: int, body: str, headers: M
         description,
         code=code,
         trace_id=trace_id,
-        retry_after=_as_seconds(headers.get("retry-after")),
+        retry_after=retry_after_seconds(headers.get("retry-after")),
         quota_resets_in=resets_in,
+        attempts=attempts,
     )
 
 
@@ -226,3 +234,17 @@ def _as_seconds(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: either a number of seconds or an HTTP date."""
+    seconds = _as_seconds(value)
+    if seconds is not None or value is None:
+        return seconds
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

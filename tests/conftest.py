@@ -113,3 +113,12 @@ def loopback_sandbox() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}/api"
     server.should_exit = True
     thread.join(5)
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries keep their logic but not their waiting, so that the suite stays fast."""
+    from focus_mcp import retry
+
+    monkeypatch.setattr(retry, "INITIAL_BACKOFF", 0.001)
+    monkeypatch.setattr(retry, "MAX_BACKOFF", 0.004)

@@ -1,0 +1,47 @@
+"""Arbitrary arguments thrown at every tool: each call is answered, nothing unvalidated reaches a URL."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import anyio
+from helpers import connect, sandbox_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from focus_mcp.tools import all_tools
+
+TOOLS = {t.name: sorted(t.parameters["properties"]) for t in all_tools()}
+SAFE_PATH = re.compile(r"^/api/organizations/\d+/(users|roles|teams|member-tags|groups|groups/me|groups/\d+|groups/\d+/user_role)$")
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@st.composite
+def garbage_call(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    tool = draw(st.sampled_from(sorted(TOOLS)))
+    keys = st.sampled_from(TOOLS[tool]) | st.text(max_size=12)
+    values = st.integers(min_value=-(2**70), max_value=2**70) | json_values | st.just("1/../../admin")
+    return tool, draw(st.dictionaries(keys, values, max_size=5))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(garbage_call(), min_size=8, max_size=8))
+def test_garbage_arguments_are_all_answered(calls: list[tuple[str, dict[str, Any]]]) -> None:
+    config, sandbox = sandbox_settings()
+
+    async def run() -> None:
+        async with connect(config, sandbox.transport()) as client:
+            for tool, arguments in calls:
+                result = await client.call_tool(tool, arguments)
+                assert result.content, (tool, arguments)
+            assert not (await client.call_tool("list_roles", {})).is_error  # still serving
+
+    anyio.run(run)
+    for _method, target in sandbox.requests:
+        assert SAFE_PATH.match(target.split("?")[0]), target
