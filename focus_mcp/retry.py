@@ -22,9 +22,9 @@ NOT_SENT_ERRORS = (httpx2.ConnectError, httpx2.ConnectTimeout)
 
 
 def backoff(attempt: int, rng: random.Random | None = None) -> float:
-    """Delay before attempt number `attempt + 1` (attempt counts from 1): 0.5-1 s, 1-2 s, ... capped at 8 s."""
-    base = min(MAX_BACKOFF, INITIAL_BACKOFF * 2 ** (attempt - 1))
-    return base * (0.5 + (rng or random).random() / 2) if base < MAX_BACKOFF else MAX_BACKOFF
+    """Delay after attempt number `attempt` (from 1): 0.5-0.75 s, 1-1.5 s, 2-3 s, ... never over 8 s."""
+    base = INITIAL_BACKOFF * 2 ** (attempt - 1)
+    return min(MAX_BACKOFF, base * (1 + (rng or random).random() / 2))
 
 
 def may_retry_status(method: str, status: int) -> bool:
