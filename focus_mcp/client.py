@@ -19,6 +19,7 @@ import httpx2
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from focus_mcp import __version__, retry
+from focus_mcp.cache import SingleFlight, TTLCache, cache_key
 from focus_mcp.config import Settings
 from focus_mcp.errors import (
     InvalidResponseError,
@@ -48,6 +49,11 @@ from focus_mcp.models import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# Roles and member tags change rarely: they are kept this many times longer than the rest.
+SLOW_CHANGING = frozenset({"roles", "member-tags"})
+SLOW_DATA_FACTOR = 10
+CHANGED_BY_GROUP_WRITES = frozenset({"teams", "groups/me", "users"})
 
 NO_CREDENTIALS = (
     "No Toggl Focus credentials are configured: set TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and "
@@ -121,6 +127,8 @@ class FocusClient:
     def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.quota = Quota()
+        self.cache = TTLCache()
+        self._flights: SingleFlight[Any] = SingleFlight()
         self.base_url = settings.base_url.rstrip("/")
         self._auth = _auth(settings)
         self._http = httpx2.AsyncClient(
@@ -146,8 +154,8 @@ class FocusClient:
         data = await self._call("POST", "groups", organization_id, json=body.model_dump())
         return _parse(Group, data, "POST groups")
 
-    async def list_my_groups(self, organization_id: int) -> list[UserGroupInfo]:
-        data = await self._call("GET", "groups/me", organization_id)
+    async def list_my_groups(self, organization_id: int, fresh: bool = False) -> list[UserGroupInfo]:
+        data = await self._call("GET", "groups/me", organization_id, fresh=fresh)
         return _parse(list[UserGroupInfo], data, "GET groups/me")
 
     async def update_group(self, organization_id: int, group_id: int, body: GroupRequest) -> Group:
@@ -178,37 +186,41 @@ class FocusClient:
         )
         return data if isinstance(data, dict) else {"result": data}
 
-    async def list_member_tags(self, organization_id: int, workspace_id: int) -> list[MemberTag]:
+    async def list_member_tags(self, organization_id: int, workspace_id: int, fresh: bool = False) -> list[MemberTag]:
         data = await self._call(
             "GET",
             "member-tags",
             organization_id,
             query={"workspace_id": str(_id(workspace_id))},
             ids={"workspace_id": workspace_id},
+            fresh=fresh,
         )
         return _parse(list[MemberTag], data, "GET member-tags")
 
-    async def list_roles(self, organization_id: int) -> list[Role]:
-        data = await self._call("GET", "roles", organization_id)
+    async def list_roles(self, organization_id: int, fresh: bool = False) -> list[Role]:
+        data = await self._call("GET", "roles", organization_id, fresh=fresh)
         return _parse(list[Role], data, "GET roles")
 
-    async def list_teams(self, organization_id: int, workspace_id: int, query: TeamsQuery) -> TeamsPage:
+    async def list_teams(
+        self, organization_id: int, workspace_id: int, query: TeamsQuery, fresh: bool = False
+    ) -> TeamsPage:
         data = await self._call(
             "GET",
             "teams",
             organization_id,
             query=query_params(query, workspace_id=_id(workspace_id)),
             ids={"workspace_id": workspace_id},
+            fresh=fresh,
         )
         return _parse(TeamsPage, data, "GET teams")
 
-    async def list_users(self, organization_id: int, query: UsersQuery) -> list[OrganizationUser]:
-        data = await self._call("GET", "users", organization_id, query=query_params(query))
+    async def list_users(self, organization_id: int, query: UsersQuery, fresh: bool = False) -> list[OrganizationUser]:
+        data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
         return _parse(list[OrganizationUser], data, "GET users")
 
     async def get_group(self, organization_id: int, group_id: int, workspace_id: int) -> Group | None:
-        """The group's current state as GET teams shows it in that workspace, or None if not there."""
-        page = await self.list_teams(organization_id, workspace_id, TeamsQuery(group_ids=[group_id]))
+        """The group's current state as GET teams shows it in that workspace (never cached), or None."""
+        page = await self.list_teams(organization_id, workspace_id, TeamsQuery(group_ids=[group_id]), fresh=True)
         return next((group for group in page.data if group.id == group_id), None)
 
     # --- plumbing -----------------------------------------------------------------------------
@@ -290,7 +302,9 @@ class FocusClient:
         query: dict[str, str] | None = None,
         json: Any = None,
         ids: dict[str, int] | None = None,
+        fresh: bool = False,
     ) -> Any:
+        """One logical request: GETs through the cache and single-flight, writes invalidating."""
         params = {"organization_id": _id(organization_id)}
         if group_id is not None:
             params["group_id"] = _id(group_id)
@@ -298,6 +312,20 @@ class FocusClient:
         if self._auth is None:
             raise NotConfiguredError(NO_CREDENTIALS)
         path = f"organizations/{params['organization_id']}/" + endpoint.format(**params)
+        if method != "GET":
+            try:
+                return await self._fetch(info, path, query, json)
+            finally:  # even a failed write may have landed
+                self._forget_group_data(params["organization_id"])
+        key = cache_key(path, query)
+        if not fresh and (hit := self.cache.get(key)) is not None:
+            log.debug("%s: answered from the cache", info)
+            return hit
+        data = await self._flights.run(key, lambda: self._fetch(info, path, query, None))
+        self.cache.put(key, data, self._ttl(endpoint))
+        return data
+
+    async def _fetch(self, info: RequestInfo, path: str, query: dict[str, str] | None, json: Any) -> Any:
         self._refuse_when_quota_is_spent(info)
         try:
             with anyio.fail_after(self.settings.deadline):
@@ -318,6 +346,15 @@ class FocusClient:
                 response.status_code,
                 f"the body is not JSON: {excerpt(response.text, 120)!r}",
             ) from None
+
+    def _ttl(self, endpoint: str) -> float:
+        ttl = self.settings.cache_ttl
+        return ttl * SLOW_DATA_FACTOR if endpoint in SLOW_CHANGING else ttl
+
+    def _forget_group_data(self, organization_id: int) -> None:
+        """A group write changes teams, my groups and users' memberships: drop them from the cache."""
+        prefix = f"organizations/{organization_id}/"
+        self.cache.drop(lambda path: path.startswith(prefix) and path[len(prefix) :] in CHANGED_BY_GROUP_WRITES)
 
 
 @functools.cache

@@ -36,6 +36,7 @@ class Settings(BaseModel):
     http_token: SecretStr | None = None
     timeout: float = Field(default=6.0, gt=0, le=300)  # seconds per upstream request
     deadline: float = Field(default=10.0, gt=0, le=600)  # seconds per upstream operation, retries included
+    cache_ttl: float = Field(default=60.0, ge=0, le=86_400)  # seconds for teams/users; 0 disables the cache
     log_level: LogLevel = "WARNING"
     max_response_chars: int = Field(default=40_000, ge=2_000)
     sandbox: bool = False

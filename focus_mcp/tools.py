@@ -44,11 +44,23 @@ class WorkspaceArgs(OrgArgs):
     workspace_id: Id | None = Field(default=None, description="Default: the configured workspace.")
 
 
-class ListUsersArgs(UsersQuery, OrgArgs):
+class FreshArgs(ToolArgs):
+    fresh: bool = Field(default=False, description="Skip the cache and read the API now.")
+
+
+class ReadOrgArgs(FreshArgs, OrgArgs):
     pass
 
 
-class ListTeamsArgs(TeamsQuery, WorkspaceArgs):
+class ReadWorkspaceArgs(FreshArgs, WorkspaceArgs):
+    pass
+
+
+class ListUsersArgs(UsersQuery, ReadOrgArgs):
+    pass
+
+
+class ListTeamsArgs(TeamsQuery, ReadWorkspaceArgs):
     pass
 
 
@@ -193,8 +205,8 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     finds users in no team. Arrays filter by any of the ids.
     """
     state = _state(ctx)
-    query = UsersQuery.model_validate(args.model_dump(exclude={"organization_id"}, exclude_none=True))
-    users = [User.of(u) for u in await state.client.list_users(_org(args, state), query)]
+    query = UsersQuery.model_validate(args.model_dump(include=set(UsersQuery.model_fields), exclude_none=True))
+    users = [User.of(u) for u in await state.client.list_users(_org(args, state), query, fresh=args.fresh)]
     page = args.page or 1
     next_page = page + 1 if args.per_page is not None and len(users) >= args.per_page else None
     size = f"per_page {args.per_page}" if args.per_page else "the API's default page size"
@@ -215,8 +227,8 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     filter matches team names; query matches team or member names.
     """
     state = _state(ctx)
-    query = TeamsQuery.model_validate(args.model_dump(exclude={"organization_id", "workspace_id"}, exclude_none=True))
-    found = await state.client.list_teams(_org(args, state), _ws(args, state), query)
+    query = TeamsQuery.model_validate(args.model_dump(include=set(TeamsQuery.model_fields), exclude_none=True))
+    found = await state.client.list_teams(_org(args, state), _ws(args, state), query, fresh=args.fresh)
     teams = [Team.of(g) for g in found.data]
     page = found.page or args.page or 1
     size = args.per_page or max(found.rows, len(teams)) or 1
@@ -229,26 +241,27 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     return _reply(state, result, [head, *(t.line() for t in teams)], "use filter or a smaller per_page")
 
 
-async def list_my_groups(args: OrgArgs, ctx: Context) -> CallToolResult:
+async def list_my_groups(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
     """List the groups (teams) the API key's own user belongs to: id, emoji, name."""
     state = _state(ctx)
-    groups = [MyGroup.of(g) for g in await state.client.list_my_groups(_org(args, state))]
+    groups = [MyGroup.of(g) for g in await state.client.list_my_groups(_org(args, state), fresh=args.fresh)]
     head = f"You are in {len(groups)} groups."
     return _reply(state, MyGroupsResult(groups=groups), [head, *(g.line() for g in groups)])
 
 
-async def list_roles(args: OrgArgs, ctx: Context) -> CallToolResult:
+async def list_roles(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
     """List the organization's roles: id, name, code, type, entity, privilege level, permission names."""
     state = _state(ctx)
-    roles = [RoleSummary.of(r) for r in await state.client.list_roles(_org(args, state))]
+    roles = [RoleSummary.of(r) for r in await state.client.list_roles(_org(args, state), fresh=args.fresh)]
     lines = [f"{len(roles)} roles.", *(r.line() for r in roles)]
     return _reply(state, RolesResult(roles=roles), lines)
 
 
-async def list_member_tags(args: WorkspaceArgs, ctx: Context) -> CallToolResult:
+async def list_member_tags(args: ReadWorkspaceArgs, ctx: Context) -> CallToolResult:
     """List the organization's member tags (id, label, color); use the ids as list_users tag_ids."""
     state = _state(ctx)
-    tags = [Tag.of(t) for t in await state.client.list_member_tags(_org(args, state), _ws(args, state))]
+    org, ws = _org(args, state), _ws(args, state)
+    tags = [Tag.of(t) for t in await state.client.list_member_tags(org, ws, fresh=args.fresh)]
     return _reply(state, TagsResult(tags=tags), [f"{len(tags)} member tags.", *(t.line() for t in tags)])
 
 
@@ -374,10 +387,12 @@ def all_tools() -> list[Tool]:
     return [
         make_tool(list_users, title="List users", args=ListUsersArgs, output=UsersResult, annotations=READ_ONLY),
         make_tool(list_teams, title="List teams", args=ListTeamsArgs, output=TeamsResult, annotations=READ_ONLY),
-        make_tool(list_my_groups, title="List my groups", args=OrgArgs, output=MyGroupsResult, annotations=READ_ONLY),
-        make_tool(list_roles, title="List roles", args=OrgArgs, output=RolesResult, annotations=READ_ONLY),
         make_tool(
-            list_member_tags, title="List member tags", args=WorkspaceArgs, output=TagsResult, annotations=READ_ONLY
+            list_my_groups, title="List my groups", args=ReadOrgArgs, output=MyGroupsResult, annotations=READ_ONLY
+        ),
+        make_tool(list_roles, title="List roles", args=ReadOrgArgs, output=RolesResult, annotations=READ_ONLY),
+        make_tool(
+            list_member_tags, title="List member tags", args=ReadWorkspaceArgs, output=TagsResult, annotations=READ_ONLY
         ),
         make_tool(
             create_group, title="Create group", args=CreateGroupArgs, output=GroupWriteResult, annotations=ADDITIVE

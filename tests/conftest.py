@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -16,6 +18,8 @@ import uvicorn
 
 from focus_mcp.config import Settings
 from focus_mcp.sandbox import SandboxAPI
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ define shared scenarios
 
 SECRET_KEY = "toggl_sk_TEST_never_shown_0123456789"
 ORG, WS = 11, 22

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from focus_mcp.tools import all_tools
 
 TOOLS = {t.name: sorted(t.parameters["properties"]) for t in all_tools()}
-SAFE_PATH = re.compile(r"^/api/organizations/\d+/(users|roles|teams|member-tags|groups|groups/me|groups/\d+|groups/\d+/user_role)$")
+SAFE_PATH = re.compile(
+    r"^/api/organizations/\d+/(users|roles|teams|member-tags|groups|groups/me|groups/\d+|groups/\d+/user_role)$"
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),

@@ -1,0 +1,135 @@
+"""Request economy: the GET cache, its invalidation, fresh reads and single-flight."""
+
+from __future__ import annotations
+
+import anyio
+import httpx2
+import pytest
+from conftest import Routes, group_json, make_settings, teams_json
+from helpers import connect, text
+
+from benchmarks.session import NAIVE_REQUESTS, SCRIPT, run_session
+from focus_mcp.cache import SingleFlight, TTLCache, cache_key
+
+pytestmark = pytest.mark.anyio
+
+
+def test_ttl_cache_expires_evicts_and_drops() -> None:
+    now = [0.0]
+    cache = TTLCache(max_entries=2, clock=lambda: now[0])
+    a, b, c = cache_key("x/roles", {}), cache_key("x/teams", {"w": "1"}), cache_key("x/users", None)
+    cache.put(a, 1, ttl=10)
+    cache.put(b, 2, ttl=1)
+    assert cache.get(a) == 1 and cache.get(b) == 2
+    now[0] = 5
+    assert cache.get(b) is None and cache.get(a) == 1
+    cache.put(b, 2, ttl=10)
+    cache.put(c, 3, ttl=10)  # over the limit: the least recently used (a) goes
+    assert cache.get(a) is None and len(cache) == 2
+    assert cache.drop(lambda path: path.endswith("teams")) == 1 and cache.get(b) is None
+    cache.put(a, 1, ttl=0)
+    assert cache.get(a) is None
+
+
+async def test_single_flight_shares_one_execution_and_its_error() -> None:
+    flights: SingleFlight[int] = SingleFlight()
+    runs = []
+
+    async def fetch() -> int:
+        runs.append(1)
+        await anyio.sleep(0.05)
+        return 7
+
+    results: list[int] = []
+
+    async def call() -> None:
+        results.append(await flights.run(cache_key("k", None), fetch))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(call)
+    assert results == [7] * 5 and len(runs) == 1
+
+    async def broken() -> int:
+        await anyio.sleep(0.01)
+        raise ValueError("boom")
+
+    errors = []
+
+    async def failing() -> None:
+        try:
+            await flights.run(cache_key("k2", None), broken)
+        except ValueError as exc:
+            errors.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(failing)
+    assert len(errors) == 3
+
+
+async def test_five_identical_concurrent_calls_cost_one_request(routes: Routes) -> None:
+    async def slow_roles(request: httpx2.Request) -> httpx2.Response:
+        await anyio.sleep(0.05)
+        return httpx2.Response(200, json=[{"role_id": 1, "name": "Owner"}])
+
+    routes.add("GET", "roles", slow_roles)
+    answers = []
+    async with connect(make_settings(cache_ttl=0), routes.transport()) as client:
+
+        async def call() -> None:
+            answers.append(text(await client.call_tool("list_roles", {})))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(5):
+                tg.start_soon(call)
+    assert len(routes.requests) == 1 and len(answers) == 5 and all("Owner" in a for a in answers)
+
+
+async def test_repeated_reads_come_from_the_cache_unless_fresh(routes: Routes) -> None:
+    routes.add("GET", "roles", [])
+    routes.add("GET", "users", [])
+    async with connect(make_settings(), routes.transport()) as client:
+        for _ in range(3):
+            await client.call_tool("list_roles", {})
+        await client.call_tool("list_users", {"filter": "a"})
+        await client.call_tool("list_users", {"filter": "a"})
+        await client.call_tool("list_users", {"filter": "b"})  # another query, another key
+        await client.call_tool("list_roles", {"fresh": True})
+    assert [r.url.path.rsplit("/", 1)[1] for r in routes.requests] == ["roles", "users", "users", "roles"]
+
+
+async def test_cache_ttl_zero_disables_the_cache(routes: Routes) -> None:
+    routes.add("GET", "roles", [])
+    async with connect(make_settings(cache_ttl=0), routes.transport()) as client:
+        await client.call_tool("list_roles", {})
+        await client.call_tool("list_roles", {})
+    assert len(routes.requests) == 2
+
+
+async def test_a_group_write_invalidates_teams_users_and_my_groups_and_reads_fresh(routes: Routes) -> None:
+    routes.add("GET", "teams", teams_json(group_json(gid=5)))
+    routes.add("GET", "users", [])
+    routes.add("GET", "groups/me", [])
+    routes.add("GET", "roles", [])
+    routes.add("PUT", "groups/5", group_json(gid=5, name="Studio"))
+    async with connect(make_settings(), routes.transport()) as client:
+        for tool in ("list_teams", "list_users", "list_my_groups", "list_roles"):
+            await client.call_tool(tool, {})
+        await client.call_tool("update_group", {"group_id": 5, "name": "Studio"})
+        for tool in ("list_teams", "list_users", "list_my_groups", "list_roles"):
+            await client.call_tool(tool, {})
+    endpoints = [f"{r.method} {r.url.path.split('/', 4)[4]}" for r in routes.requests]
+    assert endpoints == [
+        "GET teams", "GET users", "GET groups/me", "GET roles",
+        "GET teams", "PUT groups/5",  # the read before the write is never from the cache
+        "GET teams", "GET users", "GET groups/me",  # roles are still valid
+    ]  # fmt: skip
+
+
+async def test_scripted_agent_session_costs_at_most_nine_requests() -> None:
+    spent, answers = await run_session()
+    assert NAIVE_REQUESTS == 17 and len(SCRIPT) == 16
+    assert spent <= 9
+    after_rename = answers[[tool for tool, _ in SCRIPT].index("update_group") + 1]
+    assert "Design Studio" in after_rename
