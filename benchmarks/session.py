@@ -1,7 +1,7 @@
 """The upstream requests of a scripted agent session on the sandbox: focus-mcp vs a naive pass-through.
 
 16 tool calls that a naive pass-through serves with 17 upstream requests (the rename reads, then
-writes). Run: .venv/bin/python benchmarks/session.py
+writes). Run from the repository root: .venv/bin/python -m benchmarks.session
 """
 
 from __future__ import annotations

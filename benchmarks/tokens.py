@@ -1,6 +1,6 @@
 """Raw API bytes vs the bytes the model reads, per list tool, on the sandbox; and the tool-list size.
 
-Run: .venv/bin/python benchmarks/tokens.py
+Run from the repository root: .venv/bin/python -m benchmarks.tokens
 """
 
 from __future__ import annotations

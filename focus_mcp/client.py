@@ -171,7 +171,7 @@ class FocusClient:
             query={"workspace_id": str(_id(workspace_id))},
             ids={"workspace_id": workspace_id},
         )
-        return data if isinstance(data, dict) else {"result": data}
+        return _parse_object(data, "DELETE groups/{group_id}")
 
     async def set_group_member_role(
         self, organization_id: int, group_id: int, body: GroupUserRoleRequest
@@ -184,7 +184,7 @@ class FocusClient:
             json=body.model_dump(),
             ids={"workspace_id": body.workspace_id},
         )
-        return data if isinstance(data, dict) else {"result": data}
+        return _parse_object(data, "PUT groups/{group_id}/user_role")
 
     async def list_member_tags(self, organization_id: int, workspace_id: int, fresh: bool = False) -> list[MemberTag]:
         data = await self._call(
@@ -325,7 +325,7 @@ class FocusClient:
         self.cache.put(key, data, self._ttl(endpoint))
         return data
 
-    async def _fetch(self, info: RequestInfo, path: str, query: dict[str, str] | None, json: Any) -> Any:
+    async def _fetch(self, info: RequestInfo, path: str, query: dict[str, str] | None, json: Any) -> bytes:
         self._refuse_when_quota_is_spent(info)
         try:
             with anyio.fail_after(self.settings.deadline):
@@ -336,16 +336,7 @@ class FocusClient:
                 f"{self.settings.deadline:g} s. Try again shortly; if it persists, check the service status "
                 "(TOGGL_FOCUS_TIMEOUT and TOGGL_FOCUS_DEADLINE set the limits)."
             ) from None
-        if not response.content:
-            return {}
-        try:
-            return response.json()
-        except ValueError:
-            raise InvalidResponseError(
-                info,
-                response.status_code,
-                f"the body is not JSON: {excerpt(response.text, 120)!r}",
-            ) from None
+        return response.content or b"{}"
 
     def _ttl(self, endpoint: str) -> float:
         ttl = self.settings.cache_ttl
@@ -362,14 +353,22 @@ def _adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
-def _parse(kind: Any, data: Any, what: str) -> Any:
+def _parse(kind: Any, raw: bytes, what: str) -> Any:
+    """Validate the JSON body straight from bytes into `kind`; any mismatch is an InvalidResponseError."""
     try:
-        return _adapter(kind).validate_python(data)
+        return _adapter(kind).validate_json(raw)
     except ValidationError as exc:
         first = exc.errors(include_input=False)[0]
+        request = RequestInfo(*what.split(" ", 1))
+        if first["type"] == "json_invalid":
+            text = raw.decode("utf-8", "replace")
+            raise InvalidResponseError(request, 200, f"the body is not JSON: {excerpt(text, 120)!r}") from None
         where = ".".join(str(p) for p in first["loc"]) or "body"
         raise InvalidResponseError(
-            RequestInfo(*what.split(" ", 1)),
-            200,
-            f"the answer does not have the documented shape ({where}: {first['msg']})",
+            request, 200, f"the answer does not have the documented shape ({where}: {first['msg']})"
         ) from None
+
+
+def _parse_object(raw: bytes, what: str) -> dict[str, Any]:
+    data = _parse(Any, raw, what)
+    return data if isinstance(data, dict) else {"result": data}

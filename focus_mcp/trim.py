@@ -1,8 +1,9 @@
 """What the model reads: API payloads reduced to the facts a person could ask about.
 
 Each tool result is a pydantic model (its schema is the tool's output schema, its dump the
-`structuredContent`) with a `text()` rendering: one line per record, no keys repeated, no
-timestamps, nulls or empty lists, each fact stated once.
+`structuredContent`) with a `line()` rendering: one line per record, no keys repeated, no
+timestamps, nulls or empty lists, each fact stated once. Each summary is built from a plain dict
+in one `model_validate` call (pydantic-core), far cheaper than a constructor call per nested ref.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ class Ref(BaseModel):
     name: str
 
 
+def ref(id: int, name: str) -> dict[str, object]:
+    return {"id": id, "name": name}
+
+
 def _refs(refs: list[Ref]) -> str:
     return ", ".join(f"{r.name}#{r.id}" for r in refs)
 
@@ -35,13 +40,15 @@ class Team(BaseModel):
 
     @classmethod
     def of(cls, group: Group) -> Team:
-        return cls(
-            id=group.id,
-            name=group.name,
-            emoji=group.emoji,
-            workspaces=[Ref(id=w.workspace_id, name=w.name) for w in group.workspaces],
-            members=[Ref(id=u.organization_user_id, name=u.display_name) for u in group.users],
-            ghosts=[Ref(id=g.id, name=g.name) for g in group.ghosts],
+        return cls.model_validate(
+            {
+                "id": group.id,
+                "name": group.name,
+                "emoji": group.emoji,
+                "workspaces": [ref(w.workspace_id, w.name) for w in group.workspaces],
+                "members": [ref(u.organization_user_id, u.display_name) for u in group.users],
+                "ghosts": [ref(g.id, g.name) for g in group.ghosts],
+            }
         )
 
     def line(self) -> str:
@@ -79,24 +86,26 @@ class User(BaseModel):
     @classmethod
     def of(cls, user: OrganizationUser) -> User:
         rate = user.rate
-        return cls(
-            id=user.id,
-            name=user.name,
-            email=user.email,
-            owner=user.owner,
-            admin=user.admin,
-            two_factor=user.two_factor_enabled,
-            active=user.active,
-            joined=user.joined,
-            invite_sent=user.invite_sent,
-            locked=bool(user.account_locked_at),
-            groups=[Ref(id=g.id, name=g.name) for g in user.groups or []],
-            workspaces=[Ref(id=w.id, name=w.name) for w in user.workspaces or []],
-            tags=[Ref(id=t.id, name=t.label) for t in user.tags or []],
-            working_hours=user.working_hours,
-            rate=Rate(hourly_rate=rate.hourly_rate, currency=rate.currency, workspace_id=rate.workspace_id)
-            if rate is not None and rate.hourly_rate is not None
-            else None,
+        return cls.model_validate(
+            {
+                "id": user.id,
+                "name": user.name,
+                "email": user.email,
+                "owner": user.owner,
+                "admin": user.admin,
+                "two_factor": user.two_factor_enabled,
+                "active": user.active,
+                "joined": user.joined,
+                "invite_sent": user.invite_sent,
+                "locked": bool(user.account_locked_at),
+                "groups": [ref(g.id, g.name) for g in user.groups or []],
+                "workspaces": [ref(w.id, w.name) for w in user.workspaces or []],
+                "tags": [ref(t.id, t.label) for t in user.tags or []],
+                "working_hours": user.working_hours,
+                "rate": {"hourly_rate": rate.hourly_rate, "currency": rate.currency, "workspace_id": rate.workspace_id}
+                if rate is not None and rate.hourly_rate is not None
+                else None,
+            }
         )
 
     def flags(self) -> list[str]:
@@ -143,15 +152,17 @@ class RoleSummary(BaseModel):
 
     @classmethod
     def of(cls, role: Role) -> RoleSummary:
-        return cls(
-            id=role.role_id,
-            name=role.name,
-            code=role.code,
-            type=role.type,
-            entity=role.entity,
-            privilege_level=role.privilege_level,
-            require_group=role.require_group,
-            permissions=[p.name for p in role.permissions],
+        return cls.model_validate(
+            {
+                "id": role.role_id,
+                "name": role.name,
+                "code": role.code,
+                "type": role.type,
+                "entity": role.entity,
+                "privilege_level": role.privilege_level,
+                "require_group": role.require_group,
+                "permissions": [p.name for p in role.permissions],
+            }
         )
 
     def line(self) -> str:
@@ -170,7 +181,7 @@ class Tag(BaseModel):
 
     @classmethod
     def of(cls, tag: MemberTag) -> Tag:
-        return cls(id=tag.id, label=tag.label, color=tag.color)
+        return cls.model_validate({"id": tag.id, "label": tag.label, "color": tag.color})
 
     def line(self) -> str:
         return f"{self.id} {self.label} {self.color}".rstrip()
@@ -183,7 +194,7 @@ class MyGroup(BaseModel):
 
     @classmethod
     def of(cls, group: UserGroupInfo) -> MyGroup:
-        return cls(id=group.id, name=group.name, emoji=group.emoji)
+        return cls.model_validate({"id": group.id, "name": group.name, "emoji": group.emoji})
 
     def line(self) -> str:
         return f"{self.id} {self.emoji} {self.name}" if self.emoji else f"{self.id} {self.name}"

@@ -1,0 +1,136 @@
+"""Server-added latency of a tool call over stdio, paired run by run with the same request made
+directly to the same upstream (a sandbox API on a loopback port), cache off.
+
+The stdio side is a minimal JSON-RPC client (one line out, one line in), so the figure is what the
+server adds: framing, validation, the upstream request through its client, trimming, rendering.
+Clients that validate structuredContent against the output schema (the Python SDK's ClientSession
+does, with jsonschema) add their own time on top; `--sdk` measures through ClientSession instead.
+
+Run from the repository root: .venv/bin/python -m benchmarks.latency [--rounds N] [--sdk]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import httpx2
+from anyio.abc import Process
+from anyio.streams.text import TextReceiveStream
+from mcp import ClientSession, StdioServerParameters, stdio_client
+
+from benchmarks.loopback import serve_sandbox
+from focus_mcp import sandbox_data as seed
+
+CALLS = [("list_roles", {}, "roles", {}), ("list_users", {"per_page": 20}, "users", {"per_page": "20"})]
+WARM_UP = 20
+
+
+class RawStdio:
+    """JSON-RPC over a spawned server's stdin/stdout, nothing else."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.lines = TextReceiveStream(process.stdout)  # type: ignore[arg-type]
+        self.buffer = ""
+        self.next_id = 0
+
+    async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        self.next_id += 1
+        await self.send({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params})
+        while True:
+            message = await self.read()
+            if message.get("id") == self.next_id:
+                return message
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.process.stdin.send((json.dumps(message) + "\n").encode())  # type: ignore[union-attr]
+
+    async def read(self) -> dict[str, Any]:
+        while "\n" not in self.buffer:
+            self.buffer += await self.lines.receive()
+        line, self.buffer = self.buffer.split("\n", 1)
+        return json.loads(line)
+
+
+async def paired(
+    direct: httpx2.AsyncClient, path: str, query: dict[str, str], via: Callable[[], Awaitable[None]], rounds: int
+) -> tuple[list[float], list[float]]:
+    directs, vias = [], []
+    for i in range(rounds + WARM_UP):
+        t0 = time.perf_counter()
+        (await direct.get(path, params=query)).raise_for_status()
+        t1 = time.perf_counter()
+        await via()
+        t2 = time.perf_counter()
+        if i >= WARM_UP:
+            directs.append(t1 - t0)
+            vias.append(t2 - t1)
+    return directs, vias
+
+
+def report(tool: str, directs: list[float], vias: list[float]) -> None:
+    added = [v - d for v, d in zip(vias, directs, strict=True)]
+    ms = 1000
+    print(
+        f"{tool:<11} direct {statistics.median(directs) * ms:5.2f} ms | via focus-mcp "
+        f"{statistics.median(vias) * ms:5.2f} ms | server-added median {statistics.median(added) * ms:5.2f} ms, "
+        f"p90 {statistics.quantiles(added, n=10)[-1] * ms:5.2f} ms ({len(added)} pairs)"
+    )
+
+
+async def main() -> None:
+    options = argparse.ArgumentParser()
+    options.add_argument("--rounds", type=int, default=300)
+    options.add_argument("--sdk", action="store_true", help="measure through the SDK's ClientSession")
+    args = options.parse_args()
+    with serve_sandbox() as base_url:
+        env = {
+            **os.environ,
+            "TOGGL_FOCUS_API_KEY": "bench",
+            "TOGGL_FOCUS_BASE_URL": base_url,
+            "TOGGL_FOCUS_ORGANIZATION_ID": str(seed.ORGANIZATION_ID),
+            "TOGGL_FOCUS_WORKSPACE_ID": str(next(iter(seed.WORKSPACES))),
+            "TOGGL_FOCUS_CACHE_TTL": "0",
+        }
+        command = [sys.executable, "-m", "focus_mcp"]
+        async with httpx2.AsyncClient(base_url=base_url + "/", headers={"Authorization": "Bearer bench"}) as direct:
+            if args.sdk:
+                params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+                async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+                    await session.initialize()
+                    for tool, arguments, endpoint, query in CALLS:
+
+                        async def via_sdk(tool: str = tool, arguments: dict[str, Any] = arguments) -> None:
+                            assert not (await session.call_tool(tool, arguments)).is_error
+
+                        path = f"organizations/{seed.ORGANIZATION_ID}/{endpoint}"
+                        report(tool, *await paired(direct, path, query, via_sdk, args.rounds))
+                return
+            async with await anyio.open_process(command, env=env, stderr=None) as process:
+                rpc = RawStdio(process)
+                await rpc.request(
+                    "initialize",
+                    {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
+                )
+                await rpc.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+                for tool, arguments, endpoint, query in CALLS:
+
+                    async def via_raw(tool: str = tool, arguments: dict[str, Any] = arguments) -> None:
+                        answer = await rpc.request("tools/call", {"name": tool, "arguments": arguments})
+                        assert not answer["result"].get("isError"), answer
+
+                    path = f"organizations/{seed.ORGANIZATION_ID}/{endpoint}"
+                    report(tool, *await paired(direct, path, query, via_raw, args.rounds))
+                await process.stdin.aclose()  # type: ignore[union-attr]
+
+
+if __name__ == "__main__":
+    anyio.run(main)
