@@ -118,7 +118,11 @@ async def main() -> None:
                 rpc = RawStdio(process)
                 await rpc.request(
                     "initialize",
-                    {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
+                    {
+                        "protocolVersion": "2025-06-18",
+                        "capabilities": {},
+                        "clientInfo": {"name": "bench", "version": "1"},
+                    },
                 )
                 await rpc.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
                 for tool, arguments, endpoint, query in CALLS:

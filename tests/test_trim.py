@@ -1,0 +1,170 @@
+"""What the model reads: compact text with every fact, paging notes, all_pages, detail, the budget."""
+
+from __future__ import annotations
+
+import json
+
+import httpx2
+import pytest
+from conftest import ORG, Routes, group_json, make_settings
+from helpers import connect, sandbox_settings, text
+
+from focus_mcp import sandbox_data as seed
+from focus_mcp.sandbox import SandboxAPI
+
+pytestmark = pytest.mark.anyio
+
+
+def user_json(n: int, **extra: object) -> dict:
+    user = {
+        "id": 1000 + n, "name": f"Person {n}", "email": f"p{n}@x.example", "user_id": f"u{n}",
+        "user_account_id": 5000 + n, "organization_id": ORG, "owner": n == 0, "admin": n < 3, "active": n % 7 != 0,
+        "joined": n % 11 != 0, "invite_sent": n % 11 == 0, "2fa_enabled": n % 2 == 0, "account_locked_at": None,
+        "can_edit_personal_details": True, "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z",
+        "deleted_at": None, "permissions": {"a": True, "b": False}, "rate": None, "working_hours": None,
+        "groups": [{"id": 7, "name": "Design", "emoji": "🎨", "workspace_ids": [22]}] if n % 3 else [],
+        "workspaces": [{"id": 22, "name": "Main", "workspace_user_id": n, "focus_role_id": 5, "track_role_id": 5,
+                        "work_role_id": 5, "toggl_products": ["focus"], "groups": []}],
+        "tags": [{"id": 3, "label": "Remote", "color": "#fff"}] if n % 4 == 0 else [],
+    }  # fmt: skip
+    user.update(extra)
+    return user
+
+
+def paged_users(total: int):
+    """A users endpoint over `total` users that pages like the API."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        page = int(request.url.params.get("page", 1))
+        per_page = min(int(request.url.params.get("per_page", 50)), 100)
+        start = (page - 1) * per_page
+        return httpx2.Response(200, json=[user_json(n) for n in range(start, min(total, start + per_page))])
+
+    return handler
+
+
+async def test_user_text_keeps_every_fact_in_a_fraction_of_the_bytes(routes: Routes) -> None:
+    users = [user_json(n) for n in range(40)]
+    routes.add("GET", "users", users)
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("list_users", {"per_page": 100})
+    shown = text(result)
+    assert len(shown.encode()) <= 0.3 * len(json.dumps(users).encode())
+    for user in users:
+        line = next(line for line in shown.splitlines() if line.startswith(f"{user['id']} "))
+        assert user["name"] in line and f"<{user['email']}>" in line
+        assert ("admin" in line.split("|")[0]) == user["admin"] and ("2fa" in line) == user["2fa_enabled"]
+        assert ("inactive" in line) == (not user["active"]) and ("not-joined" in line) == (not user["joined"])
+        assert ("teams Design" in line) == bool(user["groups"]) and "ws Main" in line
+    assert "Design=7" in shown and "Main=22" in shown and "Remote=3" in shown  # ids stated once
+    assert "created_at" not in shown and "null" not in shown
+    assert len(result.structured_content["users"]) == 40
+
+
+async def test_team_text_keeps_members_ghosts_workspaces(routes: Routes) -> None:
+    groups = [group_json(gid=g, name=f"Team {g}", members=(101, 102, 103 + g)) for g in range(1, 6)]
+    routes.add("GET", "teams", {"data": groups, "page": 1, "rows": 5, "total": 12})
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("list_teams", {"per_page": 5})
+    shown = text(result)
+    assert len(shown.encode()) <= 0.3 * len(json.dumps({"data": groups}).encode())
+    assert "5 of 12 teams" in shown and "page=2" in shown and result.structured_content["next_page"] == 2
+    for g in groups:
+        assert f"User {103 + g['id']}#{103 + g['id']}" in shown
+    assert shown.count("Placeholder#9") == 5 and "ws Main#22" in shown
+
+
+async def test_role_text_is_at_most_half(routes: Routes) -> None:
+    sandbox = SandboxAPI()
+    roles = [sandbox._role_json(r) for r in seed.ROLES]
+    routes.add("GET", "roles", roles)
+    async with connect(make_settings(), routes.transport()) as client:
+        shown = text(await client.call_tool("list_roles", {}))
+    assert len(shown.encode()) <= 0.5 * len(json.dumps(roles).encode())
+    for role in roles:
+        assert all(p["name"] in shown for p in role["permissions"]) and f"level {role['privilege_level']}" in shown
+
+
+async def test_all_pages_fetches_230_users_in_exactly_3_requests_with_progress(routes: Routes) -> None:
+    routes.add("GET", "users", paged_users(230))
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("list_users", {"all_pages": True}, progress_callback=on_progress)
+    assert len(routes.requests) == 3
+    assert [r.url.params["page"] for r in routes.requests] == ["1", "2", "3"]
+    assert all(r.url.params["per_page"] == "100" for r in routes.requests)
+    assert len(result.structured_content["users"]) == 230 and "230 users (all pages)" in text(result)
+    assert progress == [100, 200, 230]
+
+
+async def test_all_pages_stops_at_max_items(routes: Routes) -> None:
+    routes.add("GET", "users", paged_users(500))
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("list_users", {"all_pages": True, "max_items": 150})
+    assert len(routes.requests) == 2 and len(result.structured_content["users"]) == 150
+    assert "stopped at max_items=150" in text(result)
+
+
+async def test_all_pages_of_teams_uses_the_total_and_fetches_the_rest_concurrently(routes: Routes) -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        page = int(request.url.params["page"])
+        ids = range((page - 1) * 100 + 1, min(250, page * 100) + 1)
+        return httpx2.Response(
+            200,
+            json={"data": [group_json(gid=i, members=()) for i in ids], "page": page, "rows": len(ids), "total": 250},
+        )
+
+    routes.add("GET", "teams", handler)
+    async with connect(make_settings(max_response_chars=200_000), routes.transport()) as client:
+        result = await client.call_tool("list_teams", {"all_pages": True})
+    assert sorted(r.url.params["page"] for r in routes.requests) == ["1", "2", "3"]
+    assert [t["id"] for t in result.structured_content["teams"]] == list(range(1, 251))
+
+
+async def test_all_pages_is_refused_up_front_when_the_quota_cannot_cover_it(routes: Routes) -> None:
+    routes.add(
+        "GET",
+        "roles",
+        httpx2.Response(200, json=[], headers={"X-Toggl-Quota-Remaining": "4", "X-Toggl-Quota-Resets-In": "1200"}),
+    )
+    routes.add("GET", "users", paged_users(230))
+    async with connect(make_settings(), routes.transport()) as client:
+        await client.call_tool("list_roles", {})
+        refused = await client.call_tool("list_users", {"all_pages": True})
+        allowed = await client.call_tool("list_users", {"all_pages": True, "max_items": 300})
+        conflict = await client.call_tool("list_users", {"all_pages": True, "page": 2})
+    assert refused.is_error and "only 4 are left" in text(refused) and "resets in 20 min" in text(refused)
+    assert not allowed.is_error and len(allowed.structured_content["users"]) == 230
+    assert conflict.is_error and "drop page and per_page" in text(conflict)
+    assert len(routes.requests) == 1 + 3
+
+
+async def test_response_budget_cuts_at_a_record_boundary_and_says_how_to_narrow(routes: Routes) -> None:
+    routes.add("GET", "users", [user_json(n) for n in range(100)])
+    async with connect(make_settings(max_response_chars=3000), routes.transport()) as client:
+        result = await client.call_tool("list_users", {"per_page": 100})
+    shown = text(result)
+    assert len(shown) <= 3000 and "[cut:" in shown and "add filters" in shown
+    kept = result.structured_content["users"]
+    assert 0 < len(kept) < 100 and result.structured_content["truncated"] == 100 - len(kept)
+    assert all(line.endswith(("Main", "Remote", "Design")) for line in shown.splitlines() if line[:4].isdigit())
+
+
+async def test_detail_returns_the_full_api_records(routes: Routes) -> None:
+    routes.add("GET", "users", [user_json(1)])
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("list_users", {"detail": True})
+    shown = text(result)
+    assert '"permissions":{"a":true,"b":false}' in shown and '"user_account_id":5001' in shown
+    assert result.structured_content["records"][0]["2fa_enabled"] is False
+
+
+async def test_sandbox_list_of_230_users_fits_the_default_budget() -> None:
+    settings, sandbox = sandbox_settings()
+    async with connect(settings, sandbox.transport()) as client:
+        result = await client.call_tool("list_users", {"all_pages": True})
+    assert "[cut:" not in text(result) and len(result.structured_content["users"]) == len(sandbox.users)
