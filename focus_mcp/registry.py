@@ -8,6 +8,7 @@ and upstream errors become model-readable `ToolError`s in exactly one place.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -57,9 +58,32 @@ class CompactSchema(GenerateJsonSchema):
     def generate(self, schema: Any, mode: Any = "validation") -> JsonSchemaValue:
         result = super().generate(schema, mode)
         result.pop("title", None)
-        for prop in result.get("properties", {}).values():
+        properties = result.get("properties", {})
+        for prop in properties.values():
             _drop_optional_null(prop)
+        _share_repeated(result, properties)
         return result
+
+
+def _share_repeated(result: dict[str, Any], properties: dict[str, Any]) -> None:
+    """A sub-schema that several properties repeat (the id arrays) is stated once, in $defs."""
+    shapes: dict[str, list[dict[str, Any]]] = {}
+    for prop in properties.values():
+        shape = {k: v for k, v in prop.items() if k not in ("description", "default")}
+        if shape.get("type") == "array":
+            shapes.setdefault(json.dumps(shape, sort_keys=True), []).append(prop)
+    for n, (shape, props) in enumerate(sorted(shapes.items())):
+        if len(props) < 2:
+            continue
+        schema = json.loads(shape)
+        item_type = schema.get("items", {}).get("type")
+        name = {"integer": "ids", "string": "strings"}.get(item_type, f"list{n}")
+        result.setdefault("$defs", {})[name] = schema
+        for prop in props:
+            for key in list(prop):
+                if key not in ("description", "default"):
+                    del prop[key]
+            prop["$ref"] = f"#/$defs/{name}"
 
 
 def _drop_optional_null(prop: dict[str, Any]) -> None:
