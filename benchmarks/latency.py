@@ -6,7 +6,10 @@ server adds: framing, validation, the upstream request through its client, trimm
 Clients that validate structuredContent against the output schema (the Python SDK's ClientSession
 does, with jsonschema) add their own time on top; `--sdk` measures through ClientSession instead.
 
-Run from the repository root: .venv/bin/python -m benchmarks.latency [--rounds N] [--sdk]
+`--bare` runs the same pairs against a bare MCPServer whose tools forward the request and return
+the raw body: the floor that the SDK's own stdio transport sets on this machine.
+
+Run from the repository root: .venv/bin/python -m benchmarks.latency [--rounds N] [--sdk] [--bare]
 """
 
 from __future__ import annotations
@@ -31,6 +34,22 @@ from focus_mcp import sandbox_data as seed
 
 CALLS = [("list_roles", {}, "roles", {}), ("list_users", {"per_page": 20}, "users", {"per_page": "20"})]
 WARM_UP = 20
+BARE_SERVER = """
+import logging, os, httpx2
+from mcp.server.mcpserver import MCPServer
+base_url = os.environ["TOGGL_FOCUS_BASE_URL"] + "/"
+client = httpx2.AsyncClient(base_url=base_url, headers={"Authorization": "Bearer bench"})
+org = os.environ["TOGGL_FOCUS_ORGANIZATION_ID"]
+server = MCPServer("bare", log_level="WARNING")
+@server.tool()
+async def list_roles() -> str:
+    return (await client.get(f"organizations/{org}/roles")).text
+@server.tool()
+async def list_users(per_page: int = 20) -> str:
+    return (await client.get(f"organizations/{org}/users", params={"per_page": per_page})).text
+logging.getLogger("httpx2").setLevel(logging.WARNING)
+server.run()
+"""
 
 
 class RawStdio:
@@ -90,6 +109,7 @@ async def main() -> None:
     options = argparse.ArgumentParser()
     options.add_argument("--rounds", type=int, default=300)
     options.add_argument("--sdk", action="store_true", help="measure through the SDK's ClientSession")
+    options.add_argument("--bare", action="store_true", help="a bare MCPServer forwarding the request, for the floor")
     args = options.parse_args()
     with serve_sandbox() as base_url:
         env = {
@@ -101,6 +121,8 @@ async def main() -> None:
             "TOGGL_FOCUS_CACHE_TTL": "0",
         }
         command = [sys.executable, "-m", "focus_mcp"]
+        if args.bare:
+            command = [sys.executable, "-c", BARE_SERVER]
         async with httpx2.AsyncClient(base_url=base_url + "/", headers={"Authorization": "Bearer bench"}) as direct:
             if args.sdk:
                 params = StdioServerParameters(command=command[0], args=command[1:], env=env)
