@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--transport", choices=["stdio", "streamable-http", "sse"], default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP/SSE: address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="HTTP/SSE: port to listen on")
+    parser.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions (replicas)")
+    parser.add_argument(
+        "--allow-host", action="append", default=[], metavar="NAME", help="a Host name clients use (repeatable)"
+    )
+    parser.add_argument(
+        "--allow-origin", action="append", default=[], metavar="URL", help="a browser Origin to accept (repeatable)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="{tools,call,doctor}")
     commands.add_parser("tools", parents=[common], help="list the tools")
     call = commands.add_parser("call", parents=[common], help="call one tool and print what the model reads")
@@ -112,9 +119,20 @@ def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespa
     if options.transport == "stdio":
         server.run("stdio")
         return 0
-    from focus_mcp.http import serve_http
+    from focus_mcp.http import HttpOptions, serve_http
 
-    return serve_http(server, settings, options.transport, options.host, options.port)
+    return serve_http(
+        server,
+        settings,
+        HttpOptions(
+            transport=options.transport,
+            host=options.host,
+            port=options.port,
+            stateless=options.stateless,
+            allowed_hosts=[*settings.allowed_hosts, *options.allow_host],
+            allowed_origins=options.allow_origin,
+        ),
+    )
 
 
 async def _list_tools(server: MCPServer[Any]) -> int:

@@ -34,6 +34,7 @@ class Settings(BaseModel):
     workspace_id: PositiveInt | None = None
     read_only: bool = False
     http_token: SecretStr | None = None
+    allowed_hosts: list[str] = Field(default_factory=list)  # TOGGL_FOCUS_ALLOWED_HOSTS, comma-separated
     timeout: float = Field(default=6.0, gt=0, le=300)  # seconds per upstream request
     deadline: float = Field(default=10.0, gt=0, le=600)  # seconds per upstream operation, retries included
     cache_ttl: float = Field(default=60.0, ge=0, le=86_400)  # seconds for teams/users; 0 disables the cache
@@ -63,8 +64,14 @@ class Settings(BaseModel):
         values: dict[str, Any] = {}
         for field in cls.model_fields:
             raw = env.get(ENV_PREFIX + field.upper())
-            if raw is not None and raw.strip() != "":
-                values[field] = _parse_bool(raw) if field in ("read_only", "sandbox") else raw.strip()
+            if raw is None or raw.strip() == "":
+                continue
+            if field in ("read_only", "sandbox"):
+                values[field] = _parse_bool(raw)
+            elif field == "allowed_hosts":
+                values[field] = [h.strip() for h in raw.split(",") if h.strip()]
+            else:
+                values[field] = raw.strip()
         if isinstance(values.get("log_level"), str):
             values["log_level"] = values["log_level"].upper()
         values.update({k: v for k, v in overrides.items() if v is not None})

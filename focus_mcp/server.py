@@ -29,12 +29,41 @@ report anything from it; changes last only until the server stops."""
 READ_ONLY_INSTRUCTIONS = "\nRead-only mode: no tool here can change anything."
 
 
+class SharedClient:
+    """One FocusClient (one connection pool, cache and quota view) for every session of the process.
+
+    stdio and streamable HTTP enter the lifespan once; SSE enters it per connection, so the client
+    is counted in and out and closed when the last session ends.
+    """
+
+    def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> None:
+        self.settings, self.transport = settings, transport
+        self.client: FocusClient | None = None
+        self.users = 0
+
+    @asynccontextmanager
+    async def use(self) -> AsyncIterator[FocusClient]:
+        if self.client is None:
+            self.client = FocusClient(self.settings, transport=self.transport)
+        client = self.client
+        self.users += 1
+        try:
+            yield client
+        finally:
+            self.users -= 1
+            if self.users == 0:
+                self.client = None
+                await client.aclose()
+
+
 def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> MCPServer[AppState]:
     """The focus-mcp server. `transport` replaces the network (the sandbox, tests)."""
 
+    shared = SharedClient(settings, transport)
+
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        async with FocusClient(settings, transport=transport) as client:
+        async with shared.use() as client:
             yield AppState(client=client, settings=settings)
 
     tools = [t for t in all_tools() if not (settings.read_only and is_write_tool(t))]

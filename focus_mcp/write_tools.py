@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp_types import CallToolResult
+from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from focus_mcp.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
@@ -129,6 +130,13 @@ async def _name_new_members(state: AppState, org: int, diff: GroupDiff) -> Group
     return diff.model_copy(update={"users_added": [Ref(id=i, name=names[i]) for i in ids]})
 
 
+def _can_ask_now(ctx: Context) -> bool:
+    """2026-07-28 clients are asked through the call's result; older ones need a back-channel,
+    which a stateless HTTP request does not have."""
+    version = ctx.protocol_version
+    return (version is not None and is_version_at_least(version, "2026-07-28")) or ctx.session.can_send_request
+
+
 class ConfirmDelete(BaseModel):
     confirm: bool = Field(description="Yes, delete this group.")
 
@@ -140,7 +148,7 @@ class CannotAsk(BaseModel):
 async def ask_to_delete(args: DeleteGroupArgs, ctx: Context) -> Elicit[ConfirmDelete] | CannotAsk:
     """Ask the user, naming the group and its size, when the client can show a question."""
     caps = ctx.client_capabilities
-    if caps is None or caps.elicitation is None:
+    if caps is None or caps.elicitation is None or not _can_ask_now(ctx):
         return CannotAsk()
     state = app_state(ctx)
     org, ws = organization(args, state), workspace(args, state)

@@ -1,0 +1,155 @@
+"""Streamable HTTP and SSE: the SDK's own clients, the token, Host and Origin checks, concurrency."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import anyio
+import httpx2
+import pytest
+import uvicorn
+from helpers import sandbox_settings, text
+from mcp import ClientSession
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+
+from focus_mcp.config import Settings
+from focus_mcp.http import HttpOptions, exposure_problem, http_app
+from focus_mcp.server import build_server
+
+pytestmark = pytest.mark.anyio
+TOKEN = "http-token-0123456789abcdef"
+
+
+@contextmanager
+def serving(transport: str, token: str | None = TOKEN, stateless: bool = False) -> Iterator[str]:
+    """focus-mcp on the sandbox, served by uvicorn on a free loopback port; yields the base URL."""
+    settings, sandbox = sandbox_settings()
+    settings = Settings(**{**settings.model_dump(), "http_token": token})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    options = HttpOptions(transport=transport, host="127.0.0.1", port=port, stateless=stateless)
+    app = http_app(build_server(settings, sandbox.transport()), settings, options)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+def auth(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _use_streamable(url: str, headers: dict[str, str]) -> list[str]:
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        streamable_http_client(f"{url}/mcp", http_client=http) as (read, write, *_),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        tools = (await session.list_tools()).tools
+        result = await session.call_tool("list_teams", {"filter": "Design"})
+        assert not result.is_error
+        return [t.name for t in tools] + [text(result)]
+
+
+@pytest.mark.parametrize("stateless", [False, True])
+async def test_streamable_http_with_the_token(stateless: bool) -> None:
+    with serving("streamable-http", stateless=stateless) as url:
+        seen = await _use_streamable(url, auth())
+    assert "list_users" in seen and "Design" in seen[-1]
+
+
+async def test_sse_with_the_token() -> None:
+    with serving("sse") as url:
+        async with sse_client(f"{url}/sse", headers=auth()) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            assert len((await session.list_tools()).tools) == 9
+            result = await session.call_tool("list_roles", {})
+    assert not result.is_error and "Owner" in text(result)
+
+
+@pytest.mark.parametrize("transport", ["streamable-http", "sse"])
+def test_no_token_or_a_wrong_one_gets_401_and_healthz_needs_none(transport: str) -> None:
+    path = "/mcp" if transport == "streamable-http" else "/sse"
+    with serving(transport) as url:
+        for headers in ({}, auth("wrong"), {"Authorization": TOKEN}):
+            response = (
+                httpx2.post(f"{url}{path}", headers=headers, json={})
+                if path == "/mcp"
+                else httpx2.get(f"{url}{path}", headers=headers)
+            )
+            assert response.status_code == 401
+        if transport == "sse":
+            assert httpx2.post(f"{url}/messages/?session_id=x", json={}).status_code == 401
+        health = httpx2.get(f"{url}/healthz")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+
+
+def test_foreign_origin_and_host_are_refused() -> None:
+    client_info = {"name": "t", "version": "1"}
+    params = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client_info}
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
+    accept = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    with serving("streamable-http") as url:
+        evil_origin = httpx2.post(
+            f"{url}/mcp", json=initialize, headers={**auth(), **accept, "Origin": "https://evil.example"}
+        )
+        evil_host = httpx2.post(f"{url}/mcp", json=initialize, headers={**auth(), **accept, "Host": "evil.example"})
+        fine = httpx2.post(f"{url}/mcp", json=initialize, headers={**auth(), **accept, "Origin": url})
+    assert evil_origin.status_code == 403
+    assert evil_host.status_code == 421
+    assert fine.status_code == 200
+
+
+async def test_twenty_clients_making_ten_calls_each_at_once() -> None:
+    failures: list[BaseException] = []
+    with serving("streamable-http") as url:
+
+        async def client(n: int) -> None:
+            try:
+                async with (
+                    httpx2.AsyncClient(headers=auth(), timeout=60) as http,
+                    streamable_http_client(f"{url}/mcp", http_client=http) as (read, write, *_),
+                    ClientSession(read, write) as session,
+                ):
+                    await session.initialize()
+                    for i in range(10):
+                        result = await session.call_tool("list_users", {"per_page": 5, "page": 1 + (n + i) % 5})
+                        assert not result.is_error, text(result)
+            except BaseException as exc:  # collected, so that one failure does not hide the others
+                failures.append(exc)
+
+        with anyio.fail_after(120):
+            async with anyio.create_task_group() as tg:
+                for n in range(20):
+                    tg.start_soon(client, n)
+    assert failures == []
+
+
+def test_exposing_without_a_token_is_refused() -> None:
+    settings = Settings()
+    assert exposure_problem(settings, "0.0.0.0") and "TOGGL_FOCUS_HTTP_TOKEN" in exposure_problem(settings, "0.0.0.0")
+    assert exposure_problem(settings, "127.0.0.1") is None
+    assert exposure_problem(Settings(http_token=TOKEN), "0.0.0.0") is None
+    started = subprocess.run(
+        [sys.executable, "-m", "focus_mcp", "--sandbox", "--transport", "streamable-http", "--host", "0.0.0.0",
+         "--port", "8931"],
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert started.returncode == 2 and "TOGGL_FOCUS_HTTP_TOKEN" in started.stderr
