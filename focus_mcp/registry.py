@@ -96,6 +96,33 @@ def _drop_optional_null(prop: dict[str, Any]) -> None:
             prop.update(rest[0])
 
 
+class TitlelessSchema(GenerateJsonSchema):
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The output schema with every $ref inlined and no generated titles.
+
+    Clients validate each result against it (the Python SDK with jsonschema); inlined, that takes
+    about half the time, and the tool list reads the same.
+    """
+    schema = model.model_json_schema(schema_generator=TitlelessSchema)
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = inline(defs[node["$ref"].rsplit("/", 1)[-1]])
+                return {**target, **{k: inline(v) for k, v in node.items() if k != "$ref"}}
+            return {k: inline(v) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    return inline(schema)
+
+
 ToolFn = Callable[..., Awaitable[CallToolResult]]
 
 
@@ -124,7 +151,7 @@ def make_tool(
         title=title,
         description=inspect.cleandoc(fn.__doc__ or ""),
         parameters=args.model_json_schema(schema_generator=CompactSchema),
-        fn_metadata=FuncMetadata(arg_model=args, output_model=output),
+        fn_metadata=FuncMetadata(arg_model=args, output_model=output, output_schema=output_schema(output)),
         is_async=True,
         context_kwarg="ctx",
         resolved_params=dict(resolved_params),
