@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import anyio
@@ -152,15 +152,15 @@ class FocusClient:
 
     async def create_group(self, organization_id: int, body: GroupRequest) -> Group:
         data = await self._call("POST", "groups", organization_id, json=body.model_dump())
-        return _parse(Group, data, "POST groups")
+        return cast("Group", _parse(Group, data, "POST groups"))
 
     async def list_my_groups(self, organization_id: int, fresh: bool = False) -> list[UserGroupInfo]:
         data = await self._call("GET", "groups/me", organization_id, fresh=fresh)
-        return _parse(list[UserGroupInfo], data, "GET groups/me")
+        return cast("list[UserGroupInfo]", _parse(list[UserGroupInfo], data, "GET groups/me"))
 
     async def update_group(self, organization_id: int, group_id: int, body: GroupRequest) -> Group:
         data = await self._call("PUT", "groups/{group_id}", organization_id, group_id=group_id, json=body.model_dump())
-        return _parse(Group, data, "PUT groups/{group_id}")
+        return cast("Group", _parse(Group, data, "PUT groups/{group_id}"))
 
     async def delete_group(self, organization_id: int, group_id: int, workspace_id: int) -> dict[str, Any]:
         data = await self._call(
@@ -195,11 +195,11 @@ class FocusClient:
             ids={"workspace_id": workspace_id},
             fresh=fresh,
         )
-        return _parse(list[MemberTag], data, "GET member-tags")
+        return cast("list[MemberTag]", _parse(list[MemberTag], data, "GET member-tags"))
 
     async def list_roles(self, organization_id: int, fresh: bool = False) -> list[Role]:
         data = await self._call("GET", "roles", organization_id, fresh=fresh)
-        return _parse(list[Role], data, "GET roles")
+        return cast("list[Role]", _parse(list[Role], data, "GET roles"))
 
     async def list_teams(
         self, organization_id: int, workspace_id: int, query: TeamsQuery, fresh: bool = False
@@ -212,11 +212,11 @@ class FocusClient:
             ids={"workspace_id": workspace_id},
             fresh=fresh,
         )
-        return _parse(TeamsPage, data, "GET teams")
+        return cast("TeamsPage", _parse(TeamsPage, data, "GET teams"))
 
     async def list_users(self, organization_id: int, query: UsersQuery, fresh: bool = False) -> list[OrganizationUser]:
         data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
-        return _parse(list[OrganizationUser], data, "GET users")
+        return cast("list[OrganizationUser]", _parse(list[OrganizationUser], data, "GET users"))
 
     async def get_group(self, organization_id: int, group_id: int, workspace_id: int) -> Group | None:
         """The group's current state as GET teams shows it in that workspace (never cached), or None."""
@@ -359,7 +359,8 @@ def _parse(kind: Any, raw: bytes, what: str) -> Any:
         return _adapter(kind).validate_json(raw)
     except ValidationError as exc:
         first = exc.errors(include_input=False)[0]
-        request = RequestInfo(*what.split(" ", 1))
+        method, endpoint = what.split(" ", 1)
+        request = RequestInfo(method, endpoint)
         if first["type"] == "json_invalid":
             text = raw.decode("utf-8", "replace")
             raise InvalidResponseError(request, 200, f"the body is not JSON: {excerpt(text, 120)!r}") from None

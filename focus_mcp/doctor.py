@@ -8,6 +8,7 @@ import httpx2
 from focus_mcp.client import FocusClient, display_url
 from focus_mcp.config import Settings
 from focus_mcp.errors import FocusError, human_duration
+from focus_mcp.models import TeamsQuery
 
 
 def _line(ok: bool | None, what: str, detail: str) -> None:
@@ -20,7 +21,9 @@ async def run_doctor(settings: Settings, transport: httpx2.AsyncBaseTransport | 
     failures = 0
     where = "the embedded sandbox" if settings.sandbox else display_url(settings.base_url)
     print(f"focus-mcp doctor: checking {where}")
-    if settings.has_credentials:
+    if settings.sandbox:
+        _line(True, "credentials", "none needed: the sandbox is invented data served in-process")
+    elif settings.has_credentials:
         _line(True, "credentials", f"{settings.auth_method} is set (value not shown)")
     else:
         failures += 1
@@ -43,7 +46,7 @@ async def run_doctor(settings: Settings, transport: httpx2.AsyncBaseTransport | 
             return 1
         if settings.workspace_id is not None:
             try:
-                teams = await client.list_teams(settings.organization_id, settings.workspace_id, _one_team())
+                teams = await client.list_teams(settings.organization_id, settings.workspace_id, TeamsQuery(per_page=1))
                 _line(True, "workspace", f"{settings.workspace_id} is visible, with {teams.total} teams")
             except FocusError as exc:
                 failures += 1
@@ -58,9 +61,3 @@ async def run_doctor(settings: Settings, transport: httpx2.AsyncBaseTransport | 
             failures += quota.remaining <= 0
     print("all good" if failures == 0 else f"{failures} problem(s) found")
     return 0 if failures == 0 else 1
-
-
-def _one_team():  # type: ignore[no-untyped-def]
-    from focus_mcp.models import TeamsQuery
-
-    return TeamsQuery(per_page=1)

@@ -72,13 +72,13 @@ def _share_repeated(result: dict[str, Any], properties: dict[str, Any]) -> None:
         shape = {k: v for k, v in prop.items() if k not in ("description", "default")}
         if shape.get("type") == "array":
             shapes.setdefault(json.dumps(shape, sort_keys=True), []).append(prop)
-    for n, (shape, props) in enumerate(sorted(shapes.items())):
+    for n, (key, props) in enumerate(sorted(shapes.items())):
         if len(props) < 2:
             continue
-        schema = json.loads(shape)
-        item_type = schema.get("items", {}).get("type")
+        shared: dict[str, Any] = json.loads(key)
+        item_type = shared.get("items", {}).get("type")
         name = {"integer": "ids", "string": "strings"}.get(item_type, f"list{n}")
-        result.setdefault("$defs", {})[name] = schema
+        result.setdefault("$defs", {})[name] = shared
         for prop in props:
             for key in list(prop):
                 if key not in ("description", "default"):
@@ -120,7 +120,8 @@ def output_schema(model: type[BaseModel]) -> dict[str, Any]:
             return [inline(item) for item in node]
         return node
 
-    return inline(schema)
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
 
 
 ToolFn = Callable[..., Awaitable[CallToolResult]]

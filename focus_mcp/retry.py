@@ -21,10 +21,13 @@ IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 NOT_SENT_ERRORS = (httpx2.ConnectError, httpx2.ConnectTimeout)
 
 
+_RNG = random.Random()
+
+
 def backoff(attempt: int, rng: random.Random | None = None) -> float:
     """Delay after attempt number `attempt` (from 1): 0.5-0.75 s, 1-1.5 s, 2-3 s, ... never over 8 s."""
-    base = INITIAL_BACKOFF * 2 ** (attempt - 1)
-    return min(MAX_BACKOFF, base * (1 + (rng or random).random() / 2))
+    base: float = INITIAL_BACKOFF * 2.0 ** (attempt - 1)
+    return min(MAX_BACKOFF, base * (1 + (rng or _RNG).random() / 2))
 
 
 def may_retry_status(method: str, status: int) -> bool:

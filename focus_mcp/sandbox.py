@@ -9,6 +9,7 @@ error_description}` bodies, quota headers counting down), over invented, determi
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -122,7 +123,7 @@ class SandboxAPI:
             "filter sort_dir page per_page tag_ids include_working_hours include_rates pinned_ids has_group "
             "cf_filter include_custom_fields"
         )
-        workspaces = q.ints("workspaces")
+        workspaces = q.integers("workspaces")
         if (q.has("cf_filter") or q.boolean("include_custom_fields")) and len(workspaces or []) != 1:
             raise _problem(422, "invalid_request", "cf_filter and include_custom_fields need exactly one workspace")
         statuses = q.strings("active_status")
@@ -131,15 +132,15 @@ class SandboxAPI:
                 raise _problem(400, "invalid_request", f"invalid active_status {status!r}: active, inactive, invited")
         groups_of = self._groups_of_users()
         users = sorted(self.users.values(), key=lambda u: u.name.lower(), reverse=q.sort_desc())
-        checks = [
+        checks: list[tuple[Any, Callable[[seed.SeedUser, Any], Any]]] = [
             (workspaces, lambda u, v: set(u.workspaces) & set(v)),
-            (q.ints("user_account_ids"), lambda u, v: u.account_id in v),
-            (q.ints("org_user_ids"), lambda u, v: u.id in v),
-            (q.ints("groups"), lambda u, v: {g.id for g in groups_of[u.id]} & set(v)),
+            (q.integers("user_account_ids"), lambda u, v: u.account_id in v),
+            (q.integers("org_user_ids"), lambda u, v: u.id in v),
+            (q.integers("groups"), lambda u, v: {g.id for g in groups_of[u.id]} & set(v)),
             (q.strings("toggl_products"), lambda u, v: {"focus", "track"} & set(v)),
             (statuses, lambda u, v: _status(u) in v),
-            (q.ints("roles"), lambda u, v: set(self._roles_of(u)) & set(v)),
-            (q.ints("tag_ids"), lambda u, v: set(u.tags) & set(v)),
+            (q.integers("roles"), lambda u, v: set(self._roles_of(u)) & set(v)),
+            (q.integers("tag_ids"), lambda u, v: set(u.tags) & set(v)),
             (q.boolean("only_admins") or None, lambda u, v: u.admin or u.owner),
             (q.boolean("has_group"), lambda u, v: bool(groups_of[u.id]) == v),
             (q.text("filter"), lambda u, v: v.lower() in u.name.lower() or v.lower() in u.email.lower()),
@@ -148,7 +149,7 @@ class SandboxAPI:
         for value, check in checks:
             if value is not None:
                 users = [u for u in users if check(u, value)]
-        pinned = q.ints("pinned_ids") or []
+        pinned = q.integers("pinned_ids") or []
         users = [self.users[p] for p in pinned if p in self.users and self.users[p] in users] + [
             u for u in users if u.id not in pinned
         ]
@@ -167,9 +168,9 @@ class SandboxAPI:
         if (text := q.text("query")) is not None:
             t = text.lower()
             groups = [g for g in groups if t in g.name.lower() or any(t in self.users[u].name.lower() for u in g.users)]
-        if (member := q.int("organization_user_id")) is not None:
+        if (member := q.integer("organization_user_id")) is not None:
             groups = [g for g in groups if member in g.users]
-        if (ids := q.ints("group_ids")) is not None:
+        if (ids := q.integers("group_ids")) is not None:
             groups = [g for g in groups if g.id in ids]
         active_only = bool(q.boolean("active_members_only"))
         page, _, rows = paginate(groups, q)
@@ -222,7 +223,7 @@ class SandboxAPI:
     # --- helpers ------------------------------------------------------------------------------
 
     def _workspace(self, q: Query) -> int:
-        ws = q.int("workspace_id")
+        ws = q.integer("workspace_id")
         if ws is None:
             raise _problem(400, "invalid_request", "workspace_id is required")
         if ws not in seed.WORKSPACES:

@@ -52,7 +52,7 @@ class Query:
     def text(self, name: str) -> str | None:
         return self.params.get(name)
 
-    def int(self, name: str) -> int | None:
+    def integer(self, name: str) -> int | None:
         raw = self.params.get(name)
         if raw is None:
             return None
@@ -60,7 +60,7 @@ class Query:
             raise bad(f"{name} must be a positive integer")
         return int(raw)
 
-    def ints(self, name: str) -> list[int] | None:
+    def integers(self, name: str) -> list[int] | None:
         items = self.strings(name)
         if items is None:
             return None
@@ -89,8 +89,8 @@ class Query:
 
 def paginate(items: list[T], q: Query) -> tuple[int, int, list[T]]:
     """(page, per_page, rows): per_page is capped at 100 as the API does."""
-    page = q.int("page") or 1
-    per_page = min(q.int("per_page") or DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    page = q.integer("page") or 1
+    per_page = min(q.integer("per_page") or DEFAULT_PER_PAGE, MAX_PER_PAGE)
     if page < 1 or per_page < 1:
         raise bad("page and per_page must be at least 1")
     start = (page - 1) * per_page

@@ -1,0 +1,3 @@
+from focus_mcp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""The focus-mcp command: serve MCP (stdio, streamable HTTP, SSE), or list, call and check tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+import httpx2
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
+
+from focus_mcp import __version__
+from focus_mcp.config import ConfigurationError, Settings
+from focus_mcp.doctor import run_doctor
+from focus_mcp.server import build_server
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    s = argparse.SUPPRESS
+    common.add_argument("--sandbox", action="store_true", default=s, help="use the embedded sandbox organization")
+    common.add_argument("--read-only", action="store_true", default=s, help="register no write tool")
+    common.add_argument("--organization-id", type=int, default=s, help="default organization id")
+    common.add_argument("--workspace-id", type=int, default=s, help="default workspace id")
+    common.add_argument("--base-url", default=s, help="Toggl Focus API base URL")
+    common.add_argument("--log-level", default=s, help="DEBUG, INFO, WARNING (default), ERROR")
+
+    parser = argparse.ArgumentParser(
+        prog="focus-mcp", parents=[common], description="MCP server for the Toggl Focus organization API."
+    )
+    parser.add_argument("--version", action="version", version=f"focus-mcp {__version__}")
+    parser.add_argument("--transport", choices=["stdio", "streamable-http", "sse"], default="stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP/SSE: address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP/SSE: port to listen on")
+    parser.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions (replicas)")
+    parser.add_argument(
+        "--allow-host", action="append", default=[], metavar="NAME", help="a Host name clients use (repeatable)"
+    )
+    parser.add_argument(
+        "--allow-origin", action="append", default=[], metavar="URL", help="a browser Origin to accept (repeatable)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{tools,call,doctor}")
+    commands.add_parser("tools", parents=[common], help="list the tools")
+    call = commands.add_parser("call", parents=[common], help="call one tool and print what the model reads")
+    call.add_argument("tool")
+    call.add_argument("arguments", nargs="?", default="{}", help="the tool's arguments as a JSON object")
+    call.add_argument("--structured", action="store_true", help="print structuredContent as JSON instead")
+    commands.add_parser("doctor", parents=[common], help="check configuration, credentials, reachability, quota")
+    return parser
+
+
+def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBaseTransport | None]:
+    """Settings from the environment and flags; with --sandbox, the sandbox's own transport and defaults."""
+    flags: dict[str, Any] = {
+        name: getattr(options, name, None)
+        for name in ("organization_id", "workspace_id", "base_url", "log_level", "read_only", "sandbox")
+    }
+    if isinstance(flags["log_level"], str):
+        flags["log_level"] = flags["log_level"].upper()
+    settings = Settings.load(**flags)
+    if not settings.sandbox:
+        return settings, None
+    from focus_mcp import sandbox, sandbox_data
+
+    api = sandbox.SandboxAPI()
+    settings = Settings(
+        **{
+            **settings.model_dump(),
+            "base_url": sandbox.SANDBOX_BASE_URL,
+            "api_key": sandbox.SANDBOX_API_KEY,
+            "email": None,
+            "password": None,
+            "organization_id": settings.organization_id or sandbox_data.ORGANIZATION_ID,
+            "workspace_id": settings.workspace_id or next(iter(sandbox_data.WORKSPACES)),
+        }
+    )
+    return settings, api.transport()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = _parser().parse_args(argv)
+    try:
+        settings, transport = load_settings(options)
+    except ConfigurationError as exc:
+        print(f"focus-mcp: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        stream=sys.stderr, level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if options.command == "doctor":
+        return anyio.run(run_doctor, settings, transport)
+    server = build_server(settings, transport)
+    if options.command == "tools":
+        return anyio.run(_list_tools, server)
+    if options.command == "call":
+        try:
+            arguments = json.loads(options.arguments)
+        except ValueError as exc:
+            print(
+                f"focus-mcp call: the arguments are not valid JSON ({exc}); give an object like '{{}}'.",
+                file=sys.stderr,
+            )
+            return 2
+        if not isinstance(arguments, dict):
+            print("focus-mcp call: the arguments must be a JSON object, like '{\"page\": 2}'.", file=sys.stderr)
+            return 2
+        return anyio.run(_call_tool, server, options.tool, arguments, options.structured)
+    return _serve(server, settings, options)
+
+
+def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespace) -> int:
+    if options.transport == "stdio":
+        server.run("stdio")
+        return 0
+    from focus_mcp.http import HttpOptions, serve_http
+
+    return serve_http(
+        server,
+        settings,
+        HttpOptions(
+            transport=options.transport,
+            host=options.host,
+            port=options.port,
+            stateless=options.stateless,
+            allowed_hosts=[*settings.allowed_hosts, *options.allow_host],
+            allowed_origins=options.allow_origin,
+        ),
+    )
+
+
+async def _list_tools(server: MCPServer[Any]) -> int:
+    for tool in await server.list_tools():
+        hints = tool.annotations
+        kind = (
+            "read"
+            if hints and hints.read_only_hint
+            else "write, destructive"
+            if hints and hints.destructive_hint
+            else "write"
+        )
+        summary = (tool.description or "").splitlines()[0]
+        print(f"{tool.name:<22} [{kind}] {summary}")
+    return 0
+
+
+async def _call_tool(server: MCPServer[Any], name: str, arguments: dict[str, Any], structured: bool) -> int:
+    async with Client(server) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+        if name not in names:
+            print(
+                f"focus-mcp call: no tool {name!r}; `focus-mcp tools` lists them: {', '.join(sorted(names))}",
+                file=sys.stderr,
+            )
+            return 2
+        result = await client.call_tool(name, arguments)
+    if structured and result.structured_content is not None:
+        print(json.dumps(result.structured_content, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(block.text for block in result.content if block.type == "text"))
+    return 1 if result.is_error else 0

@@ -1,0 +1,375 @@
+"""FocusClient: the only code that speaks HTTP to the Toggl Focus API.
+
+It returns pydantic models and raises `errors.FocusError` subclasses; it knows nothing of MCP.
+One `httpx2.AsyncClient` serves the life of the client, so connections are reused.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+import anyio
+import httpx2
+from pydantic import SecretStr, TypeAdapter, ValidationError
+
+from focus_mcp import __version__, retry
+from focus_mcp.cache import SingleFlight, TTLCache, cache_key
+from focus_mcp.config import Settings
+from focus_mcp.errors import (
+    InvalidResponseError,
+    NotConfiguredError,
+    QuotaExceededError,
+    RequestInfo,
+    TransportError,
+    UpstreamTimeoutError,
+    error_from_response,
+    excerpt,
+    retry_after_seconds,
+)
+from focus_mcp.models import (
+    Group,
+    GroupRequest,
+    GroupUserRoleRequest,
+    MemberTag,
+    OrganizationUser,
+    Role,
+    TeamsPage,
+    TeamsQuery,
+    UserGroupInfo,
+    UsersQuery,
+    query_params,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Roles and member tags change rarely: they are kept this many times longer than the rest.
+SLOW_CHANGING = frozenset({"roles", "member-tags"})
+SLOW_DATA_FACTOR = 10
+CHANGED_BY_GROUP_WRITES = frozenset({"teams", "groups/me", "users"})
+
+NO_CREDENTIALS = (
+    "No Toggl Focus credentials are configured: set TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and "
+    "TOGGL_FOCUS_PASSWORD) in the server's environment and restart it, or start it with --sandbox "
+    "to try the embedded sandbox organization."
+)
+
+
+class BearerAuth(httpx2.Auth):
+    """`Authorization: Bearer <key>`, the key read from a SecretStr only when a request is sent."""
+
+    def __init__(self, key: SecretStr) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._key.get_secret_value()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(key=**********)"
+
+
+@dataclass
+class Quota:
+    """The hourly request quota as the last response told it."""
+
+    remaining: int | None = None
+    resets_at: float | None = None  # time.monotonic() value
+
+    def resets_in(self) -> float | None:
+        return None if self.resets_at is None else max(0.0, self.resets_at - time.monotonic())
+
+    def update(self, headers: httpx2.Headers) -> None:
+        remaining, resets = headers.get("x-toggl-quota-remaining"), headers.get("x-toggl-quota-resets-in")
+        try:
+            if remaining is not None:
+                self.remaining = int(remaining)
+            if resets is not None:
+                self.resets_at = time.monotonic() + float(resets)
+        except ValueError:
+            log.debug("unreadable quota headers: %r %r", remaining, resets)
+
+
+def display_url(url: str) -> str:
+    """The URL without any user:password part, for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def _auth(settings: Settings) -> httpx2.Auth | None:
+    if settings.api_key is not None:
+        return BearerAuth(settings.api_key)
+    if settings.email is not None and settings.password is not None:
+        return httpx2.BasicAuth(settings.email, settings.password.get_secret_value())
+    return None
+
+
+def _id(value: int) -> int:
+    """Every value that reaches a URL path passes here: a positive int or nothing."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"an id must be a positive integer, not {value!r}")
+    return value
+
+
+class FocusClient:
+    """Async client of the organization endpoints. Use as `async with FocusClient(settings) as c`."""
+
+    def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.quota = Quota()
+        self.cache = TTLCache()
+        self._flights: SingleFlight[Any] = SingleFlight()
+        self.base_url = settings.base_url.rstrip("/")
+        self._auth = _auth(settings)
+        self._http = httpx2.AsyncClient(
+            base_url=self.base_url + "/",
+            timeout=settings.timeout,
+            transport=transport,
+            headers={"User-Agent": f"focus-mcp/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> FocusClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- the endpoints ------------------------------------------------------------------------
+
+    async def create_group(self, organization_id: int, body: GroupRequest) -> Group:
+        data = await self._call("POST", "groups", organization_id, json=body.model_dump())
+        return cast("Group", _parse(Group, data, "POST groups"))
+
+    async def list_my_groups(self, organization_id: int, fresh: bool = False) -> list[UserGroupInfo]:
+        data = await self._call("GET", "groups/me", organization_id, fresh=fresh)
+        return cast("list[UserGroupInfo]", _parse(list[UserGroupInfo], data, "GET groups/me"))
+
+    async def update_group(self, organization_id: int, group_id: int, body: GroupRequest) -> Group:
+        data = await self._call("PUT", "groups/{group_id}", organization_id, group_id=group_id, json=body.model_dump())
+        return cast("Group", _parse(Group, data, "PUT groups/{group_id}"))
+
+    async def delete_group(self, organization_id: int, group_id: int, workspace_id: int) -> dict[str, Any]:
+        data = await self._call(
+            "DELETE",
+            "groups/{group_id}",
+            organization_id,
+            group_id=group_id,
+            query={"workspace_id": str(_id(workspace_id))},
+            ids={"workspace_id": workspace_id},
+        )
+        return _parse_object(data, "DELETE groups/{group_id}")
+
+    async def set_group_member_role(
+        self, organization_id: int, group_id: int, body: GroupUserRoleRequest
+    ) -> dict[str, Any]:
+        data = await self._call(
+            "PUT",
+            "groups/{group_id}/user_role",
+            organization_id,
+            group_id=group_id,
+            json=body.model_dump(),
+            ids={"workspace_id": body.workspace_id},
+        )
+        return _parse_object(data, "PUT groups/{group_id}/user_role")
+
+    async def list_member_tags(self, organization_id: int, workspace_id: int, fresh: bool = False) -> list[MemberTag]:
+        data = await self._call(
+            "GET",
+            "member-tags",
+            organization_id,
+            query={"workspace_id": str(_id(workspace_id))},
+            ids={"workspace_id": workspace_id},
+            fresh=fresh,
+        )
+        return cast("list[MemberTag]", _parse(list[MemberTag], data, "GET member-tags"))
+
+    async def list_roles(self, organization_id: int, fresh: bool = False) -> list[Role]:
+        data = await self._call("GET", "roles", organization_id, fresh=fresh)
+        return cast("list[Role]", _parse(list[Role], data, "GET roles"))
+
+    async def list_teams(
+        self, organization_id: int, workspace_id: int, query: TeamsQuery, fresh: bool = False
+    ) -> TeamsPage:
+        data = await self._call(
+            "GET",
+            "teams",
+            organization_id,
+            query=query_params(query, workspace_id=_id(workspace_id)),
+            ids={"workspace_id": workspace_id},
+            fresh=fresh,
+        )
+        return cast("TeamsPage", _parse(TeamsPage, data, "GET teams"))
+
+    async def list_users(self, organization_id: int, query: UsersQuery, fresh: bool = False) -> list[OrganizationUser]:
+        data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
+        return cast("list[OrganizationUser]", _parse(list[OrganizationUser], data, "GET users"))
+
+    async def get_group(self, organization_id: int, group_id: int, workspace_id: int) -> Group | None:
+        """The group's current state as GET teams shows it in that workspace (never cached), or None."""
+        page = await self.list_teams(organization_id, workspace_id, TeamsQuery(group_ids=[group_id]), fresh=True)
+        return next((group for group in page.data if group.id == group_id), None)
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _refuse_when_quota_is_spent(self, info: RequestInfo) -> None:
+        """Do not send what the API would refuse: the last response said the quota is spent."""
+        resets_in = self.quota.resets_in()
+        if self.quota.remaining == 0 and resets_in:
+            raise QuotaExceededError(
+                info,
+                402,
+                "no requests left this hour (known from the last answer; not sent)",
+                quota_resets_in=resets_in,
+            )
+
+    async def _send_with_retries(
+        self, info: RequestInfo, path: str, query: dict[str, str] | None, json: Any
+    ) -> httpx2.Response:
+        """Send, retrying what retry.py allows; raise errors.py types for what stays a failure."""
+        method = info.method
+        for attempt in range(1, retry.MAX_ATTEMPTS + 1):
+            last = attempt == retry.MAX_ATTEMPTS
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(method, path, params=query, json=json, auth=self._auth)
+            except httpx2.TransportError as exc:
+                if not last and retry.may_retry_error(method, exc):
+                    delay = retry.backoff(attempt)
+                    log.info("%s: %s, retrying in %.1f s", info, type(exc).__name__, delay)
+                    await anyio.sleep(delay)
+                    continue
+                raise self._transport_error(info, exc, attempt) from None
+            self.quota.update(response.headers)
+            log.debug(
+                "%s %s -> %s in %.0f ms (quota remaining %s)",
+                method,
+                response.request.url.copy_with(query=None),
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+                self.quota.remaining,
+            )
+            status = response.status_code
+            if status < 400:
+                return response
+            if not last and retry.may_retry_status(method, status) and not self._quota_spent(response):
+                wait = retry_after_seconds(response.headers.get("retry-after"))
+                if wait is None or wait <= retry.MAX_RETRY_AFTER:
+                    delay = retry.backoff(attempt) if wait is None else wait
+                    log.info("%s: HTTP %s, retrying in %.1f s", info, status, delay)
+                    await anyio.sleep(delay)
+                    continue
+            raise error_from_response(info, status, response.text, response.headers, attempts=attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @staticmethod
+    def _quota_spent(response: httpx2.Response) -> bool:
+        return response.headers.get("x-toggl-quota-remaining") == "0"
+
+    def _transport_error(self, info: RequestInfo, exc: httpx2.TransportError, attempts: int) -> TransportError:
+        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        if isinstance(exc, httpx2.TimeoutException):
+            return UpstreamTimeoutError(
+                f"{info}: the Toggl Focus API at {display_url(self.base_url)} did not answer within "
+                f"{self.settings.timeout:g} s{tries}. Try again shortly; if it persists, raise "
+                "TOGGL_FOCUS_TIMEOUT or check the service status."
+            )
+        return TransportError(
+            f"{info}: cannot reach {display_url(self.base_url)} ({type(exc).__name__}){tries}. Check "
+            "TOGGL_FOCUS_BASE_URL and the network connection."
+        )
+
+    async def _call(
+        self,
+        method: str,
+        endpoint: str,
+        organization_id: int,
+        *,
+        group_id: int | None = None,
+        query: dict[str, str] | None = None,
+        json: Any = None,
+        ids: dict[str, int] | None = None,
+        fresh: bool = False,
+    ) -> Any:
+        """One logical request: GETs through the cache and single-flight, writes invalidating."""
+        params = {"organization_id": _id(organization_id)}
+        if group_id is not None:
+            params["group_id"] = _id(group_id)
+        info = RequestInfo(method, endpoint, {**params, **(ids or {})})
+        if self._auth is None:
+            raise NotConfiguredError(NO_CREDENTIALS)
+        path = f"organizations/{params['organization_id']}/" + endpoint.format(**params)
+        if method != "GET":
+            try:
+                return await self._fetch(info, path, query, json)
+            finally:  # even a failed write may have landed
+                self._forget_group_data(params["organization_id"])
+        key = cache_key(path, query)
+        if not fresh and (hit := self.cache.get(key)) is not None:
+            log.debug("%s: answered from the cache", info)
+            return hit
+        data = await self._flights.run(key, lambda: self._fetch(info, path, query, None))
+        self.cache.put(key, data, self._ttl(endpoint))
+        return data
+
+    async def _fetch(self, info: RequestInfo, path: str, query: dict[str, str] | None, json: Any) -> bytes:
+        self._refuse_when_quota_is_spent(info)
+        try:
+            with anyio.fail_after(self.settings.deadline):
+                response = await self._send_with_retries(info, path, query, json)
+        except TimeoutError:
+            raise UpstreamTimeoutError(
+                f"{info}: the Toggl Focus API at {display_url(self.base_url)} did not answer within "
+                f"{self.settings.deadline:g} s. Try again shortly; if it persists, check the service status "
+                "(TOGGL_FOCUS_TIMEOUT and TOGGL_FOCUS_DEADLINE set the limits)."
+            ) from None
+        return response.content or b"{}"
+
+    def _ttl(self, endpoint: str) -> float:
+        ttl = self.settings.cache_ttl
+        return ttl * SLOW_DATA_FACTOR if endpoint in SLOW_CHANGING else ttl
+
+    def _forget_group_data(self, organization_id: int) -> None:
+        """A group write changes teams, my groups and users' memberships: drop them from the cache."""
+        prefix = f"organizations/{organization_id}/"
+        self.cache.drop(lambda path: path.startswith(prefix) and path[len(prefix) :] in CHANGED_BY_GROUP_WRITES)
+
+
+@functools.cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def _parse(kind: Any, raw: bytes, what: str) -> Any:
+    """Validate the JSON body straight from bytes into `kind`; any mismatch is an InvalidResponseError."""
+    try:
+        return _adapter(kind).validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_input=False)[0]
+        method, endpoint = what.split(" ", 1)
+        request = RequestInfo(method, endpoint)
+        if first["type"] == "json_invalid":
+            text = raw.decode("utf-8", "replace")
+            raise InvalidResponseError(request, 200, f"the body is not JSON: {excerpt(text, 120)!r}") from None
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidResponseError(
+            request, 200, f"the answer does not have the documented shape ({where}: {first['msg']})"
+        ) from None
+
+
+def _parse_object(raw: bytes, what: str) -> dict[str, Any]:
+    data = _parse(Any, raw, what)
+    return data if isinstance(data, dict) else {"result": data}

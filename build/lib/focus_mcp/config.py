@@ -1,0 +1,94 @@
+"""Settings from the environment (TOGGL_FOCUS_*) and command-line overrides.
+
+Secrets are kept as `SecretStr` so that no repr, log line or error can print them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, ValidationError
+
+DEFAULT_BASE_URL = "https://focus.toggl.com/api"
+ENV_PREFIX = "TOGGL_FOCUS_"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class ConfigurationError(ValueError):
+    """The environment or the flags hold a value that cannot be used."""
+
+
+class Settings(BaseModel):
+    """Everything the server needs to know, whatever its source."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_key: SecretStr | None = None
+    email: str | None = None
+    password: SecretStr | None = None
+    base_url: str = DEFAULT_BASE_URL
+    organization_id: PositiveInt | None = None
+    workspace_id: PositiveInt | None = None
+    read_only: bool = False
+    http_token: SecretStr | None = None
+    allowed_hosts: list[str] = Field(default_factory=list)  # TOGGL_FOCUS_ALLOWED_HOSTS, comma-separated
+    timeout: float = Field(default=6.0, gt=0, le=300)  # seconds per upstream request
+    deadline: float = Field(default=10.0, gt=0, le=600)  # seconds per upstream operation, retries included
+    cache_ttl: float = Field(default=60.0, ge=0, le=86_400)  # seconds for teams/users; 0 disables the cache
+    log_level: LogLevel = "WARNING"
+    max_response_chars: int = Field(default=40_000, ge=2_000)
+    sandbox: bool = False
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.api_key is not None or (self.email is not None and self.password is not None)
+
+    @property
+    def auth_method(self) -> str:
+        if self.api_key is not None:
+            return "API key (TOGGL_FOCUS_API_KEY)"
+        if self.email is not None and self.password is not None:
+            return "email and password (TOGGL_FOCUS_EMAIL, TOGGL_FOCUS_PASSWORD)"
+        return "none"
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read TOGGL_FOCUS_* variables, then apply non-None overrides (the CLI flags).
+
+        Raises ConfigurationError naming the variable when a value is unusable.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in cls.model_fields:
+            raw = env.get(ENV_PREFIX + field.upper())
+            if raw is None or raw.strip() == "":
+                continue
+            if field in ("read_only", "sandbox"):
+                values[field] = _parse_bool(raw)
+            elif field == "allowed_hosts":
+                values[field] = [h.strip() for h in raw.split(",") if h.strip()]
+            else:
+                values[field] = raw.strip()
+        if isinstance(values.get("log_level"), str):
+            values["log_level"] = values["log_level"].upper()
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+                for err in exc.errors(include_input=False)
+            )
+            raise ConfigurationError(f"invalid configuration: {problems}") from None
+
+
+def _parse_bool(raw: str) -> bool | str:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    return raw  # let validation name the variable

@@ -1,0 +1,63 @@
+"""`focus-mcp doctor`: is the configuration complete, are the credentials good, is the API reachable,
+do the ids work, how much of the hourly quota is left. Each failing check says what to fix."""
+
+from __future__ import annotations
+
+import httpx2
+
+from focus_mcp.client import FocusClient, display_url
+from focus_mcp.config import Settings
+from focus_mcp.errors import FocusError, human_duration
+from focus_mcp.models import TeamsQuery
+
+
+def _line(ok: bool | None, what: str, detail: str) -> None:
+    mark = {True: "ok  ", False: "FAIL", None: "skip"}[ok]
+    print(f"[{mark}] {what}: {detail}")
+
+
+async def run_doctor(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> int:
+    """Print one line per check; exit status 0 only when every check passed."""
+    failures = 0
+    where = "the embedded sandbox" if settings.sandbox else display_url(settings.base_url)
+    print(f"focus-mcp doctor: checking {where}")
+    if settings.sandbox:
+        _line(True, "credentials", "none needed: the sandbox is invented data served in-process")
+    elif settings.has_credentials:
+        _line(True, "credentials", f"{settings.auth_method} is set (value not shown)")
+    else:
+        failures += 1
+        _line(False, "credentials", "none: set TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and TOGGL_FOCUS_PASSWORD)")
+    for name, value in (("organization", settings.organization_id), ("workspace", settings.workspace_id)):
+        if value is None:
+            failures += 1
+            _line(False, f"{name} id", f"not set: set TOGGL_FOCUS_{name.upper()}_ID (tools then need it per call)")
+        else:
+            _line(True, f"{name} id", str(value))
+    if not settings.has_credentials or settings.organization_id is None:
+        _line(None, "API", "not contacted until credentials and an organization id are set")
+        return 1
+    async with FocusClient(settings, transport=transport) as client:
+        try:
+            roles = await client.list_roles(settings.organization_id)
+            _line(True, "API, credentials, organization", f"reachable; organization has {len(roles)} roles")
+        except FocusError as exc:
+            _line(False, "API, credentials, organization", str(exc))
+            return 1
+        if settings.workspace_id is not None:
+            try:
+                teams = await client.list_teams(settings.organization_id, settings.workspace_id, TeamsQuery(per_page=1))
+                _line(True, "workspace", f"{settings.workspace_id} is visible, with {teams.total} teams")
+            except FocusError as exc:
+                failures += 1
+                _line(False, "workspace", str(exc))
+        quota = client.quota
+        if quota.remaining is None:
+            _line(None, "quota", "the API sent no quota headers")
+        else:
+            resets = quota.resets_in()
+            when = f", resets in {human_duration(resets)}" if resets is not None else ""
+            _line(quota.remaining > 0, "quota", f"{quota.remaining} requests left this hour{when}")
+            failures += quota.remaining <= 0
+    print("all good" if failures == 0 else f"{failures} problem(s) found")
+    return 0 if failures == 0 else 1

@@ -1,0 +1,250 @@
+"""One exception hierarchy for everything that can go wrong upstream, one table from status to type.
+
+Every message says what failed, why (the API's own words) and what to do next, so that the tool
+layer can hand `str(exc)` to the model unchanged. No message ever contains a credential.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+BODY_EXCERPT_CHARS = 300
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """What was asked, in the API's terms (never headers, never credentials)."""
+
+    method: str
+    endpoint: str  # the path template, e.g. "groups/{group_id}"
+    params: Mapping[str, int] = field(default_factory=dict)  # path and id parameters
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.endpoint}"
+
+
+def human_duration(seconds: float) -> str:
+    """'45 s', '12 min', '1 h 5 min': how a person says how long to wait."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = -(-seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+class FocusError(Exception):
+    """Base of every error focus-mcp raises about the Toggl Focus API or its configuration."""
+
+
+class NotConfiguredError(FocusError):
+    """A value the call needs (credentials, an organization or workspace id) is not configured."""
+
+
+class TransportError(FocusError):
+    """The API could not be reached, or did not answer in time."""
+
+
+class UpstreamTimeoutError(TransportError):
+    """The API did not answer within the configured timeout."""
+
+
+class APIError(FocusError):
+    """The API answered with an error status."""
+
+    status: int = 0
+
+    def __init__(
+        self,
+        request: RequestInfo,
+        status: int,
+        description: str,
+        *,
+        code: str | None = None,
+        trace_id: str | None = None,
+        retry_after: float | None = None,
+        quota_resets_in: float | None = None,
+        attempts: int = 1,
+    ) -> None:
+        self.request = request
+        self.status = status
+        self.description = description
+        self.code = code
+        self.trace_id = trace_id
+        self.retry_after = retry_after
+        self.quota_resets_in = quota_resets_in
+        self.attempts = attempts
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        why = self.description or "no reason given"
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        text = f"{self.request} failed with HTTP {self.status}{tries}: {why}."
+        if self.trace_id:
+            text += f" (trace_id {self.trace_id})"
+        return f"{text} {self.next_step()}".strip()
+
+    def _param(self, name: str) -> int | None:
+        return self.request.params.get(name)
+
+    def next_step(self) -> str:
+        return ""
+
+
+class BadRequestError(APIError):
+    def next_step(self) -> str:
+        return "Fix the arguments the message names and call again."
+
+
+class AuthenticationError(APIError):
+    def next_step(self) -> str:
+        return (
+            "The credentials were rejected: check TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and "
+            "TOGGL_FOCUS_PASSWORD); the key may have been revoked or replaced. `focus-mcp doctor` checks them."
+        )
+
+
+class QuotaExceededError(APIError):
+    def next_step(self) -> str:
+        when = f"resets in {human_duration(self.quota_resets_in)}" if self.quota_resets_in is not None else ""
+        return (
+            f"The hourly API request quota is spent; it {when or 'resets within the hour'}. Do not retry before then."
+        )
+
+
+class PlanRestrictionError(APIError):
+    def next_step(self) -> str:
+        return "The organization's Toggl Focus plan does not include this; it needs an upgrade, not a retry."
+
+
+class PermissionDeniedError(APIError):
+    def next_step(self) -> str:
+        org, ws = self._param("organization_id"), self._param("workspace_id")
+        where = f"organization {org}" + (f" (workspace {ws})" if ws else "")
+        return (
+            f"The key's user lacks access to {where} for this action: check organization_id and "
+            "workspace_id, or use a key of an admin."
+        )
+
+
+class NotFoundError(APIError):
+    def next_step(self) -> str:
+        group, org = self._param("group_id"), self._param("organization_id")
+        if group is not None:
+            return f"Group {group} was not found in organization {org}: call list_teams to find the group id."
+        return f"Check organization_id {org}: call list_my_groups or ask the user for the right id."
+
+
+class UnprocessableError(APIError):
+    def next_step(self) -> str:
+        return "The API refused the combination of arguments; change them as the message says."
+
+
+class RateLimitedError(APIError):
+    def next_step(self) -> str:
+        wait = human_duration(self.retry_after) if self.retry_after is not None else "a minute"
+        return f"The API is rate limiting; try again in {wait}."
+
+
+class ServerError(APIError):
+    def next_step(self) -> str:
+        return "The Toggl Focus API failed on its side; try again in a minute."
+
+
+class InvalidResponseError(APIError):
+    """A success status whose body is not what the spec promises."""
+
+    def next_step(self) -> str:
+        return "The API's answer could not be read; check TOGGL_FOCUS_BASE_URL points at the Focus API."
+
+
+STATUS_ERRORS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    422: UnprocessableError,
+    429: RateLimitedError,
+}
+
+
+def error_from_response(
+    request: RequestInfo, status: int, body: str, headers: Mapping[str, str], attempts: int = 1
+) -> APIError:
+    """Build the exception for an error response: the table above, 402 split by the quota headers."""
+    code, description, trace_id = _parse_error_body(body)
+    quota_left = headers.get("x-toggl-quota-remaining")
+    resets_in = _as_seconds(headers.get("x-toggl-quota-resets-in"))
+    if status == 402:
+        kind: type[APIError] = QuotaExceededError if quota_left == "0" else PlanRestrictionError
+    elif status >= 500:
+        kind = ServerError
+    else:
+        kind = STATUS_ERRORS.get(status, APIError)
+    return kind(
+        request,
+        status,
+        description,
+        code=code,
+        trace_id=trace_id,
+        retry_after=retry_after_seconds(headers.get("retry-after")),
+        quota_resets_in=resets_in,
+        attempts=attempts,
+    )
+
+
+def _parse_error_body(body: str) -> tuple[str | None, str, str | None]:
+    """(error code, description, trace id) from `{error, error_description, ...}` or a plain-text body."""
+    text = body.strip()
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        code = data.get("error")
+        description = data.get("error_description") or data.get("message") or code or ""
+        values = data.get("error_values")
+        if isinstance(values, dict) and values:
+            description = f"{description} ({json.dumps(values, ensure_ascii=False)})"
+        trace = data.get("trace_id")
+        return (
+            str(code) if code else None,
+            excerpt(str(description)),
+            str(trace) if trace else None,
+        )
+    return None, excerpt(text), None
+
+
+def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
+    """One line of at most `limit` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _as_seconds(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: either a number of seconds or an HTTP date."""
+    seconds = _as_seconds(value)
+    if seconds is not None or value is None:
+        return seconds
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

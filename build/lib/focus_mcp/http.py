@@ -1,0 +1,121 @@
+"""Serving MCP over the network: streamable HTTP (/mcp) or SSE (/sse), behind a bearer token.
+
+The server holds a Toggl credential, so whoever reaches its port acts as that user: without
+TOGGL_FOCUS_HTTP_TOKEN it listens on loopback only, and the SDK's DNS-rebinding protection
+refuses a foreign Host (421) or Origin (403) unless the deployment's names are allowed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from focus_mcp.config import Settings
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+ANY_ADDRESS = ("0.0.0.0", "::", "")
+HEALTH_PATH = "/healthz"
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    transport: str = "streamable-http"  # or "sse"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    stateless: bool = False
+    allowed_hosts: list[str] = field(default_factory=list)  # the deployment's own names, e.g. mcp.example.com
+    allowed_origins: list[str] = field(default_factory=list)  # e.g. https://app.example.com
+
+
+class TokenGate:
+    """Every request but /healthz must carry `Authorization: Bearer <token>` when a token is set."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode() if token else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] == HEALTH_PATH:
+            await _respond(send, 200, b'{"status":"ok"}')
+            return
+        if self._expected is not None:
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self._expected):
+                await _respond(send, 401, b'{"error":"unauthorized"}', [(b"www-authenticate", b"Bearer")])
+                return
+        await self.app(scope, receive, send)
+
+
+async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), *(headers or [])],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def transport_security(options: HttpOptions) -> TransportSecuritySettings:
+    """Allow the loopback names, the listening address and the configured names; refuse the rest."""
+    listening = [] if options.host in ANY_ADDRESS else [options.host]
+    hosts = [*LOOPBACK, *listening, *options.allowed_hosts]
+    names = list(dict.fromkeys(f"[{h}]" if ":" in h and not h.startswith("[") else h for h in hosts))
+    origins = [f"{scheme}://{n}{port}" for n in names for scheme in ("http", "https") for port in (":*", "")]
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[*names, *(f"{n}:*" for n in names)],
+        allowed_origins=[*origins, *options.allowed_origins],
+    )
+
+
+def http_app(server: MCPServer[Any], settings: Settings, options: HttpOptions) -> ASGIApp:
+    """The ASGI app for the chosen transport, token-gated, with /healthz."""
+    security = transport_security(options)
+    if options.transport == "sse":
+        app: ASGIApp = server.sse_app(transport_security=security, host=options.host)
+    else:
+        app = server.streamable_http_app(
+            transport_security=security, host=options.host, stateless_http=options.stateless
+        )
+    token = settings.http_token.get_secret_value() if settings.http_token else None
+    return TokenGate(app, token)
+
+
+def exposure_problem(settings: Settings, host: str) -> str | None:
+    """Why the server must not start on `host`, or None."""
+    if host in LOOPBACK or settings.http_token is not None:
+        return None
+    return (
+        f"refusing to listen on {host or 'every address'} without a token: anyone who reaches the port could "
+        "act as your Toggl user. Set TOGGL_FOCUS_HTTP_TOKEN (clients then send 'Authorization: Bearer <token>'), "
+        "or listen on 127.0.0.1."
+    )
+
+
+def serve_http(server: MCPServer[Any], settings: Settings, options: HttpOptions) -> int:
+    """Run uvicorn until stopped; refuse to expose an unauthenticated server beyond loopback."""
+    problem = exposure_problem(settings, options.host)
+    if problem:
+        print(f"focus-mcp: {problem}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    app = http_app(server, settings, options)
+    endpoint = "/sse" if options.transport == "sse" else "/mcp"
+    log.warning("serving MCP over %s at http://%s:%d%s", options.transport, options.host, options.port, endpoint)
+    uvicorn.run(app, host=options.host, port=options.port, log_level=settings.log_level.lower(), lifespan="on")
+    return 0

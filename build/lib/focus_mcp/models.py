@@ -1,0 +1,274 @@
+"""Pydantic models of the Toggl Focus organization API: request bodies, query parameters, responses.
+
+Field names are the API's own (see organization.swagger.json). Response models accept what they do
+not know (`extra="allow"`), so that nothing the API sends is lost; request and query models refuse
+it, so that a typo never silently drops a filter.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+Id = PositiveInt
+IdList = Annotated[list[PositiveInt], Field(max_length=500)]
+SortDir = Literal["asc", "desc"]
+PerPage = Annotated[int, Field(ge=1, le=100, description="Results per page, 1-100 (the API's cap).")]
+Page = Annotated[int, Field(ge=1, description="Page number, from 1.")]
+
+
+class Request(BaseModel):
+    """Base of what we send: unknown fields are an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Response(BaseModel):
+    """Base of what we read: tolerant of missing and extra fields."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+# --- request bodies ---------------------------------------------------------------------------
+
+
+class GroupRequest(Request):
+    """Body of POST groups and PUT groups/{group_id}: the API needs all four fields."""
+
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    emoji: str = ""
+    organization_users: list[Id] = Field(default_factory=list)
+    workspaces: list[Id] = Field(default_factory=list)
+
+
+class GroupUserRoleRequest(Request):
+    """Body of PUT groups/{group_id}/user_role; a null focus_role_id clears the role."""
+
+    focus_role_id: Id | None
+    organization_user_id: Id
+    workspace_id: Id
+
+
+# --- query parameters -------------------------------------------------------------------------
+
+
+class TeamsQuery(Request):
+    """Filters of GET teams (workspace_id is passed separately: the API requires it)."""
+
+    filter: str | None = Field(default=None, description="Team name contains this.")
+    query: str | None = Field(default=None, description="Team name or a member's name contains this.")
+    organization_user_id: Id | None = Field(default=None, description="Only teams with this member.")
+    group_ids: IdList | None = Field(default=None, description="Only these group ids.")
+    active_members_only: bool | None = Field(default=None, description="List only active members.")
+    sort_dir: SortDir | None = None
+    page: Page | None = None
+    per_page: PerPage | None = None
+
+
+class UsersQuery(Request):
+    """Filters of GET users, all optional; arrays go on the wire comma-separated."""
+
+    filter: str | None = Field(default=None, description="Name or email contains this.")
+    only_admins: bool | None = None
+    has_group: bool | None = Field(default=None, description="true: in at least one team; false: in none.")
+    groups: IdList | None = Field(default=None, description="Members of these group ids.")
+    workspaces: IdList | None = Field(default=None, description="Members of these workspace ids.")
+    roles: IdList | None = Field(default=None, description="Holders of these role ids (see list_roles).")
+    tag_ids: IdList | None = Field(default=None, description="Carrying these member tag ids.")
+    active_status: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
+        default=None, description='e.g. ["active"], ["inactive"].'
+    )
+    toggl_products: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
+        default=None, description='e.g. ["focus"].'
+    )
+    org_user_ids: IdList | None = Field(default=None, description="These organization user ids.")
+    user_account_ids: IdList | None = Field(default=None, description="These user account ids.")
+    pinned_ids: IdList | None = Field(default=None, description="Organization user ids listed first.")
+    cf_filter: list[Annotated[str, Field(pattern=r"^\d+:.+$", max_length=200)]] | None = Field(
+        default=None, description='Custom-field filters "fieldID:value", ANDed; needs exactly one workspace.'
+    )
+    include_working_hours: bool | None = None
+    include_rates: bool | None = None
+    include_custom_fields: bool | None = Field(default=None, description="Needs exactly one workspace.")
+    sort_dir: SortDir | None = None
+    page: Page | None = None
+    per_page: PerPage | None = None
+
+
+def query_params(query: BaseModel | None = None, **extra: Any) -> dict[str, str]:
+    """Wire form of query parameters: unset ones dropped, arrays comma-joined, booleans lower-case."""
+    values: dict[str, Any] = dict(query.model_dump(exclude_none=True)) if query is not None else {}
+    values.update({k: v for k, v in extra.items() if v is not None})
+    params: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, list):
+            if value:
+                params[key] = ",".join(str(item) for item in value)
+        elif isinstance(value, bool):
+            params[key] = "true" if value else "false"
+        else:
+            params[key] = str(value)
+    return params
+
+
+# --- responses --------------------------------------------------------------------------------
+
+
+class GroupMember(Response):
+    organization_user_id: int
+    display_name: str = ""
+    user_account_id: int | None = None
+    user_group_id: int | None = None
+    focus_role_id: int | None = None
+    track_role_id: int | None = None
+    work_role_id: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    deleted_at: str | None = None
+
+
+class GroupWorkspace(Response):
+    workspace_id: int
+    name: str = ""
+    focus_role_id: int | None = None
+    products: list[str] | None = None
+    workspace_group_id: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    deleted_at: str | None = None
+
+
+class Ghost(Response):
+    """A placeholder member without an account."""
+
+    id: int
+    name: str = ""
+
+
+class Group(Response):
+    """orgprivate.Group: a team with its members, workspaces and ghosts."""
+
+    id: int
+    name: str = ""
+    emoji: str = ""
+    organization_id: int | None = None
+    users: list[GroupMember] = Field(default_factory=list)
+    workspaces: list[GroupWorkspace] = Field(default_factory=list)
+    ghosts: list[Ghost] = Field(default_factory=list)
+    created_at: str | None = None
+    updated_at: str | None = None
+    deleted_at: str | None = None
+
+
+class TeamsPage(Response):
+    data: list[Group] = Field(default_factory=list)
+    page: int = 1
+    rows: int = 0
+    total: int = 0
+
+
+class UserGroupInfo(Response):
+    id: int
+    name: str = ""
+    emoji: str = ""
+
+
+class Permission(Response):
+    permission_id: int | None = None
+    name: str = ""
+    description: str = ""
+    entity: str | None = None
+    condition: str | None = None
+    category_id: int | None = None
+    category_name: str | None = None
+
+
+class Role(Response):
+    role_id: int
+    name: str = ""
+    code: str = ""
+    type: str | None = None
+    entity: str | None = None
+    privilege_level: int | None = None
+    description: str = ""
+    require_group: bool = False
+    default_for_levels: list[str] | None = None
+    organization_id: int | None = None
+    permissions: list[Permission] = Field(default_factory=list)
+
+
+class MemberTag(Response):
+    id: int
+    label: str = ""
+    color: str = ""
+    organization_id: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class UserTag(Response):
+    id: int
+    label: str = ""
+    color: str = ""
+
+
+class UserGroup(Response):
+    id: int
+    name: str = ""
+    emoji: str = ""
+    workspace_ids: list[int] = Field(default_factory=list)
+
+
+class UserWorkspaceGroup(Response):
+    id: int
+    name: str = ""
+    emoji: str = ""
+
+
+class UserWorkspace(Response):
+    id: int
+    name: str = ""
+    workspace_user_id: int | None = None
+    focus_role_id: int | None = None
+    track_role_id: int | None = None
+    work_role_id: int | None = None
+    toggl_products: list[str] | None = None
+    groups: list[UserWorkspaceGroup] | None = None
+
+
+class Rate(Response):
+    hourly_rate: float | None = None
+    currency: str | None = None
+    workspace_id: int | None = None
+    start_at: str | None = None
+    end_at: str | None = None
+    workspace_rate_id: int | None = None
+    workspace_user_rate_id: int | None = None
+
+
+class OrganizationUser(Response):
+    id: int
+    name: str = ""
+    email: str = ""
+    user_id: str | None = None
+    user_account_id: int | None = None
+    organization_id: int | None = None
+    owner: bool = False
+    admin: bool = False
+    active: bool = True
+    joined: bool = True
+    invite_sent: bool = False
+    two_factor_enabled: bool = Field(default=False, alias="2fa_enabled")
+    account_locked_at: str | None = None
+    can_edit_personal_details: bool | None = None
+    groups: list[UserGroup] | None = None
+    workspaces: list[UserWorkspace] | None = None
+    tags: list[UserTag] | None = None
+    working_hours: float | None = None
+    rate: Rate | None = None
+    permissions: dict[str, Any] | None = None
+    custom_field_values: list[dict[str, Any]] | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    deleted_at: str | None = None

@@ -1,0 +1,83 @@
+"""build_server: the MCPServer with its tools, whose lifespan owns the one HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx2
+from mcp.server.mcpserver import MCPServer
+
+from focus_mcp import __version__
+from focus_mcp.client import FocusClient
+from focus_mcp.config import Settings
+from focus_mcp.registry import AppState, is_write_tool
+from focus_mcp.tools import all_tools
+
+INSTRUCTIONS = """\
+Reads and edits a Toggl Focus organization: users (members), teams (groups), roles, member tags.
+Ids: users are organization user ids; teams are group ids. list_users with has_group=false finds
+people in no team; list_teams shows each team's members and ghosts (placeholder members).
+The API allows as few as 30 requests an hour: prefer one filtered call over many.
+To change a team, use update_group with add_users/remove_users; it keeps everything else.
+Deleting a group always needs the user's explicit yes."""
+
+SANDBOX_INSTRUCTIONS = """
+THIS IS THE SANDBOX: an invented demo organization, not the user's real data. Say so when you
+report anything from it; changes last only until the server stops."""
+
+READ_ONLY_INSTRUCTIONS = "\nRead-only mode: no tool here can change anything."
+
+
+class SharedClient:
+    """One FocusClient (one connection pool, cache and quota view) for every session of the process.
+
+    stdio and streamable HTTP enter the lifespan once; SSE enters it per connection, so the client
+    is counted in and out and closed when the last session ends.
+    """
+
+    def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> None:
+        self.settings, self.transport = settings, transport
+        self.client: FocusClient | None = None
+        self.users = 0
+
+    @asynccontextmanager
+    async def use(self) -> AsyncIterator[FocusClient]:
+        if self.client is None:
+            self.client = FocusClient(self.settings, transport=self.transport)
+        client = self.client
+        self.users += 1
+        try:
+            yield client
+        finally:
+            self.users -= 1
+            if self.users == 0:
+                self.client = None
+                await client.aclose()
+
+
+def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> MCPServer[AppState]:
+    """The focus-mcp server. `transport` replaces the network (the sandbox, tests)."""
+
+    shared = SharedClient(settings, transport)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        async with shared.use() as client:
+            yield AppState(client=client, settings=settings)
+
+    tools = [t for t in all_tools() if not (settings.read_only and is_write_tool(t))]
+    instructions = INSTRUCTIONS
+    if settings.sandbox:
+        instructions += SANDBOX_INSTRUCTIONS
+    if settings.read_only:
+        instructions += READ_ONLY_INSTRUCTIONS
+    return MCPServer(
+        "focus-mcp",
+        title="Toggl Focus",
+        instructions=instructions,
+        version=__version__,
+        tools=tools,
+        lifespan=lifespan,
+        log_level=settings.log_level,
+    )

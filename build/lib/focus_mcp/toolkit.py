@@ -1,0 +1,112 @@
+"""What every tool shares: the common arguments, the defaults for ids, and how an answer is composed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, TextContent
+from pydantic import BaseModel, Field
+
+from focus_mcp.client import NO_CREDENTIALS
+from focus_mcp.models import Id
+from focus_mcp.registry import AppState, ToolArgs
+from focus_mcp.trim import SANDBOX_BANNER, Record, fit
+
+NOTE_RESERVE = 300  # characters kept free in the budget for the note that says what was cut
+
+
+class OrgArgs(ToolArgs):
+    organization_id: Id | None = Field(default=None, description="Default: the configured organization.")
+
+
+class WorkspaceArgs(OrgArgs):
+    workspace_id: Id | None = Field(default=None, description="Default: the configured workspace.")
+
+
+class FreshArgs(ToolArgs):
+    fresh: bool = Field(default=False, description="Skip the cache and read the API now.")
+
+
+class ReadOrgArgs(FreshArgs, OrgArgs):
+    pass
+
+
+class ReadWorkspaceArgs(FreshArgs, WorkspaceArgs):
+    pass
+
+
+class Result(BaseModel):
+    sandbox: bool | None = Field(default=None, description="true: invented demo data.")
+    truncated: int | None = Field(default=None, description="Records left out to stay under the response budget.")
+
+
+def app_state(ctx: Context) -> AppState:
+    state = ctx.request_context.lifespan_context
+    assert isinstance(state, AppState)
+    if not state.settings.has_credentials:
+        raise ToolError(NO_CREDENTIALS)
+    return state
+
+
+def organization(args: OrgArgs, state: AppState) -> int:
+    org = args.organization_id or state.settings.organization_id
+    if org is None:
+        raise ToolError(
+            "No organization_id: pass organization_id, or set TOGGL_FOCUS_ORGANIZATION_ID in the "
+            "server's environment. Ask the user for their Toggl Focus organization id."
+        )
+    return org
+
+
+def workspace(args: WorkspaceArgs, state: AppState) -> int:
+    ws = args.workspace_id or state.settings.workspace_id
+    if ws is None:
+        raise ToolError(
+            "No workspace_id: this endpoint needs one. Pass workspace_id, or set TOGGL_FOCUS_WORKSPACE_ID "
+            "in the server's environment (list_users shows each user's workspaces with their ids)."
+        )
+    return ws
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def answer(state: AppState, lines: list[str], structured: dict[str, Any]) -> CallToolResult:
+    """A small answer: the text lines and the structured content, marked when it is the sandbox."""
+    if state.settings.sandbox:
+        lines = [SANDBOX_BANNER, *lines]
+        structured = {**structured, "sandbox": True}
+    return CallToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured)
+
+
+def listing(
+    state: AppState,
+    head: list[str],
+    key: str,
+    records: list[Record],
+    render: Callable[[Record], str],
+    extra: dict[str, Any],
+    narrow: str,
+    full: list[Any] | None = None,
+) -> CallToolResult:
+    """A list answer cut at a record boundary to fit TOGGL_FOCUS_MAX_RESPONSE_CHARS, saying how to narrow.
+
+    With `full` (the API's own records, for detail=true) the text shows those as compact JSON lines.
+    """
+    lines = [compact_json(r) for r in full] if full is not None else [render(r) for r in records]
+    banner = [SANDBOX_BANNER] if state.settings.sandbox else []
+    kept = fit(banner + head, lines, state.settings.max_response_chars - NOTE_RESERVE)
+    structured: dict[str, Any] = {key: records[:kept], **extra}
+    if full is not None:
+        structured["records"] = full[:kept]
+    shown = head + lines[:kept]
+    if kept < len(lines):
+        dropped = len(lines) - kept
+        structured["truncated"] = dropped
+        shown.append(f"[cut: {dropped} more not shown, to stay under the response budget; {narrow}]")
+    return answer(state, shown, structured)

@@ -1,0 +1,209 @@
+"""The write tools: create, update (a merge, never a blind replace), delete (a human's yes), member role."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp_types import CallToolResult
+from mcp_types.version import is_version_at_least
+from pydantic import BaseModel, Field
+
+from focus_mcp.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
+from focus_mcp.errors import FocusError
+from focus_mcp.models import GroupRequest, GroupUserRoleRequest, Id, IdList, UsersQuery
+from focus_mcp.registry import AppState
+from focus_mcp.toolkit import OrgArgs, Result, WorkspaceArgs, answer, app_state, organization, workspace
+from focus_mcp.trim import Ref, Team, team_line, team_record
+
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+Emoji = Annotated[str, Field(max_length=32)]
+
+
+class CreateGroupArgs(OrgArgs):
+    name: Name
+    emoji: Emoji = ""
+    organization_users: IdList = Field(default_factory=list, description="Member organization user ids.")
+    workspaces: IdList | None = Field(default=None, description="Workspace ids. Default: the configured one.")
+
+
+class UpdateGroupArgs(WorkspaceArgs):
+    group_id: Id
+    name: Name | None = None
+    emoji: Emoji | None = None
+    organization_users: IdList | None = Field(default=None, description="Replace ALL members with these.")
+    workspaces: IdList | None = Field(default=None, description="Replace ALL workspaces with these.")
+    add_users: IdList = Field(default_factory=list, description="Organization user ids to add.")
+    remove_users: IdList = Field(default_factory=list, description="Organization user ids to remove.")
+    add_workspaces: IdList = Field(default_factory=list)
+    remove_workspaces: IdList = Field(default_factory=list)
+    dry_run: bool = Field(default=False, description="Only report what would change.")
+
+
+class DeleteGroupArgs(WorkspaceArgs):
+    group_id: Id
+    confirm: bool = Field(default=False, description="true only after the user said yes to this deletion.")
+
+
+class SetGroupMemberRoleArgs(WorkspaceArgs):
+    group_id: Id
+    organization_user_id: Id
+    focus_role_id: Id | None = Field(description="Role id from list_roles; null clears the role.")
+
+
+class GroupWriteResult(Result):
+    group: Team | None = None
+    changes: GroupDiff = Field(default_factory=GroupDiff)
+    written: bool
+
+
+class DeleteResult(Result):
+    group_id: int
+    deleted: bool
+
+
+class RoleSetResult(Result):
+    group_id: int
+    organization_user_id: int
+    focus_role_id: int | None = Field(default=None, description="Absent: no Focus role.")
+
+
+async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
+    """Create a group (team) with a name, optional emoji, members and workspaces."""
+    state = app_state(ctx)
+    org = organization(args, state)
+    workspaces = args.workspaces if args.workspaces is not None else [workspace(WorkspaceArgs(), state)]
+    body = GroupRequest(
+        name=args.name, emoji=args.emoji, organization_users=args.organization_users, workspaces=workspaces
+    )
+    team = team_record(await state.client.create_group(org, body))
+    return answer(state, [f"Created group: {team_line(team)}"], {"group": team, "written": True})
+
+
+async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
+    """Edit a group. Unchanged fields are kept: the group is read first and the merge is written.
+
+    Use add_users/remove_users (and add_workspaces/remove_workspaces) to change membership;
+    organization_users or workspaces replace the whole list. dry_run shows the change without writing.
+    """
+    state = app_state(ctx)
+    edit = GroupEdit(**args.model_dump(include=set(GroupEdit.model_fields), exclude_none=True))
+    check_edit(edit)
+    if edit == GroupEdit():
+        raise ToolError("Nothing to change: give name, emoji, add_users, remove_users or another field.")
+    org, ws = organization(args, state), workspace(args, state)
+    current = await state.client.get_group(org, args.group_id, ws)
+    if current is None:
+        raise ToolError(
+            f"Group {args.group_id} is not visible in workspace {ws}, so it was not changed. Pass the "
+            "workspace_id the group belongs to, or call list_teams to check the group id."
+        )
+    body, diff = plan_group_edit(current, edit)
+    before = team_record(current)
+    if diff.empty:
+        lines = [f"No change needed, nothing written: {team_line(before)}"]
+        return answer(state, lines, {"group": before, "written": False})
+    if args.dry_run:
+        diff = await _name_new_members(state, org, diff)
+        lines = [f"Dry run, nothing written. Would change: {diff.describe()}."]
+        return answer(state, lines, {"group": before, "changes": diff.model_dump(), "written": False})
+    after = await state.client.update_group(org, args.group_id, body)
+    diff = name_added(diff, after)
+    team = team_record(after)
+    lines = [f"Updated group {after.id}: {diff.describe()}.", team_line(team)]
+    return answer(state, lines, {"group": team, "changes": diff.model_dump(), "written": True})
+
+
+async def _name_new_members(state: AppState, org: int, diff: GroupDiff) -> GroupDiff:
+    """A dry run names the users it would add (one read, often from the cache); unknown ids stay ids."""
+    ids = [r.id for r in diff.users_added]
+    if not ids:
+        return diff
+    users = await state.client.list_users(org, UsersQuery(org_user_ids=ids, per_page=100))
+    names = {u.id: u.name for u in users}
+    unknown = [i for i in ids if i not in names]
+    if unknown:
+        raise ToolError(f"Not changed: organization users {unknown} do not exist; call list_users to find the ids.")
+    return diff.model_copy(update={"users_added": [Ref(id=i, name=names[i]) for i in ids]})
+
+
+def _can_ask_now(ctx: Context) -> bool:
+    """2026-07-28 clients are asked through the call's result; older ones need a back-channel,
+    which a stateless HTTP request does not have."""
+    version = ctx.protocol_version
+    return (version is not None and is_version_at_least(version, "2026-07-28")) or ctx.session.can_send_request
+
+
+class ConfirmDelete(BaseModel):
+    confirm: bool = Field(description="Yes, delete this group.")
+
+
+class CannotAsk(BaseModel):
+    """The client cannot show the user a question; the model must ask and pass confirm=true."""
+
+
+async def ask_to_delete(args: DeleteGroupArgs, ctx: Context) -> Elicit[ConfirmDelete] | CannotAsk:
+    """Ask the user, naming the group and its size, when the client can show a question."""
+    caps = ctx.client_capabilities
+    if caps is None or caps.elicitation is None or not _can_ask_now(ctx):
+        return CannotAsk()
+    state = app_state(ctx)
+    org, ws = organization(args, state), workspace(args, state)
+    try:
+        group = await state.client.get_group(org, args.group_id, ws)
+    except FocusError as exc:
+        raise ToolError(str(exc)) from None
+    if group is None:
+        raise ToolError(
+            f"Group {args.group_id} is not visible in workspace {ws}; nothing was deleted. "
+            "Call list_teams to check the group id and its workspace."
+        )
+    return Elicit(
+        f"Delete the group {group.emoji} {group.name} (#{group.id}) with {len(group.users)} members and "
+        f"{len(group.ghosts)} ghosts? This cannot be undone.",
+        ConfirmDelete,
+    )
+
+
+async def delete_group(
+    args: DeleteGroupArgs,
+    ctx: Context,
+    decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_delete)],
+) -> CallToolResult:
+    """Delete a group (team) for good. A human must agree first.
+
+    If the client can ask the user, the server asks. Otherwise the call is refused until you have
+    asked the user yourself and call again with confirm=true.
+    """
+    state = app_state(ctx)
+    org, ws = organization(args, state), workspace(args, state)
+    if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, CannotAsk):
+        if not args.confirm:
+            raise ToolError(
+                f"Not deleted: deleting group {args.group_id} needs the user's explicit yes. Ask the user, "
+                "and only if they agree call delete_group again with confirm=true."
+            )
+    elif not (isinstance(decision, AcceptedElicitation) and decision.data.confirm):
+        verdict = "cancelled" if decision.action == "cancel" else "declined"
+        lines = [f"Not deleted: the user {verdict}. Group {args.group_id} is unchanged."]
+        return answer(state, lines, {"group_id": args.group_id, "deleted": False})
+    await state.client.delete_group(org, args.group_id, ws)
+    return answer(state, [f"Deleted group {args.group_id}."], {"group_id": args.group_id, "deleted": True})
+
+
+async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> CallToolResult:
+    """Set a group member's Focus role (other products' roles are kept); null clears it."""
+    state = app_state(ctx)
+    org, ws = organization(args, state), workspace(args, state)
+    body = GroupUserRoleRequest(
+        focus_role_id=args.focus_role_id, organization_user_id=args.organization_user_id, workspace_id=ws
+    )
+    await state.client.set_group_member_role(org, args.group_id, body)
+    role = f"role {args.focus_role_id}" if args.focus_role_id else "no Focus role"
+    structured = {"group_id": args.group_id, "organization_user_id": args.organization_user_id}
+    if args.focus_role_id is not None:
+        structured["focus_role_id"] = args.focus_role_id
+    return answer(state, [f"User {args.organization_user_id} now has {role} in group {args.group_id}."], structured)

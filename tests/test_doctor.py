@@ -1,0 +1,60 @@
+"""`focus-mcp doctor`: what it checks, what it says, its exit status, and that it never prints a secret."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+from conftest import SECRET_KEY, WS, Routes, make_settings, teams_json
+
+from focus_mcp.doctor import run_doctor
+
+pytestmark = pytest.mark.anyio
+QUOTA = {"X-Toggl-Quota-Remaining": "27", "X-Toggl-Quota-Resets-In": "1500"}
+
+
+async def test_all_good_shows_the_quota(routes: Routes, capsys: pytest.CaptureFixture[str]) -> None:
+    routes.add("GET", "roles", httpx2.Response(200, json=[{"role_id": 1}], headers=QUOTA))
+    routes.add("GET", "teams", httpx2.Response(200, json=teams_json(), headers=QUOTA))
+    assert await run_doctor(make_settings(), routes.transport()) == 0
+    out = capsys.readouterr().out
+    assert "27 requests left this hour, resets in 25 min" in out and "all good" in out
+    assert routes.query(1) == {"workspace_id": str(WS), "per_page": "1"}
+    assert SECRET_KEY not in out
+
+
+async def test_bad_key_fails_clearly_without_printing_it(routes: Routes, capsys: pytest.CaptureFixture[str]) -> None:
+    routes.add("GET", "roles", httpx2.Response(401, json={"error": "unauthorized", "error_description": "bad key"}))
+    assert await run_doctor(make_settings(), routes.transport()) == 1
+    out = capsys.readouterr().out
+    assert "[FAIL]" in out and "HTTP 401" in out and "TOGGL_FOCUS_API_KEY" in out and SECRET_KEY not in out
+    assert len(routes.requests) == 1
+
+
+async def test_missing_configuration_names_each_variable(routes: Routes, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = make_settings(api_key=None, organization_id=None, workspace_id=None)
+    assert await run_doctor(settings, routes.transport()) == 1
+    out = capsys.readouterr().out
+    for variable in ("TOGGL_FOCUS_API_KEY", "TOGGL_FOCUS_ORGANIZATION_ID", "TOGGL_FOCUS_WORKSPACE_ID"):
+        assert variable in out
+    assert routes.requests == []
+
+
+async def test_unreachable_api_and_wrong_workspace(routes: Routes, capsys: pytest.CaptureFixture[str]) -> None:
+    routes.add("GET", "roles", [])
+    routes.add("GET", "teams", httpx2.Response(403, json={"error": "forbidden", "error_description": "no access"}))
+    assert await run_doctor(make_settings(), routes.transport()) == 1
+    assert "workspace" in capsys.readouterr().out
+
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("refused", request=request)
+
+    assert await run_doctor(make_settings(), httpx2.MockTransport(refuse)) == 1
+    assert "cannot reach https://focus.test/api" in capsys.readouterr().out
+
+
+async def test_doctor_on_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
+    from helpers import sandbox_settings
+
+    settings, sandbox = sandbox_settings()
+    assert await run_doctor(settings, sandbox.transport()) == 0
+    assert "the embedded sandbox" in capsys.readouterr().out
