@@ -77,7 +77,9 @@ def build() -> Path:
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check"]
     subprocess.run([*pip, "--no-deps", "--target", str(lib), *runtime_pins()], check=True)
     subprocess.run([*pip, "--no-deps", "--target", str(lib), str(ROOT)], check=True)
-    for junk in [*lib.rglob("__pycache__"), *lib.glob("*.dist-info/direct_url.json"), lib / "bin"]:
+    # Scripts (bin/) carry the build venv's path, direct_url.json the checkout's, RECORD the hashes of both.
+    stale = [*lib.glob("*.dist-info/direct_url.json"), *lib.glob("*.dist-info/RECORD"), lib / "bin"]
+    for junk in [*lib.rglob("__pycache__"), *stale]:
         if junk.is_dir():
             shutil.rmtree(junk)
         elif junk.exists():
