@@ -254,14 +254,15 @@ class FocusClient:
                     continue
                 raise self._transport_error(info, exc, attempt) from None
             self.quota.update(response.headers)
-            log.debug(
-                "%s %s -> %s in %.0f ms (quota remaining %s)",
-                method,
-                response.request.url.copy_with(query=None),
-                response.status_code,
-                (time.perf_counter() - started) * 1000,
-                self.quota.remaining,
-            )
+            if log.isEnabledFor(logging.DEBUG):  # building the URL for the line costs more than the check
+                log.debug(
+                    "%s %s -> %s in %.0f ms (quota remaining %s)",
+                    method,
+                    response.request.url.copy_with(query=None),
+                    response.status_code,
+                    (time.perf_counter() - started) * 1000,
+                    self.quota.remaining,
+                )
             status = response.status_code
             if status < 400:
                 return response
