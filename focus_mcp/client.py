@@ -218,9 +218,11 @@ class FocusClient:
         data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
         return cast("list[OrganizationUser]", _parse(list[OrganizationUser], data, "GET users"))
 
-    async def get_group(self, organization_id: int, group_id: int, workspace_id: int) -> Group | None:
-        """The group's current state as GET teams shows it in that workspace (never cached), or None."""
-        page = await self.list_teams(organization_id, workspace_id, TeamsQuery(group_ids=[group_id]), fresh=True)
+    async def get_group(
+        self, organization_id: int, group_id: int, workspace_id: int, fresh: bool = True
+    ) -> Group | None:
+        """The group as GET teams shows it in that workspace, or None; by default read now, not cached."""
+        page = await self.list_teams(organization_id, workspace_id, TeamsQuery(group_ids=[group_id]), fresh=fresh)
         return next((group for group in page.data if group.id == group_id), None)
 
     # --- plumbing -----------------------------------------------------------------------------

@@ -152,8 +152,8 @@ async def ask_to_delete(args: DeleteGroupArgs, ctx: Context) -> Elicit[ConfirmDe
         return CannotAsk()
     state = app_state(ctx)
     org, ws = organization(args, state), workspace(args, state)
-    try:
-        group = await state.client.get_group(org, args.group_id, ws)
+    try:  # a cached read is good enough to name the group, and the resolver may run twice
+        group = await state.client.get_group(org, args.group_id, ws, fresh=False)
     except FocusError as exc:
         raise ToolError(str(exc)) from None
     if group is None:
