@@ -1,3 +1,0 @@
-from focus_mcp.cli import main
-
-raise SystemExit(main())
