@@ -119,20 +119,22 @@ def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespa
     if options.transport == "stdio":
         server.run("stdio")
         return 0
-    from focus_mcp.http import HttpOptions, serve_http
+    from focus_mcp.http import HttpOptions, exposure_problem, serve_http
 
-    return serve_http(
-        server,
-        settings,
-        HttpOptions(
-            transport=options.transport,
-            host=options.host,
-            port=options.port,
-            stateless=options.stateless,
-            allowed_hosts=[*settings.allowed_hosts, *options.allow_host],
-            allowed_origins=options.allow_origin,
-        ),
+    problem = exposure_problem(settings, options.host)
+    if problem:
+        print(f"focus-mcp: {problem}", file=sys.stderr)
+        return 2
+    http = HttpOptions(
+        transport=options.transport,
+        host=options.host,
+        port=options.port,
+        stateless=options.stateless,
+        allowed_hosts=[*settings.allowed_hosts, *options.allow_host],
+        allowed_origins=options.allow_origin,
     )
+    serve_http(server, settings, http)
+    return 0
 
 
 async def _list_tools(server: MCPServer[Any]) -> int:

@@ -3,6 +3,9 @@ do the ids work, how much of the hourly quota is left. Each failing check says w
 
 from __future__ import annotations
 
+import sys
+from typing import TextIO
+
 import httpx2
 
 from focus_mcp.client import FocusClient, display_url
@@ -11,16 +14,19 @@ from focus_mcp.errors import FocusError, human_duration
 from focus_mcp.models import TeamsQuery
 
 
-def _line(ok: bool | None, what: str, detail: str) -> None:
-    mark = {True: "ok  ", False: "FAIL", None: "skip"}[ok]
-    print(f"[{mark}] {what}: {detail}")
+async def run_doctor(
+    settings: Settings, transport: httpx2.AsyncBaseTransport | None = None, out: TextIO | None = None
+) -> int:
+    """Write one line per check to `out` (stdout); exit status 0 only when every check passed."""
+    stream = out or sys.stdout
 
+    def _line(ok: bool | None, what: str, detail: str) -> None:
+        mark = {True: "ok  ", False: "FAIL", None: "skip"}[ok]
+        stream.write(f"[{mark}] {what}: {detail}\n")
 
-async def run_doctor(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> int:
-    """Print one line per check; exit status 0 only when every check passed."""
     failures = 0
     where = "the embedded sandbox" if settings.sandbox else display_url(settings.base_url)
-    print(f"focus-mcp doctor: checking {where}")
+    stream.write(f"focus-mcp doctor: checking {where}\n")
     if settings.sandbox:
         _line(True, "credentials", "none needed: the sandbox is invented data served in-process")
     elif settings.has_credentials:
@@ -59,5 +65,5 @@ async def run_doctor(settings: Settings, transport: httpx2.AsyncBaseTransport | 
             when = f", resets in {human_duration(resets)}" if resets is not None else ""
             _line(quota.remaining > 0, "quota", f"{quota.remaining} requests left this hour{when}")
             failures += quota.remaining <= 0
-    print("all good" if failures == 0 else f"{failures} problem(s) found")
+    stream.write("all good\n" if failures == 0 else f"{failures} problem(s) found\n")
     return 0 if failures == 0 else 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,16 +105,11 @@ def exposure_problem(settings: Settings, host: str) -> str | None:
     )
 
 
-def serve_http(server: MCPServer[Any], settings: Settings, options: HttpOptions) -> int:
-    """Run uvicorn until stopped; refuse to expose an unauthenticated server beyond loopback."""
-    problem = exposure_problem(settings, options.host)
-    if problem:
-        print(f"focus-mcp: {problem}", file=sys.stderr)
-        return 2
+def serve_http(server: MCPServer[Any], settings: Settings, options: HttpOptions) -> None:
+    """Run uvicorn until stopped. The caller has checked `exposure_problem` first."""
     import uvicorn
 
     app = http_app(server, settings, options)
     endpoint = "/sse" if options.transport == "sse" else "/mcp"
     log.warning("serving MCP over %s at http://%s:%d%s", options.transport, options.host, options.port, endpoint)
     uvicorn.run(app, host=options.host, port=options.port, log_level=settings.log_level.lower(), lifespan="on")
-    return 0
