@@ -29,8 +29,9 @@ from anyio.abc import Process
 from anyio.streams.text import TextReceiveStream
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
-from benchmarks.loopback import serve_sandbox
 from focus_mcp import sandbox_data as seed
+from focus_mcp.loopback import serving
+from focus_mcp.sandbox import SandboxAPI
 
 CALLS = [("list_roles", {}, "roles", {}), ("list_users", {"per_page": 20}, "users", {"per_page": "20"})]
 WARM_UP = 20
@@ -111,7 +112,8 @@ async def main() -> None:
     options.add_argument("--sdk", action="store_true", help="measure through the SDK's ClientSession")
     options.add_argument("--bare", action="store_true", help="a bare MCPServer forwarding the request, for the floor")
     args = options.parse_args()
-    with serve_sandbox() as base_url:
+    with serving(SandboxAPI(quota=1_000_000).app) as root:
+        base_url = f"{root}/api"
         env = {
             **os.environ,
             "TOGGL_FOCUS_API_KEY": "bench",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import sys
 import time
@@ -19,6 +18,8 @@ from typing import Any
 
 import anyio
 import httpx2
+
+from focus_mcp.loopback import free_port
 
 TOKEN = "load-test-token"
 HEADERS = {
@@ -74,9 +75,7 @@ async def main() -> None:
     options.add_argument("--calls", type=int, default=25)
     options.add_argument("--fresh", action="store_true", help="skip the cache: every call reaches the sandbox API")
     args = options.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "TOGGL_FOCUS_HTTP_TOKEN": TOKEN}
     command = [sys.executable, "-m", "focus_mcp", "--sandbox", "--transport", "streamable-http", "--port", str(port)]

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +11,9 @@ from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 
 from focus_mcp.config import Settings
+from focus_mcp.loopback import serving
 from focus_mcp.sandbox import SandboxAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ define shared scenarios
@@ -105,18 +102,8 @@ def routes() -> Routes:
 @pytest.fixture
 def loopback_sandbox() -> Iterator[str]:
     """A sandbox API served by uvicorn on a free loopback port; yields its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(SandboxAPI().app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/api"
-    server.should_exit = True
-    thread.join(5)
+    with serving(SandboxAPI().app) as url:
+        yield f"{url}/api"
 
 
 @pytest.fixture(autouse=True)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import anyio
 import httpx2
 import pytest
-import uvicorn
 from helpers import sandbox_settings, text
 from mcp import ClientSession
 from mcp.client.sse import sse_client
@@ -21,6 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from focus_mcp.config import Settings
 from focus_mcp.http import HttpOptions, exposure_problem, http_app
+from focus_mcp.loopback import serving
 from focus_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
@@ -28,26 +25,13 @@ TOKEN = "http-token-0123456789abcdef"
 
 
 @contextmanager
-def serving(transport: str, token: str | None = TOKEN, stateless: bool = False) -> Iterator[str]:
-    """focus-mcp on the sandbox, served by uvicorn on a free loopback port; yields the base URL."""
+def serving_focus(transport: str, token: str | None = TOKEN, stateless: bool = False) -> Iterator[str]:
+    """focus-mcp on the sandbox, served over HTTP on a free loopback port; yields the base URL."""
     settings, sandbox = sandbox_settings()
     settings = Settings(**{**settings.model_dump(), "http_token": token})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    options = HttpOptions(transport=transport, host="127.0.0.1", port=port, stateless=stateless)
-    app = http_app(build_server(settings, sandbox.transport()), settings, options)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
+    options = HttpOptions(transport=transport, host="127.0.0.1", stateless=stateless)
+    with serving(http_app(build_server(settings, sandbox.transport()), settings, options)) as url:
+        yield url
 
 
 def auth(token: str = TOKEN) -> dict[str, str]:
@@ -69,13 +53,13 @@ async def _use_streamable(url: str, headers: dict[str, str]) -> list[str]:
 
 @pytest.mark.parametrize("stateless", [False, True])
 async def test_streamable_http_with_the_token(stateless: bool) -> None:
-    with serving("streamable-http", stateless=stateless) as url:
+    with serving_focus("streamable-http", stateless=stateless) as url:
         seen = await _use_streamable(url, auth())
     assert "list_users" in seen and "Design" in seen[-1]
 
 
 async def test_sse_with_the_token() -> None:
-    with serving("sse") as url:
+    with serving_focus("sse") as url:
         async with sse_client(f"{url}/sse", headers=auth()) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
             assert len((await session.list_tools()).tools) == 9
@@ -86,7 +70,7 @@ async def test_sse_with_the_token() -> None:
 @pytest.mark.parametrize("transport", ["streamable-http", "sse"])
 def test_no_token_or_a_wrong_one_gets_401_and_healthz_needs_none(transport: str) -> None:
     path = "/mcp" if transport == "streamable-http" else "/sse"
-    with serving(transport) as url:
+    with serving_focus(transport) as url:
         for headers in ({}, auth("wrong"), {"Authorization": TOKEN}):
             response = (
                 httpx2.post(f"{url}{path}", headers=headers, json={})
@@ -105,7 +89,7 @@ def test_foreign_origin_and_host_are_refused() -> None:
     params = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client_info}
     initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
     accept = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    with serving("streamable-http") as url:
+    with serving_focus("streamable-http") as url:
         evil_origin = httpx2.post(
             f"{url}/mcp", json=initialize, headers={**auth(), **accept, "Origin": "https://evil.example"}
         )
@@ -118,7 +102,7 @@ def test_foreign_origin_and_host_are_refused() -> None:
 
 async def test_twenty_clients_making_ten_calls_each_at_once() -> None:
     failures: list[BaseException] = []
-    with serving("streamable-http") as url:
+    with serving_focus("streamable-http") as url:
 
         async def client(n: int) -> None:
             try:
