@@ -19,8 +19,6 @@ from focus_mcp.config import ConfigurationError, Settings
 from focus_mcp.doctor import run_doctor
 from focus_mcp.server import build_server
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -67,7 +65,7 @@ def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBa
     settings = Settings.load(**flags)
     if not settings.sandbox:
         return settings, None
-    from focus_mcp import sandbox, sandbox_data
+    from focus_mcp import sandbox, sandbox_data  # only here: the sandbox (and Starlette) cost start-up time
 
     api = sandbox.SandboxAPI()
     settings = Settings(
