@@ -7,6 +7,7 @@ One `httpx2.AsyncClient` serves the life of the client, so connections are reuse
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import time
 from collections.abc import Generator
@@ -151,7 +152,7 @@ class FocusClient:
     # --- the endpoints ------------------------------------------------------------------------
 
     async def create_group(self, organization_id: int, body: GroupRequest) -> Group:
-        data = await self._call("POST", "groups", organization_id, json=body.model_dump())
+        data = await self._call("POST", "groups", organization_id, payload=body.model_dump())
         return cast("Group", _parse(Group, data, "POST groups"))
 
     async def list_my_groups(self, organization_id: int, fresh: bool = False) -> list[UserGroupInfo]:
@@ -159,7 +160,9 @@ class FocusClient:
         return cast("list[UserGroupInfo]", _parse(list[UserGroupInfo], data, "GET groups/me"))
 
     async def update_group(self, organization_id: int, group_id: int, body: GroupRequest) -> Group:
-        data = await self._call("PUT", "groups/{group_id}", organization_id, group_id=group_id, json=body.model_dump())
+        data = await self._call(
+            "PUT", "groups/{group_id}", organization_id, group_id=group_id, payload=body.model_dump()
+        )
         return cast("Group", _parse(Group, data, "PUT groups/{group_id}"))
 
     async def delete_group(self, organization_id: int, group_id: int, workspace_id: int) -> dict[str, Any]:
@@ -181,7 +184,7 @@ class FocusClient:
             "groups/{group_id}/user_role",
             organization_id,
             group_id=group_id,
-            json=body.model_dump(),
+            payload=body.model_dump(),
             ids={"workspace_id": body.workspace_id},
         )
         return _parse_object(data, "PUT groups/{group_id}/user_role")
@@ -239,7 +242,7 @@ class FocusClient:
             )
 
     async def _send_with_retries(
-        self, info: RequestInfo, path: str, query: dict[str, str] | None, json: Any
+        self, info: RequestInfo, path: str, query: dict[str, str] | None, payload: Any
     ) -> httpx2.Response:
         """Send, retrying what retry.py allows; raise errors.py types for what stays a failure."""
         method = info.method
@@ -247,7 +250,7 @@ class FocusClient:
             last = attempt == retry.MAX_ATTEMPTS
             started = time.perf_counter()
             try:
-                response = await self._http.request(method, path, params=query, json=json, auth=self._auth)
+                response = await self._http.request(method, path, params=query, json=payload, auth=self._auth)
             except httpx2.TransportError as exc:
                 if not last and retry.may_retry_error(method, exc):
                     delay = retry.backoff(attempt)
@@ -303,7 +306,7 @@ class FocusClient:
         *,
         group_id: int | None = None,
         query: dict[str, str] | None = None,
-        json: Any = None,
+        payload: Any = None,
         ids: dict[str, int] | None = None,
         fresh: bool = False,
     ) -> Any:
@@ -317,7 +320,7 @@ class FocusClient:
         path = f"organizations/{params['organization_id']}/" + endpoint.format(**params)
         if method != "GET":
             try:
-                return await self._fetch(info, path, query, json)
+                return await self._fetch(info, path, query, payload)
             finally:  # even a failed write may have landed
                 self._forget_group_data(params["organization_id"])
         key = cache_key(path, query)
@@ -328,11 +331,11 @@ class FocusClient:
         self.cache.put(key, data, self._ttl(endpoint))
         return data
 
-    async def _fetch(self, info: RequestInfo, path: str, query: dict[str, str] | None, json: Any) -> bytes:
+    async def _fetch(self, info: RequestInfo, path: str, query: dict[str, str] | None, payload: Any) -> bytes:
         self._refuse_when_quota_is_spent(info)
         try:
             with anyio.fail_after(self.settings.deadline):
-                response = await self._send_with_retries(info, path, query, json)
+                response = await self._send_with_retries(info, path, query, payload)
         except TimeoutError:
             raise UpstreamTimeoutError(
                 f"{info}: the Toggl Focus API at {display_url(self.base_url)} did not answer within "
@@ -357,20 +360,40 @@ def _adapter(kind: Any) -> TypeAdapter[Any]:
 
 
 def _parse(kind: Any, raw: bytes, what: str) -> Any:
-    """Validate the JSON body straight from bytes into `kind`; any mismatch is an InvalidResponseError."""
+    """Validate the JSON body straight from bytes into `kind`; any mismatch is an InvalidResponseError.
+
+    The spec marks most fields required, but an API may still send null ("emoji": null). Only then,
+    the body is read again with nulls treated as absent, so that defaults apply: tolerance costs
+    nothing while the API keeps to its spec.
+    """
+    adapter = _adapter(kind)
     try:
-        return _adapter(kind).validate_json(raw)
+        return adapter.validate_json(raw)
     except ValidationError as exc:
-        first = exc.errors(include_input=False)[0]
-        method, endpoint = what.split(" ", 1)
-        request = RequestInfo(method, endpoint)
-        if first["type"] == "json_invalid":
-            text = raw.decode("utf-8", "replace")
-            raise InvalidResponseError(request, 200, f"the body is not JSON: {excerpt(text, 120)!r}") from None
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise InvalidResponseError(
-            request, 200, f"the answer does not have the documented shape ({where}: {first['msg']})"
-        ) from None
+        error = exc
+    if any(e["type"] != "json_invalid" and e.get("input", ...) is None for e in error.errors()):
+        try:
+            return adapter.validate_python(_without_nulls(json.loads(raw)))
+        except ValidationError as again:
+            error = again
+    first = error.errors(include_input=False)[0]
+    method, endpoint = what.split(" ", 1)
+    request = RequestInfo(method, endpoint)
+    if first["type"] == "json_invalid":
+        text = raw.decode("utf-8", "replace")
+        raise InvalidResponseError(request, 200, f"the body is not JSON: {excerpt(text, 120)!r}") from None
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    raise InvalidResponseError(
+        request, 200, f"the answer does not have the documented shape ({where}: {first['msg']})"
+    ) from None
+
+
+def _without_nulls(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _without_nulls(value) for key, value in data.items() if value is not None}
+    if isinstance(data, list):
+        return [_without_nulls(item) for item in data]
+    return data
 
 
 def _parse_object(raw: bytes, what: str) -> dict[str, Any]:

@@ -181,3 +181,15 @@ async def test_get_group_reads_teams_filtered_by_id(routes: Routes) -> None:
         assert routes.query() == {"workspace_id": str(WS), "group_ids": "5"}
         routes.add("GET", "teams", teams_json())
         assert await c.get_group(ORG, 5, WS) is None
+
+
+async def test_null_fields_fall_back_to_defaults(routes: Routes) -> None:
+    group = group_json() | {"emoji": None, "ghosts": None, "deleted_at": None}
+    group["users"][0]["display_name"] = None
+    routes.add("GET", "teams", teams_json(group))
+    routes.add("GET", "users", [{"id": 1, "name": None, "email": "a@x", "groups": None, "2fa_enabled": None}])
+    async with client(routes) as c:
+        team = (await c.list_teams(ORG, WS, TeamsQuery())).data[0]
+        user = (await c.list_users(ORG, UsersQuery()))[0]
+    assert team.emoji == "" and team.ghosts == [] and team.users[0].display_name == ""
+    assert user.name == "" and user.groups is None and user.two_factor_enabled is False
