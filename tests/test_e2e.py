@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 from conftest import SECRET_KEY
@@ -69,3 +71,36 @@ def test_call_prints_what_the_model_reads_with_exit_codes() -> None:
     assert no_account.returncode == 1 and "TOGGL_FOCUS_API_KEY" in no_account.stdout
     listed = _cli("--sandbox", "tools")
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 9
+
+
+REQUESTS = "".join(
+    json.dumps(message) + "\n"
+    for message in (
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": "two", "method": "tools/list", "params": {}},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "list_roles", "arguments": {}}},
+    )
+)  # fmt: skip
+
+
+def test_stdin_closed_early_still_gets_every_answer_over_a_pipe() -> None:
+    """Written at once, then stdin closed: every request read is answered before the server exits."""
+    done = subprocess.run(
+        [COMMAND, *PREFIX, "--sandbox"], input=REQUESTS, capture_output=True, text=True, env=_env(), timeout=60
+    )
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a["id"] for a in answers] == [1, "two", 3] and done.returncode == 0
+    assert "Owner" in answers[2]["result"]["content"][0]["text"]
+
+
+def test_stdin_from_a_file_uses_the_sdk_transport(tmp_path: Path) -> None:
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text(REQUESTS, encoding="utf-8")
+    with requests.open() as stdin:
+        done = subprocess.run(
+            [COMMAND, *PREFIX, "--sandbox"], stdin=stdin, capture_output=True, text=True, env=_env(), timeout=60
+        )
+    ids = [json.loads(line)["id"] for line in done.stdout.splitlines()]
+    assert ids[:2] == [1, "two"] and done.returncode == 0
