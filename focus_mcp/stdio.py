@@ -46,8 +46,15 @@ class _Pending:
             message = json.loads(line)
         except ValueError:
             return
-        if isinstance(message, dict) and "method" in message and "id" in message:
+        if not isinstance(message, dict):
+            return
+        if "method" in message and "id" in message:
             self.ids.add(json.dumps(message["id"]))
+        elif message.get("method") == "notifications/cancelled":  # a cancelled request gets no answer
+            params = message.get("params")
+            if isinstance(params, dict) and "requestId" in params:
+                self.ids.discard(json.dumps(params["requestId"]))
+                self.changed.set()
 
     def written(self, text: str) -> None:
         answer = ANSWER.match(text)
