@@ -75,7 +75,14 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
     """Create a group (team) with a name, optional emoji, members and workspaces."""
     state = app_state(ctx)
     org = organization(args, state)
-    workspaces = args.workspaces if args.workspaces is not None else [workspace(WorkspaceArgs(), state)]
+    workspaces = args.workspaces
+    if workspaces is None:
+        if state.settings.workspace_id is None:
+            raise ToolError(
+                "No workspaces: pass workspaces (a list of workspace ids), or set TOGGL_FOCUS_WORKSPACE_ID "
+                "in the server's environment (list_users shows each user's workspaces with their ids)."
+            )
+        workspaces = [state.settings.workspace_id]
     body = GroupRequest(
         name=args.name, emoji=args.emoji, organization_users=args.organization_users, workspaces=workspaces
     )

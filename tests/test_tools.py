@@ -224,3 +224,9 @@ async def test_read_only_registers_no_write_tool(routes: Routes) -> None:
     assert {t.name for t in tools} == {"list_users", "list_teams", "list_my_groups", "list_roles", "list_member_tags"}
     assert all(t.annotations.read_only_hint for t in tools)
     assert result.is_error and routes.requests == []
+
+
+async def test_create_group_without_any_workspace_says_which_argument_to_pass(routes: Routes) -> None:
+    async with connect(make_settings(workspace_id=None), routes.transport()) as client:
+        result = await client.call_tool("create_group", {"name": "QA"})
+    assert result.is_error and "pass workspaces" in text(result) and routes.requests == []
