@@ -25,7 +25,6 @@ from focus_mcp.config import Settings
 from focus_mcp.errors import (
     InvalidResponseError,
     NotConfiguredError,
-    QuotaExceededError,
     RequestInfo,
     TransportError,
     UpstreamTimeoutError,
@@ -81,8 +80,15 @@ class BearerAuth(httpx2.Auth):
 class Quota:
     """The hourly request quota as the last response told it."""
 
-    remaining: int | None = None
+    last_remaining: int | None = None
     resets_at: float | None = None  # time.monotonic() value
+
+    @property
+    def remaining(self) -> int | None:
+        """Requests left this hour, or None when unknown (never told, or the told window has reset)."""
+        if self.resets_at is not None and time.monotonic() >= self.resets_at:
+            return None
+        return self.last_remaining
 
     def resets_in(self) -> float | None:
         return None if self.resets_at is None else max(0.0, self.resets_at - time.monotonic())
@@ -91,7 +97,7 @@ class Quota:
         remaining, resets = headers.get("x-toggl-quota-remaining"), headers.get("x-toggl-quota-resets-in")
         try:
             if remaining is not None:
-                self.remaining = int(remaining)
+                self.last_remaining = int(remaining)
             if resets is not None:
                 self.resets_at = time.monotonic() + float(resets)
         except ValueError:
@@ -230,17 +236,6 @@ class FocusClient:
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    def _refuse_when_quota_is_spent(self, info: RequestInfo) -> None:
-        """Do not send what the API would refuse: the last response said the quota is spent."""
-        resets_in = self.quota.resets_in()
-        if self.quota.remaining == 0 and resets_in:
-            raise QuotaExceededError(
-                info,
-                402,
-                "no requests left this hour (known from the last answer; not sent)",
-                quota_resets_in=resets_in,
-            )
-
     async def _send_with_retries(
         self, info: RequestInfo, path: str, query: dict[str, str] | None, payload: Any
     ) -> httpx2.Response:
@@ -332,7 +327,6 @@ class FocusClient:
         return data
 
     async def _fetch(self, info: RequestInfo, path: str, query: dict[str, str] | None, payload: Any) -> bytes:
-        self._refuse_when_quota_is_spent(info)
         try:
             with anyio.fail_after(self.settings.deadline):
                 response = await self._send_with_retries(info, path, query, payload)

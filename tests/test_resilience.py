@@ -98,15 +98,23 @@ def test_retry_after_as_http_date_and_backoff_bounds(monkeypatch: pytest.MonkeyP
     assert all(0.5 <= retry.backoff(1, rng) <= 0.75 for _ in range(20))
 
 
-async def test_spent_quota_is_explained_not_retried_and_not_spent_again(routes: Routes) -> None:
+async def test_spent_quota_is_explained_and_not_retried(routes: Routes) -> None:
     headers = {"X-Toggl-Quota-Remaining": "0", "X-Toggl-Quota-Resets-In": "1800"}
     routes.add("GET", "users", fail(402, **headers))
     async with connect(make_settings(), routes.transport()) as client:
         first = text(await client.call_tool("list_users", {}))
-        second = text(await client.call_tool("list_roles", {}))
     assert "quota is spent" in first and "resets in 30 min" in first and "Do not retry" in first
-    assert "resets in 30 min" in second and "not sent" in second
     assert len(routes.requests) == 1
+
+
+def test_a_quota_count_is_forgotten_once_its_window_has_reset() -> None:
+    from focus_mcp.client import Quota
+
+    quota = Quota()
+    quota.update(httpx2.Headers({"X-Toggl-Quota-Remaining": "3", "X-Toggl-Quota-Resets-In": "600"}))
+    assert quota.remaining == 3
+    quota.update(httpx2.Headers({"X-Toggl-Quota-Remaining": "2", "X-Toggl-Quota-Resets-In": "0"}))
+    assert quota.remaining is None and quota.resets_in() == 0
 
 
 async def test_402_without_a_spent_quota_is_a_plan_restriction(routes: Routes) -> None:
