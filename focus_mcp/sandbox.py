@@ -97,11 +97,11 @@ class SandboxAPI:
             case "GET", ["teams"]:
                 return 200, self.list_teams(q)
             case "GET", ["roles"]:
-                return 200, [self._role_json(r) for r in seed.ROLES]
+                return 200, [seed.role_json(r) for r in seed.ROLES]
             case "GET", ["member-tags"]:
                 self._workspace(q)
                 used = {t for u in self.users.values() for t in u.tags}
-                return 200, [self._tag_json(t, full=True) for t in seed.TAGS if t[0] in used]
+                return 200, [seed.tag_json(t, full=True) for t in seed.TAGS if t[0] in used]
             case "GET", ["groups", "me"]:
                 mine = [g for g in self.groups.values() if self.me in g.users]
                 return 200, [{"id": g.id, "name": g.name, "emoji": g.emoji} for g in mine]
@@ -299,7 +299,7 @@ class SandboxAPI:
                 }
                 for i, ws in enumerate(u.workspaces)
             ],
-            "tags": [self._tag_json(t) for t in seed.TAGS if t[0] in u.tags],
+            "tags": [seed.tag_json(t) for t in seed.TAGS if t[0] in u.tags],
             "working_hours": u.working_hours if include.get("include_working_hours") else None,
             "rate": None,
             "permissions": {"manage_users": u.admin, "manage_user_groups": u.admin, "view_reports": True},
@@ -362,42 +362,6 @@ class SandboxAPI:
             "updated_at": g.updated_at,
             "deleted_at": None,
         }
-
-    @staticmethod
-    def _role_json(role: tuple[Any, ...]) -> dict[str, Any]:
-        rid, name, code, kind, entity, level, require_group, perms = role
-        names = list(seed.PERMISSIONS)
-        return {
-            "role_id": rid,
-            "name": name,
-            "code": code,
-            "type": kind,
-            "entity": entity,
-            "privilege_level": level,
-            "description": f"{name} of the organization's {entity}s",
-            "require_group": require_group,
-            "default_for_levels": ["workspace"] if code == "member" else None,
-            "organization_id": seed.ORGANIZATION_ID,
-            "permissions": [
-                {
-                    "permission_id": names.index(p) + 1,
-                    "name": p,
-                    "description": seed.PERMISSIONS[p][1],
-                    "entity": seed.PERMISSIONS[p][0],
-                    "category_id": 1 if seed.PERMISSIONS[p][0] == "organization" else 2,
-                    "category_name": seed.PERMISSIONS[p][0].title(),
-                    "condition": "",
-                }
-                for p in perms
-            ],
-        }
-
-    @staticmethod
-    def _tag_json(tag: tuple[int, str, str], full: bool = False) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": tag[0], "label": tag[1], "color": tag[2]}
-        if full:
-            data |= {"organization_id": seed.ORGANIZATION_ID, "created_at": seed.CREATED, "updated_at": seed.CREATED}
-        return data
 
 
 def _group_id(raw: str) -> int:

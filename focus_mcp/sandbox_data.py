@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 ORGANIZATION_ID = 4_200_001
 ORGANIZATION_NAME = "Brightwave Studio (sandbox)"
@@ -279,3 +280,41 @@ def seed_groups(users: list[SeedUser]) -> list[SeedGroup]:
             g.users.append(owner)
             g.roles[owner] = 4
     return groups
+
+
+def role_json(role: tuple[Any, ...]) -> dict[str, Any]:
+    """A role as GET roles answers it."""
+    rid, name, code, kind, entity, level, require_group, perms = role
+    names = list(PERMISSIONS)
+    return {
+        "role_id": rid,
+        "name": name,
+        "code": code,
+        "type": kind,
+        "entity": entity,
+        "privilege_level": level,
+        "description": f"{name} of the organization's {entity}s",
+        "require_group": require_group,
+        "default_for_levels": ["workspace"] if code == "member" else None,
+        "organization_id": ORGANIZATION_ID,
+        "permissions": [
+            {
+                "permission_id": names.index(p) + 1,
+                "name": p,
+                "description": PERMISSIONS[p][1],
+                "entity": PERMISSIONS[p][0],
+                "category_id": 1 if PERMISSIONS[p][0] == "organization" else 2,
+                "category_name": PERMISSIONS[p][0].title(),
+                "condition": "",
+            }
+            for p in perms
+        ],
+    }
+
+
+def tag_json(tag: tuple[int, str, str], full: bool = False) -> dict[str, Any]:
+    """A tag as a user carries it, or (full) as GET member-tags answers it."""
+    data: dict[str, Any] = {"id": tag[0], "label": tag[1], "color": tag[2]}
+    if full:
+        data |= {"organization_id": ORGANIZATION_ID, "created_at": CREATED, "updated_at": CREATED}
+    return data

@@ -10,7 +10,6 @@ from conftest import ORG, Routes, group_json, make_settings
 from helpers import connect, sandbox_settings, text
 
 from focus_mcp import sandbox_data as seed
-from focus_mcp.sandbox import SandboxAPI
 
 pytestmark = pytest.mark.anyio
 
@@ -75,8 +74,7 @@ async def test_team_text_keeps_members_ghosts_workspaces(routes: Routes) -> None
 
 
 async def test_role_text_is_at_most_half(routes: Routes) -> None:
-    sandbox = SandboxAPI()
-    roles = [sandbox._role_json(r) for r in seed.ROLES]
+    roles = [seed.role_json(r) for r in seed.ROLES]
     routes.add("GET", "roles", roles)
     async with connect(make_settings(), routes.transport()) as client:
         shown = text(await client.call_tool("list_roles", {}))
