@@ -129,7 +129,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
         head = [f"{len(users)} users (all pages)."]
         if capped:
             head[0] = (
-                f"{len(users)} users: stopped at max_items={args.max_items}; more exist. Raise max_items or filter."
+                f"{len(users)} users: stopped at max_items={args.max_items}; more may exist. Raise max_items or filter."
             )
     else:
         users = await state.client.list_users(org, query, fresh=args.fresh)
