@@ -44,13 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--allow-origin", action="append", default=[], metavar="URL", help="a browser Origin to accept (repeatable)"
     )
-    commands = parser.add_subparsers(dest="command", metavar="{tools,call,doctor}")
+    commands = parser.add_subparsers(dest="command", metavar="{tools,call,doctor,sandbox-reset}")
     commands.add_parser("tools", parents=[common], help="list the tools")
     call = commands.add_parser("call", parents=[common], help="call one tool and print what the model reads")
     call.add_argument("tool")
     call.add_argument("arguments", nargs="?", default="{}", help="the tool's arguments as a JSON object")
     call.add_argument("--structured", action="store_true", help="print structuredContent as JSON instead")
     commands.add_parser("doctor", parents=[common], help="check configuration, credentials, reachability, quota")
+    commands.add_parser("sandbox-reset", help="forget the changes `--sandbox call` keeps between calls")
     return parser
 
 
@@ -67,7 +68,10 @@ def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBa
         return settings, None
     from focus_mcp import sandbox, sandbox_data  # only here: the sandbox (and Starlette) cost start-up time
 
-    api = sandbox.SandboxAPI()
+    # One-shot calls keep the sandbox's groups in a file, so that a create, rename, delete cycle works
+    # call by call as on the real API; a served sandbox keeps its changes for the life of the process.
+    one_shot = getattr(options, "command", None) == "call"
+    api = sandbox.SandboxAPI(state_file=sandbox_data.default_state_file() if one_shot else None)
     settings = Settings(
         **{
             **settings.model_dump(),
@@ -84,6 +88,12 @@ def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBa
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
+    if options.command == "sandbox-reset":
+        from focus_mcp.sandbox_data import default_state_file
+
+        default_state_file().unlink(missing_ok=True)
+        print(f"sandbox reset: {default_state_file()} removed; the next --sandbox call starts from the seed")
+        return 0
     try:
         settings, transport = load_settings(options)
     except ConfigurationError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -35,7 +36,8 @@ def _problem(status: int, code: str, description: str, **values: Any) -> ApiProb
 class SandboxAPI:
     """One sandbox organization whose state lives as long as this object."""
 
-    def __init__(self, quota: int = DEFAULT_QUOTA) -> None:
+    def __init__(self, quota: int = DEFAULT_QUOTA, state_file: Path | None = None) -> None:
+        """`state_file`: keep the groups there between processes (`focus-mcp --sandbox call`)."""
         self.users = {u.id: u for u in seed.seed_users()}
         self.groups = {g.id: g for g in seed.seed_groups(list(self.users.values()))}
         self.me = next(iter(self.users.values())).id
@@ -43,6 +45,10 @@ class SandboxAPI:
         self.quota_left = quota
         self.window_start = time.monotonic()
         self.next_group_id = max(self.groups) + 1
+        self.state_file = state_file
+        saved = seed.load_groups(state_file) if state_file is not None else None
+        if saved is not None:
+            self.groups, self.next_group_id = saved
         self.requests: list[tuple[str, str]] = []  # (method, path?query), for tests and benchmarks
         self.app = Starlette(
             routes=[
@@ -68,6 +74,8 @@ class SandboxAPI:
             if org != seed.ORGANIZATION_ID:
                 raise _problem(403, "forbidden", f"you have no access to organization {org}")
             status, body = await self._route(request, request.path_params["rest"].strip("/").split("/"))
+            if request.method != "GET" and self.state_file is not None:
+                seed.save_groups(self.state_file, self.groups, self.next_group_id)
         except ApiProblem as problem:
             status, body = problem.status, problem.body()
         return JSONResponse(body, status_code=status, headers=self._quota_headers())

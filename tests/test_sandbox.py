@@ -137,3 +137,38 @@ async def test_group_cycle_over_a_loopback_server(loopback_sandbox: str) -> None
     settings, _ = sandbox_settings()
     settings = Settings(**{**settings.model_dump(), "base_url": loopback_sandbox})
     await _group_cycle(settings, None)  # type: ignore[arg-type]
+
+
+async def test_a_state_file_keeps_groups_between_processes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    state = tmp_path / "sandbox.json"
+    settings, _ = sandbox_settings()
+    first = SandboxAPI(state_file=state)
+    async with connect(settings, first.transport()) as client:
+        created = await client.call_tool("create_group", {"name": "Kept", "organization_users": [4100010]})
+        gid = created.structured_content["group"]["id"]
+    second = SandboxAPI(state_file=state)  # as the next `focus-mcp --sandbox call` would
+    async with connect(settings, second.transport()) as client:
+        renamed = await client.call_tool("update_group", {"group_id": gid, "name": "Still kept"})
+        assert not renamed.is_error, text(renamed)
+        await client.call_tool("delete_group", {"group_id": gid, "confirm": True})
+    third = SandboxAPI(state_file=state)
+    assert gid not in third.groups and third.next_group_id == gid + 1  # ids are never reused
+    state.write_text("not json", encoding="utf-8")
+    assert len(SandboxAPI(state_file=state).groups) == len(seed.TEAMS)  # unreadable: back to the seed
+
+
+def test_call_keeps_a_create_rename_delete_cycle_between_invocations(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "TOGGL_FOCUS_SANDBOX_STATE": str(tmp_path / "state.json")}
+
+    def call(tool: str, args: dict) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "focus_mcp", "--sandbox", "call", tool, json.dumps(args), "--structured"]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+    gid = json.loads(call("create_group", {"name": "Cycle"}).stdout)["group"]["id"]
+    assert json.loads(call("update_group", {"group_id": gid, "name": "Cycled"}).stdout)["written"] is True
+    assert json.loads(call("delete_group", {"group_id": gid, "confirm": True}).stdout)["deleted"] is True
+    assert json.loads(call("list_teams", {"filter": "Cycle"}).stdout)["teams"] == []
