@@ -22,8 +22,13 @@ COMMAND = shutil.which("focus-mcp") or sys.executable
 PREFIX = [] if shutil.which("focus-mcp") else ["-m", "focus_mcp"]
 
 
+SANDBOX_STATE = os.path.join(tempfile.mkdtemp(prefix="focus-mcp-test-"), "sandbox.json")
+
+
 def _env(**extra: str) -> dict[str, str]:
+    """The environment without any TOGGL_FOCUS_ setting of the developer's, and a private sandbox state."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOGGL_FOCUS_")}
+    env["TOGGL_FOCUS_SANDBOX_STATE"] = SANDBOX_STATE
     env.update(extra)
     return env
 
