@@ -137,3 +137,29 @@ def test_exposing_without_a_token_is_refused() -> None:
         env={"PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert started.returncode == 2 and "TOGGL_FOCUS_HTTP_TOKEN" in started.stderr
+
+
+@pytest.mark.parametrize(("stateless", "mode", "asked"), [(False, "legacy", True), (True, "legacy", False),
+                                                          (True, "auto", True)])  # fmt: skip
+async def test_delete_over_http_asks_when_the_transport_can_carry_the_question(
+    stateless: bool, mode: str, asked: bool
+) -> None:
+    import mcp_types as types
+    from mcp import Client
+
+    questions: list[str] = []
+
+    async def accept(ctx, params):  # type: ignore[no-untyped-def]
+        questions.append(params.message)
+        return types.ElicitResult(action="accept", content={"confirm": True})
+
+    with serving_focus("streamable-http", stateless=stateless) as url:
+        async with httpx2.AsyncClient(headers=auth(), timeout=30) as http:
+            transport = streamable_http_client(f"{url}/mcp", http_client=http)
+            async with Client(transport, elicitation_callback=accept, mode=mode) as client:
+                result = await client.call_tool("delete_group", {"group_id": 4500019})
+    assert bool(questions) is asked
+    if asked:
+        assert not result.is_error and "Deleted group 4500019" in text(result)
+    else:
+        assert result.is_error and "confirm=true" in text(result)
