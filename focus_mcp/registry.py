@@ -140,8 +140,10 @@ def make_tool(
     async def run(args: ToolArgs, ctx: Context, **resolved: Any) -> CallToolResult:
         try:
             return await fn(args, ctx, **resolved)
-        except (FocusError, EditConflict) as exc:
-            raise ToolError(str(exc)) from None
+        except (FocusError, EditConflict, ToolError) as exc:
+            state = ctx.request_context.lifespan_context
+            sandbox = isinstance(state, AppState) and state.settings.sandbox
+            raise ToolError(f"[SANDBOX] {exc}" if sandbox else str(exc)) from None
 
     # Parameters filled by `Resolve(...)` (asking the user) work as in SDK-built tools.
     resolved_params = find_resolved_parameters(fn)

@@ -126,6 +126,8 @@ async def _group_cycle(settings: Settings, transport: httpx2.AsyncBaseTransport)
             result = await client.call_tool(tool, {})
             assert not result.is_error and text(result).startswith("[SANDBOX")
             assert result.structured_content["sandbox"] is True
+        failed = await client.call_tool("update_group", {"group_id": 999, "name": "x"})
+        assert failed.is_error and "[SANDBOX]" in text(failed)
 
 
 async def test_group_cycle_in_memory() -> None:
