@@ -125,7 +125,7 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
 
 
 async def _name_new_members(state: AppState, org: int, diff: GroupDiff) -> GroupDiff:
-    """A dry run names the users it would add (one read, often from the cache); unknown ids stay ids."""
+    """A dry run names the users it would add (one read); ids that name no user are refused, as the write would be."""
     ids = [r.id for r in diff.users_added]
     if not ids:
         return diff
