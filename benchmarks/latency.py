@@ -1,8 +1,9 @@
 """Server-added latency of a tool call over stdio, paired run by run with the same request made
 directly to the same upstream (a sandbox API on a loopback port), cache off.
 
-The stdio side is a minimal JSON-RPC client (one line out, one line in), so the figure is what the
-server adds: framing, validation, the upstream request through its client, trimming, rendering.
+The stdio side is a minimal JSON-RPC client (one line out, one line in, parsed), so the figure is
+what the server adds: framing, validation, the upstream request through its client, trimming,
+rendering. Both sides read the JSON they receive, as any caller would.
 Clients that validate structuredContent against the output schema (the Python SDK's ClientSession
 does, with jsonschema) add their own time on top; `--sdk` measures through ClientSession instead.
 
@@ -86,7 +87,9 @@ async def paired(
     directs, vias = [], []
     for i in range(rounds + WARM_UP):
         t0 = time.perf_counter()
-        (await direct.get(path, params=query)).raise_for_status()
+        response = await direct.get(path, params=query)
+        response.raise_for_status()
+        response.json()  # a direct caller reads the JSON too, as the stdio side does
         t1 = time.perf_counter()
         await via()
         t2 = time.perf_counter()
