@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from focus_mcp.models import Group, GroupRequest
-from focus_mcp.trim import Ref
+from focus_mcp.trim import Ref, refs_text
 
 
 class EditConflict(ValueError):
@@ -65,7 +65,7 @@ class GroupDiff(BaseModel):
             ("workspaces removed", self.workspaces_removed),
         ):
             if refs:
-                parts.append(f"{label}: " + ", ".join(f"{r.name}#{r.id}" if r.name else f"#{r.id}" for r in refs))
+                parts.append(f"{label}: " + refs_text([r.model_dump() for r in refs]))
         return "; ".join(parts) if parts else "no change"
 
 

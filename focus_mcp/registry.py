@@ -49,11 +49,15 @@ class ToolArgs(ArgModelBase):
         return {"args": self}
 
 
-class CompactSchema(GenerateJsonSchema):
+class TitlelessSchema(GenerateJsonSchema):
     """Schemas without generated titles: the property name already says it, and tokens are scarce."""
 
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False
+
+
+class CompactSchema(TitlelessSchema):
+    """Input schemas: no titles, optional values without the `null` arm, repeated shapes in $defs."""
 
     def generate(self, schema: Any, mode: Any = "validation") -> JsonSchemaValue:
         result = super().generate(schema, mode)
@@ -94,11 +98,6 @@ def _drop_optional_null(prop: dict[str, Any]) -> None:
         if len(rest) == 1:
             del prop["anyOf"], prop["default"]
             prop.update(rest[0])
-
-
-class TitlelessSchema(GenerateJsonSchema):
-    def field_title_should_be_set(self, schema: Any) -> bool:
-        return False
 
 
 def output_schema(model: type[BaseModel]) -> dict[str, Any]:
