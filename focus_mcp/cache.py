@@ -31,7 +31,6 @@ class TTLCache:
         self._entries: OrderedDict[Key, tuple[float, Any]] = OrderedDict()
         self._max = max_entries
         self._clock = clock
-        self.hits = 0
 
     def get(self, key: Key) -> Any | None:
         entry = self._entries.get(key)
@@ -42,7 +41,6 @@ class TTLCache:
             del self._entries[key]
             return None
         self._entries.move_to_end(key)
-        self.hits += 1
         return value
 
     def put(self, key: Key, value: Any, ttl: float) -> None:
@@ -77,12 +75,10 @@ class SingleFlight(Generic[T]):
 
     def __init__(self) -> None:
         self._flights: dict[Key, _Flight[T]] = {}
-        self.shared = 0
 
     async def run(self, key: Key, fetch: Callable[[], Awaitable[T]]) -> T:
         flight = self._flights.get(key)
         if flight is not None:
-            self.shared += 1
             await flight.done.wait()
             if flight.finished:
                 if flight.error is not None:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 ORGANIZATION_ID = 4_200_001
-ORGANIZATION_NAME = "Brightwave Studio (sandbox)"
 CREATED = "2025-03-03T09:00:00Z"
 
 FIRST = [
