@@ -43,6 +43,7 @@ from focus_mcp.models import (
     TeamsQuery,
     UserGroupInfo,
     UsersQuery,
+    UserSummary,
     query_params,
 )
 
@@ -226,6 +227,13 @@ class FocusClient:
     async def list_users(self, organization_id: int, query: UsersQuery, fresh: bool = False) -> list[OrganizationUser]:
         data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
         return cast("list[OrganizationUser]", _parse(list[OrganizationUser], data, "GET users"))
+
+    async def list_user_summaries(
+        self, organization_id: int, query: UsersQuery, fresh: bool = False
+    ) -> list[UserSummary]:
+        """GET users read as UserSummary: the same request (and cache entry) as list_users, parsed lighter."""
+        data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
+        return cast("list[UserSummary]", _parse(list[UserSummary], data, "GET users"))
 
     async def get_group(
         self, organization_id: int, group_id: int, workspace_id: int, fresh: bool = True

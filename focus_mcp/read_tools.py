@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -13,7 +13,7 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from focus_mcp.errors import human_duration
-from focus_mcp.models import Group, OrganizationUser, TeamsQuery, UsersQuery
+from focus_mcp.models import Group, TeamsQuery, UsersQuery, UserSummary
 from focus_mcp.registry import AppState
 from focus_mcp.toolkit import (
     ReadOrgArgs,
@@ -124,15 +124,18 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     query = UsersQuery.model_validate(args.model_dump(include=set(UsersQuery.model_fields), exclude_none=True))
     head: list[str]
     extra: dict[str, Any] = {}
+    read: Callable[..., Awaitable[list[Any]]] = (
+        state.client.list_users if args.detail else state.client.list_user_summaries
+    )
     if args.all_pages:
-        users, capped = await _all_users(state, org, query, args, ctx)
+        users, capped = await _all_users(read, org, query, args, ctx)
         head = [f"{len(users)} users (all pages)."]
         if capped:
             head[0] = (
                 f"{len(users)} users: stopped at max_items={args.max_items}; more may exist. Raise max_items or filter."
             )
     else:
-        users = await state.client.list_users(org, query, fresh=args.fresh)
+        users = await read(org, query, fresh=args.fresh)
         page = args.page or 1
         extra["page"] = page
         size = f"per_page {args.per_page}" if args.per_page else "the API's default page size"
@@ -142,11 +145,12 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
             head[0] += f" Page full: more may exist, call again with page={page + 1} (or all_pages=true)."
         elif args.per_page is None and users:
             head[0] += f" If more may exist: page={page + 1}, per_page=100 or all_pages=true."
-    records = [user_record(u) for u in users]
+    full = [u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in users] if args.detail else None
+    # A full record dumped by alias has the API's keys, as a UserSummary has.
+    records = [user_record(u) for u in cast("list[UserSummary]", full if full is not None else users)]
     legend, ambiguous = user_id_legend(records)
     if users and not args.detail:
         head += [USER_LEGEND, legend] if legend else [USER_LEGEND]
-    full = [u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in users] if args.detail else None
     return listing(
         state,
         head,
@@ -160,15 +164,13 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
 
 
 async def _all_users(
-    state: AppState, org: int, query: UsersQuery, args: ListUsersArgs, ctx: Context
-) -> tuple[list[OrganizationUser], bool]:
+    read: Callable[..., Awaitable[list[T]]], org: int, query: UsersQuery, args: ListUsersArgs, ctx: Context
+) -> tuple[list[T], bool]:
     """Pages of 100 in order until a short page, or max_items."""
-    users: list[OrganizationUser] = []
+    users: list[T] = []
     page = 1
     while len(users) < args.max_items:
-        batch = await state.client.list_users(
-            org, query.model_copy(update={"page": page, "per_page": PAGE_MAX}), fresh=args.fresh
-        )
+        batch = await read(org, query.model_copy(update={"page": page, "per_page": PAGE_MAX}), fresh=args.fresh)
         users += batch
         await _progress(ctx, len(users), None, "users")
         if len(batch) < PAGE_MAX:

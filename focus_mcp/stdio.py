@@ -1,11 +1,13 @@
-"""stdio without a thread hop per message.
+"""stdio served from the event loop, with no thread or task hop per message.
 
 The SDK's stdio transport reads and writes through `anyio.wrap_file`, which hands every line
-read, every write and every flush to a worker thread. When stdin and stdout are pipes or sockets
-(as when a host spawns the server), this serves the same SDK transport from non-blocking pipes on
-the event loop instead. Like the SDK, it keeps stray writes off the wire: while serving, fd 1
-points at stderr and fd 0 at the null device. Anything else (a file, a terminal, Windows) falls
-back to the SDK's own transport.
+read, every write and every flush to a worker thread, and passes each message through a reader
+task and a writer task. When stdin and stdout are pipes or sockets (as when a host spawns the
+server), this serves the SDK's server loop from non-blocking pipes instead, through the SDK's own
+`ReadStream`/`WriteStream` protocols: a message is parsed by whoever receives it and written by
+whoever sends it. Like the SDK, it keeps stray writes off the wire: while serving, fd 1 points at
+stderr and fd 0 at the null device. Anything else (a file, a terminal, Windows) falls back to the
+SDK's own transport.
 
 One more difference: at the end of stdin the SDK cancels requests still in flight, so `printf
 '...requests...' | focus-mcp` may lose the last answers. Here the end of stdin is passed on only
@@ -16,56 +18,114 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import re
 import stat
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
+from mcp_types import (
+    JSONRPCError,
+    JSONRPCMessage,
+    JSONRPCNotification,
+    JSONRPCRequest,
+    JSONRPCResponse,
+    RequestId,
+    jsonrpc_message_adapter,
+)
 
 LINE_LIMIT = 1 << 26  # bytes in one JSON-RPC message; the SDK's own reader has no limit either
 END_GRACE = 60.0  # seconds to wait, at the end of stdin, for answers still being worked on
-# How the SDK serializes an answer: `{"jsonrpc":"2.0","id":<id>,"result"|"error":...}`.
-ANSWER = re.compile(r'^\{"jsonrpc":"2\.0","id":("(?:[^"\\]|\\.)*"|-?\d+),"(?:result|error)"')
 
 
 class _Pending:
     """Ids of requests read and not yet answered."""
 
     def __init__(self) -> None:
-        self.ids: set[str] = set()
+        self.ids: set[RequestId] = set()
         self.changed = asyncio.Event()
 
-    def read(self, line: str) -> None:
-        try:
-            message = json.loads(line)
-        except ValueError:
-            return
-        if not isinstance(message, dict):
-            return
-        if "method" in message and "id" in message:
-            self.ids.add(json.dumps(message["id"]))
-        elif message.get("method") == "notifications/cancelled":  # a cancelled request gets no answer
-            params = message.get("params")
-            if isinstance(params, dict) and "requestId" in params:
-                self.ids.discard(json.dumps(params["requestId"]))
+    def read(self, message: JSONRPCMessage) -> None:
+        if isinstance(message, JSONRPCRequest):
+            self.ids.add(message.id)
+        elif isinstance(message, JSONRPCNotification) and message.method == "notifications/cancelled":
+            # A cancelled request gets no answer.
+            request_id = (message.params or {}).get("requestId")
+            if isinstance(request_id, str | int):
+                self.ids.discard(request_id)
                 self.changed.set()
 
-    def written(self, text: str) -> None:
-        answer = ANSWER.match(text)
-        if answer is not None:
-            self.ids.discard(json.dumps(json.loads(answer.group(1))))
+    def written(self, message: JSONRPCMessage) -> None:
+        if isinstance(message, JSONRPCResponse | JSONRPCError) and message.id is not None:
+            self.ids.discard(message.id)
             self.changed.set()
 
     async def drained(self) -> None:
         while self.ids:
             self.changed.clear()
             await self.changed.wait()
+
+
+class _Closable:
+    async def aclose(self) -> None:
+        """The pipes are closed by `_event_loop_pipes`, after the server loop has let go of them."""
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+class _Messages(_Closable):
+    """The SDK's `ReadStream`: stdin's lines as messages, parsed as the SDK's stdio reader parses them."""
+
+    def __init__(self, reader: asyncio.StreamReader, pending: _Pending) -> None:
+        self._reader = reader
+        self._pending = pending
+
+    async def receive(self) -> SessionMessage | Exception:
+        raw = await self._reader.readline()
+        if not raw:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._pending.drained(), END_GRACE)
+            raise anyio.EndOfStream
+        try:
+            message = jsonrpc_message_adapter.validate_json(raw.decode("utf-8", errors="replace"), by_name=False)
+        except Exception as exc:  # the SDK answers it as a parse error, as from its own reader
+            return exc
+        self._pending.read(message)
+        return SessionMessage(message)
+
+    def __aiter__(self) -> _Messages:
+        return self
+
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+
+class _Answers(_Closable):
+    """The SDK's `WriteStream`: each message written to stdout as one line, by the task that sends it."""
+
+    def __init__(self, writer: asyncio.StreamWriter, pending: _Pending) -> None:
+        self._writer = writer
+        self._pending = pending
+
+    async def send(self, item: SessionMessage, /) -> None:
+        line = item.message.model_dump_json(by_alias=True, exclude_unset=True)
+        self._writer.write(line.encode("utf-8") + b"\n")
+        self._pending.written(item.message)
+        await self._writer.drain()
 
 
 def _is_pipe_or_socket(fd: int) -> bool:
@@ -76,44 +136,8 @@ def _is_pipe_or_socket(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
-class _Lines:
-    """`async for line in stdin`, as the SDK's transport reads it."""
-
-    def __init__(self, reader: asyncio.StreamReader, pending: _Pending) -> None:
-        self._reader = reader
-        self._pending = pending
-
-    def __aiter__(self) -> _Lines:
-        return self
-
-    async def __anext__(self) -> str:
-        raw = await self._reader.readline()
-        if not raw:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._pending.drained(), END_GRACE)
-            raise StopAsyncIteration
-        line = raw.decode("utf-8", errors="replace")
-        self._pending.read(line)
-        return line
-
-
-class _Writer:
-    """`await stdout.write(text)` and `await stdout.flush()`, as the SDK's transport writes."""
-
-    def __init__(self, writer: asyncio.StreamWriter, pending: _Pending) -> None:
-        self._writer = writer
-        self._pending = pending
-
-    async def write(self, text: str) -> None:
-        self._writer.write(text.encode("utf-8"))
-        self._pending.written(text)
-
-    async def flush(self) -> None:
-        await self._writer.drain()
-
-
 @asynccontextmanager
-async def _event_loop_pipes() -> AsyncIterator[tuple[_Lines, _Writer]]:
+async def _event_loop_pipes() -> AsyncIterator[tuple[_Messages, _Answers]]:
     loop = asyncio.get_running_loop()
     wire_in, wire_out = os.dup(0), os.dup(1)
     saved_in, saved_out = os.dup(0), os.dup(1)
@@ -132,7 +156,7 @@ async def _event_loop_pipes() -> AsyncIterator[tuple[_Lines, _Writer]]:
     writer = asyncio.StreamWriter(write_transport, protocol, None, loop)
     pending = _Pending()
     try:
-        yield _Lines(reader, pending), _Writer(writer, pending)
+        yield _Messages(reader, pending), _Answers(writer, pending)
     finally:
         read_transport.close()
         write_transport.close()
@@ -148,5 +172,5 @@ async def serve_stdio(server: MCPServer[Any]) -> None:
         await server.run_stdio_async()
         return
     lowlevel = server._lowlevel_server  # what MCPServer.run_stdio_async runs, fed from our streams
-    async with _event_loop_pipes() as (lines, out), stdio_server(lines, out) as (read, write):  # type: ignore[arg-type]
+    async with _event_loop_pipes() as (read, write):
         await lowlevel.run(read, write, lowlevel.create_initialization_options())

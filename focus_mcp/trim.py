@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from focus_mcp.models import Group, MemberTag, OrganizationUser, Role, UserGroupInfo
+from focus_mcp.models import Group, MemberTag, Role, UserGroupInfo, UserSummary
 
 SANDBOX_BANNER = "[SANDBOX: invented demo organization, not real data]"
 Record = dict[str, Any]
@@ -98,30 +98,35 @@ class User(BaseModel):
     custom_fields: dict[str, Any] | None = None
 
 
-def user_record(user: OrganizationUser) -> Record:
+def user_record(user: UserSummary) -> Record:
+    """The summary of one user; `user` has the API's keys (a UserSummary, or a full record dumped by alias)."""
     record: Record = {
-        "id": user.id,
-        "name": user.name,
-        "email": user.email,
-        "owner": user.owner,
-        "admin": user.admin,
-        "two_factor": user.two_factor_enabled,
-        "active": user.active,
-        "joined": user.joined,
-        "invite_sent": user.invite_sent,
-        "locked": bool(user.account_locked_at),
-        "groups": [ref(g.id, g.name) for g in user.groups or []],
-        "workspaces": [ref(w.id, w.name) for w in user.workspaces or []],
-        "tags": [ref(t.id, t.label) for t in user.tags or []],
+        "id": user["id"],
+        "name": user.get("name", ""),
+        "email": user.get("email", ""),
+        "owner": user.get("owner", False),
+        "admin": user.get("admin", False),
+        "two_factor": user.get("2fa_enabled", False),
+        "active": user.get("active", True),
+        "joined": user.get("joined", True),
+        "invite_sent": user.get("invite_sent", False),
+        "locked": bool(user.get("account_locked_at")),
+        "groups": [{"id": g["id"], "name": g.get("name", "")} for g in user.get("groups") or ()],
+        "workspaces": [{"id": w["id"], "name": w.get("name", "")} for w in user.get("workspaces") or ()],
+        "tags": [{"id": t["id"], "name": t.get("label", "")} for t in user.get("tags") or ()],
     }
-    if user.working_hours is not None:
-        record["working_hours"] = user.working_hours
-    rate = user.rate
-    if rate is not None and rate.hourly_rate is not None:
-        record["rate"] = {"hourly_rate": rate.hourly_rate, "currency": rate.currency, "workspace_id": rate.workspace_id}
-    if user.custom_field_values:
+    if (hours := user.get("working_hours")) is not None:
+        record["working_hours"] = hours
+    rate = user.get("rate")
+    if rate and rate.get("hourly_rate") is not None:
+        record["rate"] = {
+            "hourly_rate": rate["hourly_rate"],
+            "currency": rate.get("currency"),
+            "workspace_id": rate.get("workspace_id"),
+        }
+    if fields := user.get("custom_field_values"):
         record["custom_fields"] = {
-            str(v.get("custom_field_name", v.get("custom_field_id"))): v.get("value") for v in user.custom_field_values
+            str(v.get("custom_field_name", v.get("custom_field_id"))): v.get("value") for v in fields
         }
     return record
 

@@ -161,6 +161,36 @@ async def test_detail_returns_the_full_api_records(routes: Routes) -> None:
     assert result.structured_content["records"][0]["2fa_enabled"] is False
 
 
+async def test_summary_and_detail_read_the_same_facts(routes: Routes) -> None:
+    """The summary parses a lighter shape than detail=true; both must give the same user records."""
+    rich = user_json(
+        2,
+        account_locked_at="2026-01-01T00:00:00Z",
+        working_hours=7.5,
+        rate={"hourly_rate": 80, "currency": "EUR", "workspace_id": 22, "start_at": None},
+        custom_field_values=[{"custom_field_id": 4, "custom_field_name": "Level", "value": "senior"}],
+        tags=[{"id": 3, "label": "Remote", "color": "#fff"}, {"id": 9, "label": None, "color": "#000"}],
+    )
+    bare = {"id": 77, "name": None, "email": "bare@x.example", "groups": None, "2fa_enabled": None}
+    routes.add("GET", "users", [rich, user_json(3), bare])
+    async with connect(make_settings(), routes.transport()) as client:
+        summary = await client.call_tool("list_users", {})
+        detail = await client.call_tool("list_users", {"detail": True})
+    users = summary.structured_content["users"]
+    assert users == detail.structured_content["users"]
+    assert users[0]["locked"] is True and users[0]["working_hours"] == 7.5 and users[0]["two_factor"] is True
+    assert users[0]["rate"] == {"hourly_rate": 80, "currency": "EUR", "workspace_id": 22}
+    assert users[0]["custom_fields"] == {"Level": "senior"}
+    assert users[0]["tags"] == [{"id": 3, "name": "Remote"}, {"id": 9, "name": ""}]
+    assert users[2] == {
+        "id": 77, "name": "", "email": "bare@x.example", "owner": False, "admin": False, "two_factor": False,
+        "active": True, "joined": True, "invite_sent": False, "locked": False, "groups": [], "workspaces": [],
+        "tags": [],
+    }  # fmt: skip
+    line = next(line for line in text(summary).splitlines() if line.startswith(f"{rich['id']} "))
+    assert "locked" in line and "7.5 h/day" in line and "rate 80 EUR" in line and "Level=senior" in line
+
+
 async def test_sandbox_list_of_230_users_fits_the_default_budget() -> None:
     settings, sandbox = sandbox_settings()
     async with connect(settings, sandbox.transport()) as client:
