@@ -163,18 +163,21 @@ def user_id_legend(users: list[Record]) -> tuple[str, frozenset[str]]:
 
 
 def _names(refs: list[Record], ambiguous: frozenset[str]) -> str:
-    return ", ".join(f"{r['name']}#{r['id']}" if r["name"] in ambiguous else r["name"] for r in refs)
+    if ambiguous:
+        return ", ".join([f"{r['name']}#{r['id']}" if r["name"] in ambiguous else r["name"] for r in refs])
+    return ", ".join([r["name"] for r in refs])
 
 
 def user_line(user: Record, ambiguous: frozenset[str] = frozenset()) -> str:
     """One user; teams, workspaces and tags by name (their ids are in the legend line)."""
-    flags = [shown for shown, field, value in USER_FLAGS if user[field] is value]
-    parts = [" ".join([f"{user['id']} {user['name']} <{user['email']}>", *flags])]
-    parts.append(f"teams {_names(user['groups'], ambiguous)}" if user["groups"] else "no team")
+    head = f"{user['id']} {user['name']} <{user['email']}>"
+    if flags := [shown for shown, field, value in USER_FLAGS if user[field] is value]:
+        head = " ".join([head, *flags])
+    parts = [head, f"teams {_names(user['groups'], ambiguous)}" if user["groups"] else "no team"]
     if user["workspaces"]:
-        parts.append(f"ws {_names(user['workspaces'], ambiguous)}")
+        parts.append("ws " + _names(user["workspaces"], ambiguous))
     if user["tags"]:
-        parts.append(f"tags {_names(user['tags'], ambiguous)}")
+        parts.append("tags " + _names(user["tags"], ambiguous))
     if "working_hours" in user:
         parts.append(f"{user['working_hours']:g} h/day")
     if "rate" in user:
