@@ -3,7 +3,8 @@ directly to the same upstream (a sandbox API on a loopback port), cache off.
 
 The stdio side is a minimal JSON-RPC client (one line out, one line in, parsed), so the figure is
 what the server adds: framing, validation, the upstream request through its client, trimming,
-rendering. Both sides read the JSON they receive, as any caller would.
+rendering. Both sides read the JSON they receive, as any caller would, and each side goes first in
+every other pair.
 Clients that validate structuredContent against the output schema (the Python SDK's ClientSession
 does, with jsonschema) add their own time on top; `--sdk` measures through ClientSession instead.
 
@@ -85,17 +86,28 @@ async def paired(
     direct: httpx2.AsyncClient, path: str, query: dict[str, str], via: Callable[[], Awaitable[None]], rounds: int
 ) -> tuple[list[float], list[float]]:
     directs, vias = [], []
-    for i in range(rounds + WARM_UP):
+
+    async def direct_call() -> float:
         t0 = time.perf_counter()
         response = await direct.get(path, params=query)
         response.raise_for_status()
         response.json()  # a direct caller reads the JSON too, as the stdio side does
-        t1 = time.perf_counter()
+        return time.perf_counter() - t0
+
+    async def via_call() -> float:
+        t0 = time.perf_counter()
         await via()
-        t2 = time.perf_counter()
+        return time.perf_counter() - t0
+
+    for i in range(rounds + WARM_UP):
+        # Each side goes first in every other pair, so neither always runs right after the other.
+        if i % 2:
+            took_via, took_direct = await via_call(), await direct_call()
+        else:
+            took_direct, took_via = await direct_call(), await via_call()
         if i >= WARM_UP:
-            directs.append(t1 - t0)
-            vias.append(t2 - t1)
+            directs.append(took_direct)
+            vias.append(took_via)
     return directs, vias
 
 

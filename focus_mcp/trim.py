@@ -1,9 +1,10 @@
 """What the model reads: API payloads reduced to the facts a person could ask about.
 
 Each kind of record has a pydantic model (the tool's output schema), a function that turns the
-API's record into a plain dict of that shape (the `structuredContent`; the SDK validates it once
-against the schema), and a function that renders the dict as one line of text: no keys repeated,
-no timestamps, nulls or empty lists, each fact stated once.
+API's record into a plain dict of that shape (the `structuredContent`, built from data validated
+on the way in, so not validated again per call; the tests check every result against the schema),
+and a function that renders the dict as one line of text: no keys repeated, no timestamps, nulls
+or empty lists, each fact stated once.
 """
 
 from __future__ import annotations
