@@ -65,6 +65,30 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([COMMAND, *PREFIX, *args], capture_output=True, text=True, env=_env(), timeout=60)
 
 
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_stdio_carries_progress_and_the_servers_own_question(mode: str) -> None:
+    """Over the event-loop pipes: notifications out, a request to the client out and its answer in."""
+    import mcp_types as types
+    from mcp import Client
+
+    progress: list[float] = []
+    questions: list[str] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    async def accept(ctx, params):  # type: ignore[no-untyped-def]
+        questions.append(params.message)
+        return types.ElicitResult(action="accept", content={"confirm": True})
+
+    params = StdioServerParameters(command=COMMAND, args=[*PREFIX, "--sandbox"], env=_env())
+    async with Client(stdio_client(params), elicitation_callback=accept, mode=mode) as client:
+        users = await client.call_tool("list_users", {"all_pages": True}, progress_callback=on_progress)
+        deleted = await client.call_tool("delete_group", {"group_id": 4500019})
+    assert not users.is_error and progress == [100, 150]  # the sandbox has 150 users
+    assert len(questions) == 1 and not deleted.is_error and "Deleted group 4500019" in text(deleted)
+
+
 def test_call_prints_what_the_model_reads_with_exit_codes() -> None:
     ok = _cli("--sandbox", "call", "list_teams", '{"filter": "Support"}')
     assert ok.returncode == 0 and "Support" in ok.stdout and ok.stdout.startswith("[SANDBOX")
