@@ -7,15 +7,10 @@ it, so that a typo never silently drops a filter.
 
 from __future__ import annotations
 
-from typing import (
-    Annotated,
-    Any,
-    Literal,
-    Required,  # pydantic reads TypedDicts from here before 3.12
-)
+from typing import Annotated, Any, Literal, Required
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict  # pydantic needs this TypedDict before Python 3.12
 
 Id = PositiveInt
 IdList = Annotated[list[PositiveInt], Field(max_length=500)]
