@@ -5,6 +5,8 @@ The stdio side is a minimal JSON-RPC client (one line out, one line in, parsed),
 what the server adds: framing, validation, the upstream request through its client, trimming,
 rendering. Both sides read the JSON they receive, as any caller would, and each side goes first in
 every other pair.
+Where /proc tells it, the server's CPU time per call is printed too (it includes the HTTP client's
+own work, which the direct side does as well).
 Clients that validate structuredContent against the output schema (the Python SDK's ClientSession
 does, with jsonschema) add their own time on top; `--sdk` measures through ClientSession instead.
 
@@ -111,13 +113,24 @@ async def paired(
     return directs, vias
 
 
-def report(tool: str, directs: list[float], vias: list[float]) -> None:
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) the process has used so far, where /proc tells it (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(tool: str, directs: list[float], vias: list[float], cpu_per_call: float | None = None) -> None:
     added = [v - d for v, d in zip(vias, directs, strict=True)]
     ms = 1000
+    cpu = f", server CPU {cpu_per_call * ms:4.2f} ms a call" if cpu_per_call is not None else ""
     print(
         f"{tool:<11} direct {statistics.median(directs) * ms:5.2f} ms | via focus-mcp "
         f"{statistics.median(vias) * ms:5.2f} ms | server-added median {statistics.median(added) * ms:5.2f} ms, "
-        f"p90 {statistics.quantiles(added, n=10)[-1] * ms:5.2f} ms ({len(added)} pairs)"
+        f"p90 {statistics.quantiles(added, n=10)[-1] * ms:5.2f} ms ({len(added)} pairs{cpu})"
     )
 
 
@@ -171,7 +184,12 @@ async def main() -> None:
                         assert not answer["result"].get("isError"), answer
 
                     path = f"organizations/{seed.ORGANIZATION_ID}/{endpoint}"
-                    report(tool, *await paired(direct, path, query, via_raw, args.rounds))
+                    before = cpu_seconds(process.pid)
+                    directs, vias = await paired(direct, path, query, via_raw, args.rounds)
+                    after = cpu_seconds(process.pid)
+                    # The server only works for the calls sent to it, so its CPU time is theirs.
+                    per_call = (after - before) / (args.rounds + WARM_UP) if before is not None and after else None
+                    report(tool, directs, vias, per_call)
                 await process.stdin.aclose()  # type: ignore[union-attr]
 
 
