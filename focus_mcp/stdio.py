@@ -11,7 +11,8 @@ SDK's own transport.
 
 One more difference: at the end of stdin the SDK cancels requests still in flight, so `printf
 '...requests...' | focus-mcp` may lose the last answers. Here the end of stdin is passed on only
-once every request read has been answered (or after END_GRACE seconds).
+once every request read has been answered, and the server stops once every answer has left for
+the pipe, even for a client that reads slowly (each wait is bounded by END_GRACE seconds).
 """
 
 from __future__ import annotations
@@ -126,6 +127,19 @@ class _Answers(_Closable):
         self._writer.write(line.encode("utf-8") + b"\n")
         self._pending.written(item.message)
         await self._writer.drain()
+
+    async def aclose(self) -> None:
+        """Wait (up to END_GRACE) until every answer has left for the pipe: the process may exit next.
+
+        `drain()` returns once the buffer is below its high-water mark (64 KiB), so without this a
+        client that reads slowly could lose the last answers when stdin ends.
+        """
+        transport = self._writer.transport
+        if transport.is_closing():
+            return
+        transport.set_write_buffer_limits(high=0)  # now drain() returns only once the buffer is empty
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            await asyncio.wait_for(self._writer.drain(), END_GRACE)
 
 
 def _is_pipe_or_socket(fd: int) -> bool:

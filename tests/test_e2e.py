@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,27 @@ def test_stdin_closed_early_still_gets_every_answer_over_a_pipe() -> None:
     answers = [json.loads(line) for line in done.stdout.splitlines()]
     assert [a["id"] for a in answers] == [1, "two", 3] and done.returncode == 0
     assert "Owner" in answers[2]["result"]["content"][0]["text"]
+
+
+def test_a_slow_reader_still_gets_every_answer_after_stdin_ends() -> None:
+    """More than a pipe holds (64 KiB), read only after stdin has ended: nothing is lost at exit."""
+    calls = [
+        {"jsonrpc": "2.0", "id": 10 + n, "method": "tools/call",
+         "params": {"name": "list_users", "arguments": {"per_page": 100, "page": 1 + n % 2}}}
+        for n in range(4)
+    ]  # fmt: skip
+    requests = REQUESTS.splitlines(keepends=True)[:2] + [json.dumps(c) + "\n" for c in calls]
+    server = subprocess.Popen(
+        [COMMAND, *PREFIX, "--sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env()
+    )
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write("".join(requests).encode())
+    server.stdin.close()
+    time.sleep(2)  # the answers pile up in the pipe and in the server's buffer meanwhile
+    out = server.stdout.read()
+    assert server.wait(timeout=60) == 0
+    assert len(out) > 1 << 17
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [1, 10, 11, 12, 13]
 
 
 def test_stdin_from_a_file_uses_the_sdk_transport(tmp_path: Path) -> None:
