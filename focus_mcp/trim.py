@@ -112,9 +112,9 @@ def user_record(user: UserSummary) -> Record:
         "joined": user.get("joined", True),
         "invite_sent": user.get("invite_sent", False),
         "locked": bool(user.get("account_locked_at")),
-        "groups": [{"id": g["id"], "name": g.get("name", "")} for g in user.get("groups") or ()],
-        "workspaces": [{"id": w["id"], "name": w.get("name", "")} for w in user.get("workspaces") or ()],
-        "tags": [{"id": t["id"], "name": t.get("label", "")} for t in user.get("tags") or ()],
+        "groups": [ref(g["id"], g.get("name", "")) for g in user.get("groups") or ()],
+        "workspaces": [ref(w["id"], w.get("name", "")) for w in user.get("workspaces") or ()],
+        "tags": [ref(t["id"], t.get("label", "")) for t in user.get("tags") or ()],
     }
     if (hours := user.get("working_hours")) is not None:
         record["working_hours"] = hours
