@@ -20,7 +20,7 @@ import httpx2
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from focus_mcp import __version__, retry
-from focus_mcp.cache import SingleFlight, TTLCache, cache_key
+from focus_mcp.cache import Key, SingleFlight, TTLCache, cache_key
 from focus_mcp.config import Settings
 from focus_mcp.errors import (
     InvalidResponseError,
@@ -55,6 +55,7 @@ T = TypeVar("T")
 SLOW_CHANGING = frozenset({"roles", "member-tags"})
 SLOW_DATA_FACTOR = 10
 CHANGED_BY_GROUP_WRITES = frozenset({"teams", "groups/me", "users"})
+URLS_KEPT = 256  # parsed request URLs, by path and query
 
 NO_CREDENTIALS = (
     "No Toggl Focus credentials are configured: set TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and "
@@ -244,16 +245,14 @@ class FocusClient:
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    async def _send_with_retries(
-        self, info: RequestInfo, path: str, query: dict[str, str] | None, payload: Any
-    ) -> httpx2.Response:
+    async def _send_with_retries(self, info: RequestInfo, url: httpx2.URL, payload: Any) -> httpx2.Response:
         """Send, retrying what retry.py allows; raise errors.py types for what stays a failure."""
         method = info.method
         for attempt in range(1, retry.MAX_ATTEMPTS + 1):
             last = attempt == retry.MAX_ATTEMPTS
             started = time.perf_counter()
             try:
-                response = await self._http.request(method, path, params=query, json=payload, auth=self._auth)
+                response = await self._http.request(method, url, json=payload, auth=self._auth)
             except httpx2.TransportError as exc:
                 if not last and retry.may_retry_error(method, exc):
                     delay = retry.backoff(attempt)
@@ -321,23 +320,24 @@ class FocusClient:
         if self._auth is None:
             raise NotConfiguredError(NO_CREDENTIALS)
         path = f"organizations/{params['organization_id']}/" + endpoint.format(**params)
+        key = cache_key(path, query)
+        url = _endpoint_url(self.base_url, key)
         if method != "GET":
             try:
-                return await self._fetch(info, path, query, payload)
+                return await self._fetch(info, url, payload)
             finally:  # even a failed write may have landed
                 self._forget_group_data(params["organization_id"])
-        key = cache_key(path, query)
         if not fresh and (hit := self.cache.get(key)) is not None:
             log.debug("%s: answered from the cache", info)
             return hit
-        data = await self._flights.run(key, lambda: self._fetch(info, path, query, None))
+        data = await self._flights.run(key, lambda: self._fetch(info, url, None))
         self.cache.put(key, data, self._ttl(endpoint))
         return data
 
-    async def _fetch(self, info: RequestInfo, path: str, query: dict[str, str] | None, payload: Any) -> bytes:
+    async def _fetch(self, info: RequestInfo, url: httpx2.URL, payload: Any) -> bytes:
         try:
             with anyio.fail_after(self.settings.deadline):
-                response = await self._send_with_retries(info, path, query, payload)
+                response = await self._send_with_retries(info, url, payload)
         except TimeoutError:
             raise UpstreamTimeoutError(
                 f"{info}: the Toggl Focus API at {display_url(self.base_url)} did not answer within "
@@ -354,6 +354,14 @@ class FocusClient:
         """A group write changes teams, my groups and users' memberships: drop them from the cache."""
         prefix = f"organizations/{organization_id}/"
         self.cache.drop(lambda path: path.startswith(prefix) and path[len(prefix) :] in CHANGED_BY_GROUP_WRITES)
+
+
+@functools.lru_cache(maxsize=URLS_KEPT)
+def _endpoint_url(base_url: str, key: Key) -> httpx2.URL:
+    """The absolute URL of a path and query, parsed once: httpx2 takes longer to parse a relative
+    URL and its params (about 0.2 ms here) than to send the request over a kept-alive connection."""
+    path, query = key
+    return httpx2.URL(f"{base_url}/{path}", params=query or None)
 
 
 @functools.cache

@@ -21,6 +21,7 @@ from focus_mcp.toolkit import (
     Result,
     app_state,
     listing,
+    narrowed,
     organization,
     workspace,
 )
@@ -121,7 +122,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     state = app_state(ctx)
     _check_paging(args, state)
     org = organization(args, state)
-    query = UsersQuery.model_validate(args.model_dump(include=set(UsersQuery.model_fields), exclude_none=True))
+    query = narrowed(args, UsersQuery)
     head: list[str]
     extra: dict[str, Any] = {}
     read: Callable[..., Awaitable[list[Any]]] = (
@@ -188,7 +189,7 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     state = app_state(ctx)
     _check_paging(args, state)
     org, ws = organization(args, state), workspace(args, state)
-    query = TeamsQuery.model_validate(args.model_dump(include=set(TeamsQuery.model_fields), exclude_none=True))
+    query = narrowed(args, TeamsQuery)
     extra: dict[str, Any] = {}
     if args.all_pages:
         groups, total = await _all_teams(state, org, ws, query, args, ctx)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -17,6 +18,7 @@ from focus_mcp.registry import AppState, ToolArgs
 from focus_mcp.trim import SANDBOX_BANNER, Record, fit
 
 NOTE_RESERVE = 300  # characters kept free in the budget for the note that says what was cut
+M = TypeVar("M", bound=BaseModel)
 
 
 class OrgArgs(ToolArgs):
@@ -70,6 +72,16 @@ def workspace(args: WorkspaceArgs, state: AppState) -> int:
             "in the server's environment (list_users shows each user's workspaces with their ids)."
         )
     return ws
+
+
+def narrowed(args: BaseModel, model: type[M]) -> M:
+    """`model` from the arguments it shares with `args`; those not given are left to its defaults."""
+    return model.model_validate(args.model_dump(include=_field_names(model), exclude_none=True))
+
+
+@functools.cache
+def _field_names(model: type[BaseModel]) -> set[str]:
+    return set(model.model_fields)
 
 
 def compact_json(value: Any) -> str:

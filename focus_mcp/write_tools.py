@@ -16,7 +16,16 @@ from focus_mcp.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_g
 from focus_mcp.errors import FocusError
 from focus_mcp.models import GroupRequest, GroupUserRoleRequest, Id, IdList, UsersQuery
 from focus_mcp.registry import AppState
-from focus_mcp.toolkit import OrgArgs, Result, WorkspaceArgs, answer, app_state, organization, workspace
+from focus_mcp.toolkit import (
+    OrgArgs,
+    Result,
+    WorkspaceArgs,
+    answer,
+    app_state,
+    narrowed,
+    organization,
+    workspace,
+)
 from focus_mcp.trim import Ref, Team, team_line, team_record
 
 Name = Annotated[str, Field(min_length=1, max_length=255)]
@@ -97,7 +106,7 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
     organization_users or workspaces replace the whole list. dry_run shows the change without writing.
     """
     state = app_state(ctx)
-    edit = GroupEdit(**args.model_dump(include=set(GroupEdit.model_fields), exclude_none=True))
+    edit = narrowed(args, GroupEdit)
     check_edit(edit)
     if edit == GroupEdit():
         raise ToolError("Nothing to change: give name, emoji, add_users, remove_users or another field.")

@@ -72,6 +72,23 @@ async def test_every_endpoint_sends_the_documented_request(routes: Routes) -> No
     assert teams.total == 1 and users[0].two_factor_enabled is True
 
 
+async def test_urls_parsed_once_still_belong_to_their_own_base_url(routes: Routes) -> None:
+    # Request URLs are parsed once per base URL, path and query; a second client elsewhere, or a
+    # base URL given with a trailing slash, must still get its own.
+    routes.add("GET", "users", [])
+    query = UsersQuery(groups=[1, 2], per_page=20)
+    for base in (BASE, BASE + "/", "http://elsewhere.test/api"):
+        async with client(routes, base_url=base) as c:
+            await c.list_users(ORG, query)
+            await c.list_users(ORG, UsersQuery(per_page=20), fresh=True)
+    urls = [str(r.url) for r in routes.requests]
+    users = f"/api/organizations/{ORG}/users"
+    assert urls == [
+        f"https://focus.test{users}?groups=1%2C2&per_page=20",
+        f"https://focus.test{users}?per_page=20",
+    ] * 2 + [f"http://elsewhere.test{users}?groups=1%2C2&per_page=20", f"http://elsewhere.test{users}?per_page=20"]
+
+
 async def test_basic_auth_when_no_key(routes: Routes) -> None:
     routes.add("GET", "roles", [])
     async with client(routes, api_key=None, email="ana@x.example", password="pw-secret") as c:
