@@ -152,14 +152,14 @@ def user_id_legend(users: list[Record]) -> tuple[str, frozenset[str]]:
     """One line naming every team, workspace and tag id once, and the names that need their id inline."""
     parts, ambiguous = [], set()
     for field, label in USER_REFS:
-        ids_by_name: dict[str, set[int]] = {}
-        for user in users:
-            for r in user[field]:
-                ids_by_name.setdefault(r["name"], set()).add(r["id"])
-        ambiguous |= {name for name, ids in ids_by_name.items() if len(ids) > 1 or not name}
-        pairs = sorted((name, i) for name, ids in ids_by_name.items() for i in ids)
+        pairs = sorted({(r["name"], r["id"]) for user in users for r in user[field]})
+        previous = None
+        for name, _ in pairs:  # sorted, so a name with several ids comes several times in a row
+            if name == previous or not name:
+                ambiguous.add(name)
+            previous = name
         if pairs:
-            parts.append(f"{label} " + ", ".join(f"{name}={i}" for name, i in pairs))
+            parts.append(f"{label} " + ", ".join([f"{name}={i}" for name, i in pairs]))
     return ("Ids: " + " | ".join(parts) if parts else ""), frozenset(ambiguous)
 
 

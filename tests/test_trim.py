@@ -60,6 +60,24 @@ async def test_user_text_keeps_every_fact_in_a_fraction_of_the_bytes(routes: Rou
     assert len(result.structured_content["users"]) == 40
 
 
+async def test_a_name_that_several_ids_share_keeps_its_id_on_every_line(routes: Routes) -> None:
+    # Two teams called "Design" and a team with no name: a name alone would not say which team.
+    design_a, design_b = {"id": 7, "name": "Design"}, {"id": 8, "name": "Design"}
+    users = [
+        user_json(1, groups=[design_a, {"id": 9, "name": "Ops"}]),
+        user_json(2, groups=[design_b, {"id": 10, "name": ""}]),
+        user_json(4, groups=[{"id": 9, "name": "Ops"}]),
+    ]
+    routes.add("GET", "users", users)
+    async with connect(make_settings(), routes.transport()) as client:
+        shown = text(await client.call_tool("list_users", {"per_page": 100}))
+    lines = {line.split(" ", 1)[0]: line for line in shown.splitlines()}
+    assert "Ids: teams =10, Design=7, Design=8, Ops=9 | ws Main=22 | tags Remote=3" in shown
+    assert "| teams Design#7, Ops |" in lines["1001"]
+    assert "| teams Design#8, #10 |" in lines["1002"]
+    assert "| teams Ops |" in lines["1004"]
+
+
 async def test_team_text_keeps_members_ghosts_workspaces(routes: Routes) -> None:
     groups = [group_json(gid=g, name=f"Team {g}", members=(101, 102, 103 + g)) for g in range(1, 6)]
     routes.add("GET", "teams", {"data": groups, "page": 1, "rows": 5, "total": 12})
