@@ -1,19 +1,23 @@
-"""Server-added latency of a tool call over stdio, paired run by run with the same request made
+"""Server-added latency of a tool call over stdio, paired call by call with the same request made
 directly to the same upstream (a sandbox API on a loopback port), cache off.
 
 The stdio side is a minimal JSON-RPC client (one line out, one line in, parsed), so the figure is
 what the server adds: framing, validation, the upstream request through its client, trimming,
 rendering. Both sides read the JSON they receive, as any caller would, and each side goes first in
 every other pair.
-Where /proc tells it, the server's CPU time per call is printed too (it includes the HTTP client's
-own work, which the direct side does as well).
+
+A bare MCPServer (the SDK's own stdio transport) whose tools forward the request and return the
+raw body is measured in the same sitting, its calls interleaved with focus-mcp's, each with its
+own direct pair: the floor the SDK sets on this machine at that moment. (This machine's load
+changes from minute to minute, so figures from different runs do not compare well.)
+Where /proc tells it, each server's CPU time per call is printed too (it includes the HTTP
+client's own work, which the direct side does as well).
+
 Clients that validate structuredContent against the output schema (the Python SDK's ClientSession
-does, with jsonschema) add their own time on top; `--sdk` measures through ClientSession instead.
+does, with jsonschema) add their own time on top; `--sdk` measures focus-mcp through ClientSession
+instead.
 
-`--bare` runs the same pairs against a bare MCPServer whose tools forward the request and return
-the raw body: the floor that the SDK's own stdio transport sets on this machine.
-
-Run from the repository root: .venv/bin/python -m benchmarks.latency [--rounds N] [--sdk] [--bare]
+Run from the repository root: .venv/bin/python -m benchmarks.latency [--rounds N] [--sdk]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import Any
 
 import anyio
@@ -55,6 +60,7 @@ async def list_users(per_page: int = 20) -> str:
 logging.getLogger("httpx2").setLevel(logging.WARNING)
 server.run()
 """
+SERVERS = {"focus-mcp": [sys.executable, "-m", "focus_mcp"], "bare MCPServer": [sys.executable, "-c", BARE_SERVER]}
 
 
 class RawStdio:
@@ -81,36 +87,39 @@ class RawStdio:
         while "\n" not in self.buffer:
             self.buffer += await self.lines.receive()
         line, self.buffer = self.buffer.split("\n", 1)
-        return json.loads(line)
+        message: dict[str, Any] = json.loads(line)
+        return message
 
 
-async def paired(
-    direct: httpx2.AsyncClient, path: str, query: dict[str, str], via: Callable[[], Awaitable[None]], rounds: int
-) -> tuple[list[float], list[float]]:
-    directs, vias = [], []
+Call = Callable[[], Awaitable[None]]
 
-    async def direct_call() -> float:
-        t0 = time.perf_counter()
-        response = await direct.get(path, params=query)
-        response.raise_for_status()
-        response.json()  # a direct caller reads the JSON too, as the stdio side does
-        return time.perf_counter() - t0
 
-    async def via_call() -> float:
-        t0 = time.perf_counter()
-        await via()
-        return time.perf_counter() - t0
+async def took(call: Call) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
 
+
+async def paired(direct: Call, servers: list[Call], rounds: int) -> list[tuple[list[float], list[float]]]:
+    """For each server, (direct times, via-server times): one pair per server per round.
+
+    The servers take turns going first in a round, and within a pair each side goes first in
+    every other round, so that no one always runs right after another.
+    """
+    times: list[tuple[list[float], list[float]]] = [([], []) for _ in servers]
     for i in range(rounds + WARM_UP):
-        # Each side goes first in every other pair, so neither always runs right after the other.
+        order = list(enumerate(servers))
         if i % 2:
-            took_via, took_direct = await via_call(), await direct_call()
-        else:
-            took_direct, took_via = await direct_call(), await via_call()
-        if i >= WARM_UP:
-            directs.append(took_direct)
-            vias.append(took_via)
-    return directs, vias
+            order.reverse()
+        for n, via in order:
+            if (i // 2) % 2:
+                took_via, took_direct = await took(via), await took(direct)
+            else:
+                took_direct, took_via = await took(direct), await took(via)
+            if i >= WARM_UP:
+                times[n][0].append(took_direct)
+                times[n][1].append(took_via)
+    return times
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -123,22 +132,80 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def report(tool: str, directs: list[float], vias: list[float], cpu_per_call: float | None = None) -> None:
+def report(tool: str, server: str, directs: list[float], vias: list[float], cpu_per_call: float | None = None) -> None:
     added = [v - d for v, d in zip(vias, directs, strict=True)]
     ms = 1000
     cpu = f", server CPU {cpu_per_call * ms:4.2f} ms a call" if cpu_per_call is not None else ""
     print(
-        f"{tool:<11} direct {statistics.median(directs) * ms:5.2f} ms | via focus-mcp "
+        f"{tool:<11} {server:<14} direct {statistics.median(directs) * ms:5.2f} ms | via server "
         f"{statistics.median(vias) * ms:5.2f} ms | server-added median {statistics.median(added) * ms:5.2f} ms, "
         f"p90 {statistics.quantiles(added, n=10)[-1] * ms:5.2f} ms ({len(added)} pairs{cpu})"
     )
 
 
+async def raw_session(command: list[str], env: dict[str, str], stack: AsyncExitStack) -> tuple[Process, RawStdio]:
+    process = await stack.enter_async_context(await anyio.open_process(command, env=env, stderr=None))
+    rpc = RawStdio(process)
+    hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}
+    await rpc.request("initialize", hello)
+    await rpc.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return process, rpc
+
+
+def direct_caller(direct: httpx2.AsyncClient, path: str, query: dict[str, str]) -> Call:
+    async def call() -> None:
+        response = await direct.get(path, params=query)
+        response.raise_for_status()
+        response.json()  # a direct caller reads the JSON too, as the stdio side does
+
+    return call
+
+
+async def measure_raw(direct: httpx2.AsyncClient, env: dict[str, str], rounds: int) -> None:
+    """focus-mcp and the bare MCPServer in one sitting, over the minimal JSON-RPC client."""
+    async with AsyncExitStack() as stack:
+        sessions = [await raw_session(command, env, stack) for command in SERVERS.values()]
+        for tool, arguments, endpoint, query in CALLS:
+
+            def caller(rpc: RawStdio, tool: str = tool, arguments: dict[str, Any] = arguments) -> Call:
+                async def call() -> None:
+                    answer = await rpc.request("tools/call", {"name": tool, "arguments": arguments})
+                    assert not answer["result"].get("isError"), answer
+
+                return call
+
+            path = f"organizations/{seed.ORGANIZATION_ID}/{endpoint}"
+            before = [cpu_seconds(process.pid) for process, _ in sessions]
+            results = await paired(direct_caller(direct, path, query), [caller(rpc) for _, rpc in sessions], rounds)
+            for name, (process, _), start, (directs, vias) in zip(SERVERS, sessions, before, results, strict=True):
+                end = cpu_seconds(process.pid)
+                # A server only works for the calls sent to it, so its CPU time is theirs.
+                per_call = (end - start) / (rounds + WARM_UP) if start is not None and end is not None else None
+                report(tool, name, directs, vias, per_call)
+        for process, _ in sessions:
+            await process.stdin.aclose()  # type: ignore[union-attr]
+
+
+async def measure_sdk(direct: httpx2.AsyncClient, env: dict[str, str], rounds: int) -> None:
+    """focus-mcp through the SDK's ClientSession, which also validates each result against its schema."""
+    command = SERVERS["focus-mcp"]
+    params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        for tool, arguments, endpoint, query in CALLS:
+
+            async def call(tool: str = tool, arguments: dict[str, Any] = arguments) -> None:
+                assert not (await session.call_tool(tool, arguments)).is_error
+
+            path = f"organizations/{seed.ORGANIZATION_ID}/{endpoint}"
+            [(directs, vias)] = await paired(direct_caller(direct, path, query), [call], rounds)
+            report(tool, "focus-mcp/SDK", directs, vias)
+
+
 async def main() -> None:
     options = argparse.ArgumentParser()
     options.add_argument("--rounds", type=int, default=300)
-    options.add_argument("--sdk", action="store_true", help="measure through the SDK's ClientSession")
-    options.add_argument("--bare", action="store_true", help="a bare MCPServer forwarding the request, for the floor")
+    options.add_argument("--sdk", action="store_true", help="measure focus-mcp through the SDK's ClientSession")
     args = options.parse_args()
     with serving(SandboxAPI(quota=1_000_000).app) as root:
         base_url = f"{root}/api"
@@ -150,47 +217,8 @@ async def main() -> None:
             "TOGGL_FOCUS_WORKSPACE_ID": str(next(iter(seed.WORKSPACES))),
             "TOGGL_FOCUS_CACHE_TTL": "0",
         }
-        command = [sys.executable, "-m", "focus_mcp"]
-        if args.bare:
-            command = [sys.executable, "-c", BARE_SERVER]
         async with httpx2.AsyncClient(base_url=base_url + "/", headers={"Authorization": "Bearer bench"}) as direct:
-            if args.sdk:
-                params = StdioServerParameters(command=command[0], args=command[1:], env=env)
-                async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-                    await session.initialize()
-                    for tool, arguments, endpoint, query in CALLS:
-
-                        async def via_sdk(tool: str = tool, arguments: dict[str, Any] = arguments) -> None:
-                            assert not (await session.call_tool(tool, arguments)).is_error
-
-                        path = f"organizations/{seed.ORGANIZATION_ID}/{endpoint}"
-                        report(tool, *await paired(direct, path, query, via_sdk, args.rounds))
-                return
-            async with await anyio.open_process(command, env=env, stderr=None) as process:
-                rpc = RawStdio(process)
-                await rpc.request(
-                    "initialize",
-                    {
-                        "protocolVersion": "2025-06-18",
-                        "capabilities": {},
-                        "clientInfo": {"name": "bench", "version": "1"},
-                    },
-                )
-                await rpc.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-                for tool, arguments, endpoint, query in CALLS:
-
-                    async def via_raw(tool: str = tool, arguments: dict[str, Any] = arguments) -> None:
-                        answer = await rpc.request("tools/call", {"name": tool, "arguments": arguments})
-                        assert not answer["result"].get("isError"), answer
-
-                    path = f"organizations/{seed.ORGANIZATION_ID}/{endpoint}"
-                    before = cpu_seconds(process.pid)
-                    directs, vias = await paired(direct, path, query, via_raw, args.rounds)
-                    after = cpu_seconds(process.pid)
-                    # The server only works for the calls sent to it, so its CPU time is theirs.
-                    per_call = (after - before) / (args.rounds + WARM_UP) if before is not None and after else None
-                    report(tool, directs, vias, per_call)
-                await process.stdin.aclose()  # type: ignore[union-attr]
+            await (measure_sdk if args.sdk else measure_raw)(direct, env, args.rounds)
 
 
 if __name__ == "__main__":
