@@ -140,8 +140,7 @@ class FocusClient:
         self._flights: SingleFlight[Any] = SingleFlight()
         self.base_url = settings.base_url.rstrip("/")
         self._auth = _auth(settings)
-        self._http = httpx2.AsyncClient(
-            base_url=self.base_url + "/",
+        self._http = httpx2.AsyncClient(  # requests carry absolute URLs: see _endpoint_url
             timeout=settings.timeout,
             transport=transport,
             headers={"User-Agent": f"focus-mcp/{__version__}", "Accept": "application/json"},
