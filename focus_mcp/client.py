@@ -96,7 +96,10 @@ class Quota:
         return None if self.resets_at is None else max(0.0, self.resets_at - time.monotonic())
 
     def update(self, headers: httpx2.Headers) -> None:
+        """Read the quota headers of a response; one without them still spent a request."""
         remaining, resets = headers.get("x-toggl-quota-remaining"), headers.get("x-toggl-quota-resets-in")
+        if remaining is None and self.last_remaining is not None:
+            self.last_remaining = max(0, self.last_remaining - 1)
         try:
             if remaining is not None:
                 self.last_remaining = int(remaining)

@@ -13,11 +13,16 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from focus_mcp.client import NO_CREDENTIALS
+from focus_mcp.errors import human_duration
 from focus_mcp.models import Id
 from focus_mcp.registry import AppState, ToolArgs
 from focus_mcp.trim import SANDBOX_BANNER, Record, fit
 
-NOTE_RESERVE = 300  # characters kept free in the budget for the note that says what was cut
+# Characters kept free in the response budget for the notes after the records: what was cut, quota.
+NOTE_RESERVE = 450
+# From this many requests left in the hour, every answer says so: on the free plan (30 an hour) a
+# third of the budget, when an agent should start leaning on the cache.
+LOW_QUOTA = 10
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -44,6 +49,7 @@ class ReadWorkspaceArgs(FreshArgs, WorkspaceArgs):
 class Result(BaseModel):
     sandbox: bool | None = Field(default=None, description="true: invented demo data.")
     truncated: int | None = Field(default=None, description="Records left out to stay under the response budget.")
+    quota_remaining: int | None = Field(default=None, description="API requests left this hour, given when few are.")
 
 
 def app_state(ctx: Context) -> AppState:
@@ -89,10 +95,22 @@ def compact_json(value: Any) -> str:
 
 
 def answer(state: AppState, lines: list[str], structured: dict[str, Any]) -> CallToolResult:
-    """A small answer: the text lines and the structured content, marked when it is the sandbox."""
+    """A small answer: the text lines and the structured content, marked when it is the sandbox,
+    and saying so when few API requests are left this hour."""
     if state.settings.sandbox:
         lines = [SANDBOX_BANNER, *lines]
         structured = {**structured, "sandbox": True}
+    quota = state.client.quota
+    left = quota.remaining
+    if left is not None and left <= LOW_QUOTA:
+        resets = quota.resets_in()
+        when = f", the quota resets in {human_duration(resets)}" if resets else ""
+        lines = [
+            *lines,
+            f"[quota: {left} Toggl Focus API requests left this hour{when}. Cached answers cost none: "
+            "avoid fresh=true and all_pages unless needed.]",
+        ]
+        structured = {**structured, "quota_remaining": left}
     return CallToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured)
 
 

@@ -133,3 +133,21 @@ async def test_scripted_agent_session_costs_at_most_nine_requests() -> None:
     assert spent <= 9
     after_rename = answers[[tool for tool, _ in SCRIPT].index("update_group") + 1]
     assert "Design Studio" in after_rename
+
+
+async def test_answers_say_when_few_requests_are_left_this_hour(routes: Routes) -> None:
+    def quota(left: int) -> dict[str, str]:
+        return {"X-Toggl-Quota-Remaining": str(left), "X-Toggl-Quota-Resets-In": "720"}
+
+    routes.add("GET", "roles", httpx2.Response(200, json=[], headers=quota(200)))
+    routes.add("GET", "member-tags", httpx2.Response(200, json=[], headers=quota(7)))
+    routes.add("GET", "teams", teams_json(group_json()))  # no quota headers: one more request spent
+    async with connect(make_settings(), routes.transport()) as client:
+        plenty = await client.call_tool("list_roles", {})
+        few = await client.call_tool("list_member_tags", {})
+        fewer = await client.call_tool("list_teams", {})
+    assert "quota" not in text(plenty) and "quota_remaining" not in plenty.structured_content
+    assert "[quota: 7 Toggl Focus API requests left this hour, the quota resets in 12 min." in text(few)
+    assert few.structured_content["quota_remaining"] == 7
+    assert "[quota: 6 Toggl Focus API requests left" in text(fewer)
+    assert fewer.structured_content["quota_remaining"] == 6

@@ -176,10 +176,13 @@ async def test_quota_is_tracked_from_every_response(routes: Routes) -> None:
         "roles",
         httpx2.Response(200, json=[], headers={"X-Toggl-Quota-Remaining": "17", "X-Toggl-Quota-Resets-In": "600"}),
     )
+    routes.add("GET", "member-tags", [])  # no quota headers: the request still counts
     async with client(routes) as c:
         await c.list_roles(ORG)
         assert c.quota.remaining == 17
         assert 590 < (c.quota.resets_in() or 0) <= 600
+        await c.list_member_tags(ORG, WS)
+        assert c.quota.remaining == 16
 
 
 async def test_ids_that_reach_the_path_are_checked(routes: Routes) -> None:

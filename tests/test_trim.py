@@ -159,12 +159,17 @@ async def test_all_pages_is_refused_up_front_when_the_quota_cannot_cover_it(rout
     assert len(routes.requests) == 1 + 3
 
 
-async def test_response_budget_cuts_at_a_record_boundary_and_says_how_to_narrow(routes: Routes) -> None:
-    routes.add("GET", "users", [user_json(n) for n in range(100)])
+@pytest.mark.parametrize("quota_left", [None, 3])
+async def test_response_budget_cuts_at_a_record_boundary_and_says_how_to_narrow(
+    routes: Routes, quota_left: int | None
+) -> None:
+    headers = {} if quota_left is None else {"X-Toggl-Quota-Remaining": str(quota_left)}
+    routes.add("GET", "users", httpx2.Response(200, json=[user_json(n) for n in range(100)], headers=headers))
     async with connect(make_settings(max_response_chars=3000), routes.transport()) as client:
         result = await client.call_tool("list_users", {"per_page": 100})
     shown = text(result)
     assert len(shown) <= 3000 and "[cut:" in shown and "add filters" in shown
+    assert ("[quota: 3 " in shown) == (quota_left == 3)  # the budget holds with both notes
     kept = result.structured_content["users"]
     assert 0 < len(kept) < 100 and result.structured_content["truncated"] == 100 - len(kept)
     assert all(line.endswith(("Main", "Remote", "Design")) for line in shown.splitlines() if line[:4].isdigit())
