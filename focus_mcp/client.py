@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Generator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from focus_mcp.errors import (
     excerpt,
     retry_after_seconds,
 )
+from focus_mcp.locks import KeyedLocks
 from focus_mcp.models import (
     Group,
     GroupRequest,
@@ -141,6 +143,7 @@ class FocusClient:
         self.quota = Quota()
         self.cache = TTLCache()
         self._flights: SingleFlight[Any] = SingleFlight()
+        self._group_edits = KeyedLocks()
         self.base_url = settings.base_url.rstrip("/")
         self._auth = _auth(settings)
         self._http = httpx2.AsyncClient(  # requests carry absolute URLs: see _endpoint_url
@@ -238,6 +241,10 @@ class FocusClient:
         data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
         return cast("list[UserSummary]", _parse(list[UserSummary], data, "GET users"))
 
+    def editing_group(self, organization_id: int, group_id: int) -> AbstractAsyncContextManager[None]:
+        """Hold it from reading a group to writing it back: edits of one group wait for each other."""
+        return self._group_edits.hold((organization_id, group_id))
+
     async def get_group(
         self, organization_id: int, group_id: int, workspace_id: int, fresh: bool = True
     ) -> Group | None:
@@ -329,10 +336,13 @@ class FocusClient:
                 return await self._fetch(info, url, payload)
             finally:  # even a failed write may have landed
                 self._forget_group_data(params["organization_id"])
-        if not fresh and (hit := self.cache.get(key)) is not None:
+        if fresh:  # read now: not from the cache, nor from a request that left earlier (maybe before a write)
+            data = await self._fetch(info, url, None)
+        elif (hit := self.cache.get(key)) is not None:
             log.debug("%s: answered from the cache", info)
             return hit
-        data = await self._flights.run(key, lambda: self._fetch(info, url, None))
+        else:
+            data = await self._flights.run(key, lambda: self._fetch(info, url, None))
         self.cache.put(key, data, self._ttl(endpoint))
         return data
 

@@ -111,22 +111,23 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
     if edit == GroupEdit():
         raise ToolError("Nothing to change: give name, emoji, add_users, remove_users or another field.")
     org, ws = organization(args, state), workspace(args, state)
-    current = await state.client.get_group(org, args.group_id, ws)
-    if current is None:
-        raise ToolError(
-            f"Group {args.group_id} is not visible in workspace {ws}, so it was not changed. Pass the "
-            "workspace_id the group belongs to, or call list_teams to check the group id."
-        )
-    body, diff = plan_group_edit(current, edit)
-    before = team_record(current)
-    if diff.empty:
-        lines = [f"No change needed, nothing written: {team_line(before)}"]
-        return answer(state, lines, {"group": before, "written": False})
-    if args.dry_run:
-        diff = await _name_new_members(state, org, diff)
-        lines = [f"Dry run, nothing written. Would change: {diff.describe()}."]
-        return answer(state, lines, {"group": before, "changes": diff.model_dump(), "written": False})
-    after = await state.client.update_group(org, args.group_id, body)
+    async with state.client.editing_group(org, args.group_id):  # parallel edits of the group wait their turn
+        current = await state.client.get_group(org, args.group_id, ws)
+        if current is None:
+            raise ToolError(
+                f"Group {args.group_id} is not visible in workspace {ws}, so it was not changed. Pass the "
+                "workspace_id the group belongs to, or call list_teams to check the group id."
+            )
+        body, diff = plan_group_edit(current, edit)
+        before = team_record(current)
+        if diff.empty:
+            lines = [f"No change needed, nothing written: {team_line(before)}"]
+            return answer(state, lines, {"group": before, "written": False})
+        if args.dry_run:
+            diff = await _name_new_members(state, org, diff)
+            lines = [f"Dry run, nothing written. Would change: {diff.describe()}."]
+            return answer(state, lines, {"group": before, "changes": diff.model_dump(), "written": False})
+        after = await state.client.update_group(org, args.group_id, body)
     diff = name_added(diff, after)
     team = team_record(after)
     lines = [f"Updated group {after.id}: {diff.describe()}.", team_line(team)]

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx2
 from mcp import Client
 
@@ -26,6 +27,17 @@ def sandbox_settings(**flags: Any) -> tuple[Settings, SandboxAPI]:
     """Settings as `--sandbox` makes them, with a SandboxAPI whose requests the test can inspect."""
     settings, _ = load_settings(argparse.Namespace(sandbox=True, **flags))
     return settings, SandboxAPI()
+
+
+class Slow(httpx2.AsyncBaseTransport):
+    """Another transport, answering each request after a pause, so that concurrent calls overlap."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, pause: float = 0.05) -> None:
+        self.inner, self.pause = inner, pause
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        await anyio.sleep(self.pause)
+        return await self.inner.handle_async_request(request)
 
 
 def text(result: Any) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import anyio
 import httpx2
 import pytest
-from conftest import Routes, group_json, make_settings, teams_json
+from conftest import ORG, WS, Routes, group_json, make_settings, teams_json
 from helpers import connect, text
 
 from benchmarks.session import NAIVE_REQUESTS, SCRIPT, run_session
 from focus_mcp.cache import SingleFlight, TTLCache, cache_key
+from focus_mcp.client import FocusClient
+from focus_mcp.models import TeamsQuery
 
 pytestmark = pytest.mark.anyio
 
@@ -84,6 +86,21 @@ async def test_five_identical_concurrent_calls_cost_one_request(routes: Routes) 
             for _ in range(5):
                 tg.start_soon(call)
     assert len(routes.requests) == 1 and len(answers) == 5 and all("Owner" in a for a in answers)
+
+
+async def test_a_fresh_read_does_not_share_a_request_that_left_before_it(routes: Routes) -> None:
+    # The read before a write must see every write made before it; a request already under way
+    # may have left before the last one landed.
+    async def slow_teams(request: httpx2.Request) -> httpx2.Response:
+        await anyio.sleep(0.05)
+        return httpx2.Response(200, json=teams_json(group_json()))
+
+    routes.add("GET", "teams", slow_teams)
+    async with FocusClient(make_settings(), transport=routes.transport()) as c, anyio.create_task_group() as tg:
+        tg.start_soon(c.list_teams, ORG, WS, TeamsQuery(group_ids=[5]))
+        await anyio.sleep(0.01)
+        assert await c.get_group(ORG, 5, WS) is not None  # the same GET, read fresh
+    assert len(routes.requests) == 2 and routes.query(0) == routes.query(1)
 
 
 async def test_repeated_reads_come_from_the_cache_unless_fresh(routes: Routes) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import anyio
 import mcp_types as types
 import pytest
 from conftest import ORG, SECRET_KEY, WS, Routes, group_json, make_settings, teams_json
-from helpers import connect, text
+from helpers import Slow, connect, sandbox_settings, text
+
+from focus_mcp.locks import KeyedLocks
 
 pytestmark = pytest.mark.anyio
 
@@ -230,3 +233,45 @@ async def test_create_group_without_any_workspace_says_which_argument_to_pass(ro
     async with connect(make_settings(workspace_id=None), routes.transport()) as client:
         result = await client.call_tool("create_group", {"name": "QA"})
     assert result.is_error and "pass workspaces" in text(result) and routes.requests == []
+
+
+async def test_concurrent_edits_of_one_group_keep_each_others_changes() -> None:
+    # Agents make tool calls in parallel: "add Amir to Support" and "add Cleo's colleague to
+    # Support" must not both merge onto the same read, the second write wiping the first.
+    settings, api = sandbox_settings()
+    support, added = 4500009, [4100021, 4100063, 4100070]
+    async with connect(settings, Slow(api.transport())) as client:
+        results = []
+
+        async def add(user: int) -> None:
+            results.append(await client.call_tool("update_group", {"group_id": support, "add_users": [user]}))
+
+        async with anyio.create_task_group() as tg:
+            for user in added:
+                tg.start_soon(add, user)
+        after = await client.call_tool("list_teams", {"group_ids": [support], "fresh": True})
+    assert not any(r.is_error for r in results), [text(r) for r in results]
+    members = {m["id"] for m in after.structured_content["teams"][0]["members"]}
+    assert set(added) <= members and len(members) == 11 + len(added)
+
+
+async def test_keyed_locks_let_one_holder_per_key_and_forget_keys_no_one_holds() -> None:
+    locks, events = KeyedLocks(), []
+
+    async def hold(key: int, name: str) -> None:
+        async with locks.hold(key):
+            events.append(f"{name}>")
+            await anyio.sleep(0.02)
+            events.append(f"<{name}")
+
+    async with anyio.create_task_group() as tg:
+        for key, name in ((1, "a"), (1, "b"), (2, "c")):
+            tg.start_soon(hold, key, name)
+            await anyio.sleep(0.001)
+    assert events.index("<a") < events.index("b>")  # same key: one after the other
+    assert events.index("c>") < events.index("<a")  # another key: alongside
+    async with locks.hold(1), anyio.create_task_group() as tg:  # a waiter cancelled while waiting
+        tg.start_soon(hold, 1, "d")
+        await anyio.sleep(0.01)
+        tg.cancel_scope.cancel()
+    assert "d>" not in events and len(locks) == 0
