@@ -31,6 +31,8 @@ class TTLCache:
         self._entries: OrderedDict[Key, tuple[float, Any]] = OrderedDict()
         self._max = max_entries
         self._clock = clock
+        # Counts drops: an answer fetched across a drop may be what the drop was for, so it is not kept.
+        self.generation = 0
 
     def get(self, key: Key) -> Any | None:
         entry = self._entries.get(key)
@@ -52,7 +54,8 @@ class TTLCache:
             self._entries.popitem(last=False)
 
     def drop(self, matches: Callable[[str], bool]) -> int:
-        """Forget every entry whose path matches; returns how many."""
+        """Forget every entry whose path matches, and start a new generation; returns how many."""
+        self.generation += 1
         stale = [key for key in self._entries if matches(key[0])]
         for key in stale:
             del self._entries[key]
@@ -96,5 +99,11 @@ class SingleFlight(Generic[T]):
             flight.error, flight.finished = exc, True
             raise
         finally:
-            del self._flights[key]
+            if self._flights.get(key) is flight:
+                del self._flights[key]
             flight.done.set()
+
+    def forget(self, matches: Callable[[str], bool]) -> None:
+        """Callers that come later for a matching path start their own execution; those waiting keep theirs."""
+        for key in [key for key in self._flights if matches(key[0])]:
+            del self._flights[key]

@@ -337,13 +337,18 @@ class FocusClient:
             finally:  # even a failed write may have landed
                 self._forget_group_data(params["organization_id"])
         if fresh:  # read now: not from the cache, nor from a request that left earlier (maybe before a write)
-            data = await self._fetch(info, url, None)
-        elif (hit := self.cache.get(key)) is not None:
+            return await self._read(info, key, url, endpoint)
+        if (hit := self.cache.get(key)) is not None:
             log.debug("%s: answered from the cache", info)
             return hit
-        else:
-            data = await self._flights.run(key, lambda: self._fetch(info, url, None))
-        self.cache.put(key, data, self._ttl(endpoint))
+        return await self._flights.run(key, lambda: self._read(info, key, url, endpoint))
+
+    async def _read(self, info: RequestInfo, key: Key, url: httpx2.URL, endpoint: str) -> bytes:
+        """GET, and keep the answer unless a write landed while it was under way (it may predate it)."""
+        generation = self.cache.generation
+        data = await self._fetch(info, url, None)
+        if self.cache.generation == generation:
+            self.cache.put(key, data, self._ttl(endpoint))
         return data
 
     async def _fetch(self, info: RequestInfo, url: httpx2.URL, payload: Any) -> bytes:
@@ -363,9 +368,15 @@ class FocusClient:
         return ttl * SLOW_DATA_FACTOR if endpoint in SLOW_CHANGING else ttl
 
     def _forget_group_data(self, organization_id: int) -> None:
-        """A group write changes teams, my groups and users' memberships: drop them from the cache."""
+        """A group write changes teams, my groups and users' memberships: drop them from the cache,
+        and let no later call share a read of them that is still under way (it left before the write)."""
         prefix = f"organizations/{organization_id}/"
-        self.cache.drop(lambda path: path.startswith(prefix) and path[len(prefix) :] in CHANGED_BY_GROUP_WRITES)
+
+        def changed(path: str) -> bool:
+            return path.startswith(prefix) and path[len(prefix) :] in CHANGED_BY_GROUP_WRITES
+
+        self.cache.drop(changed)
+        self._flights.forget(changed)
 
 
 @functools.lru_cache(maxsize=URLS_KEPT)

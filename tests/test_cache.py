@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import anyio
 import httpx2
 import pytest
@@ -70,6 +72,30 @@ async def test_single_flight_shares_one_execution_and_its_error() -> None:
     assert len(errors) == 3
 
 
+async def test_single_flight_forget_lets_later_callers_start_their_own() -> None:
+    flights: SingleFlight[int] = SingleFlight()
+    key, runs, results = cache_key("x/teams", None), [], {}
+
+    async def call(name: str, n: int, pause: float) -> None:
+        async def fetch() -> int:
+            runs.append(n)
+            await anyio.sleep(pause)
+            return n
+
+        results[name] = await flights.run(key, fetch)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call, "old", 1, 0.05)
+        await anyio.sleep(0.01)
+        tg.start_soon(call, "joins old", 2, 0)
+        await anyio.sleep(0.001)
+        flights.forget(lambda path: path.endswith("teams"))
+        tg.start_soon(call, "new", 3, 0.1)
+        await anyio.sleep(0.06)  # the old one ends meanwhile, and must leave the new one in place
+        tg.start_soon(call, "joins new", 4, 0)
+    assert results == {"old": 1, "joins old": 1, "new": 3, "joins new": 3} and runs == [1, 3]
+
+
 async def test_five_identical_concurrent_calls_cost_one_request(routes: Routes) -> None:
     async def slow_roles(request: httpx2.Request) -> httpx2.Response:
         await anyio.sleep(0.05)
@@ -101,6 +127,42 @@ async def test_a_fresh_read_does_not_share_a_request_that_left_before_it(routes:
         await anyio.sleep(0.01)
         assert await c.get_group(ORG, 5, WS) is not None  # the same GET, read fresh
     assert len(routes.requests) == 2 and routes.query(0) == routes.query(1)
+
+
+async def test_a_read_that_left_before_a_write_is_neither_cached_nor_shared_after_it(routes: Routes) -> None:
+    # list_teams is under way when a rename lands: its answer (the old name) must not be cached,
+    # and a listing asked for after the rename must not share it.
+    name, listings_asked = ["Design"], []
+
+    async def teams(request: httpx2.Request) -> httpx2.Response:
+        seen = name[0]  # the state when the request arrives
+        if "group_ids" not in request.url.params:
+            listings_asked.append(seen)
+            if len(listings_asked) == 1:  # the first listing answers last
+                await anyio.sleep(0.1)
+        return httpx2.Response(200, json=teams_json(group_json(gid=5, name=seen)))
+
+    def put(request: httpx2.Request) -> httpx2.Response:
+        name[0] = json.loads(request.content)["name"]
+        return httpx2.Response(200, json=group_json(gid=5, name=name[0]))
+
+    routes.add("GET", "teams", teams)
+    routes.add("PUT", "groups/5", put)
+    async with connect(make_settings(), routes.transport()) as client:
+        listings = []
+
+        async def listing() -> None:
+            listings.append(text(await client.call_tool("list_teams", {})))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listing)  # leaves before the rename, answers after it
+            await anyio.sleep(0.02)
+            renamed = await client.call_tool("update_group", {"group_id": 5, "name": "Studio"})
+            tg.start_soon(listing)  # asked for after the rename
+        listings.append(text(await client.call_tool("list_teams", {})))  # after both
+    assert not renamed.is_error, text(renamed)
+    assert "Studio" in listings[0] and "Design" in listings[1] and "Studio" in listings[2]
+    assert listings_asked == ["Design", "Studio"]  # the last one came from the cache, kept from the second
 
 
 async def test_repeated_reads_come_from_the_cache_unless_fresh(routes: Routes) -> None:
