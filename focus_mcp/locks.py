@@ -22,8 +22,7 @@ class KeyedLocks:
 
     @asynccontextmanager
     async def hold(self, key: Hashable) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (None, 0))
-        lock = lock or anyio.Lock()
+        lock, users = self._locks[key] if key in self._locks else (anyio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
         try:
             async with lock:
