@@ -61,23 +61,29 @@ def app_state(ctx: Context) -> AppState:
 
 
 def organization(args: OrgArgs, state: AppState) -> int:
-    org = args.organization_id or state.settings.organization_id
-    if org is None:
-        raise ToolError(
-            "No organization_id: pass organization_id, or set TOGGL_FOCUS_ORGANIZATION_ID in the "
-            "server's environment. Ask the user for their Toggl Focus organization id."
-        )
-    return org
+    return _given_or_configured(
+        args.organization_id,
+        state.settings.organization_id,
+        "No organization_id: pass organization_id, or set TOGGL_FOCUS_ORGANIZATION_ID in the "
+        "server's environment. Ask the user for their Toggl Focus organization id.",
+    )
 
 
 def workspace(args: WorkspaceArgs, state: AppState) -> int:
-    ws = args.workspace_id or state.settings.workspace_id
-    if ws is None:
-        raise ToolError(
-            "No workspace_id: this endpoint needs one. Pass workspace_id, or set TOGGL_FOCUS_WORKSPACE_ID "
-            "in the server's environment (list_users shows each user's workspaces with their ids)."
-        )
-    return ws
+    return _given_or_configured(
+        args.workspace_id,
+        state.settings.workspace_id,
+        "No workspace_id: this endpoint needs one. Pass workspace_id, or set TOGGL_FOCUS_WORKSPACE_ID "
+        "in the server's environment (list_users shows each user's workspaces with their ids).",
+    )
+
+
+def _given_or_configured(given: int | None, configured: int | None, missing: str) -> int:
+    """The id the call gives, else the configured default, else a ToolError saying how to get one."""
+    value = given or configured
+    if value is None:
+        raise ToolError(missing)
+    return value
 
 
 def narrowed(args: BaseModel, model: type[M]) -> M:
