@@ -26,9 +26,11 @@ from focus_mcp.config import Settings
 from focus_mcp.errors import (
     InvalidResponseError,
     NotConfiguredError,
+    NotFoundError,
     RequestInfo,
     TransportError,
     UpstreamTimeoutError,
+    WriteOutcomeUnknown,
     error_from_response,
     excerpt,
     retry_after_seconds,
@@ -179,14 +181,21 @@ class FocusClient:
         return cast("Group", _parse(Group, data, "PUT groups/{group_id}"))
 
     async def delete_group(self, organization_id: int, group_id: int, workspace_id: int) -> dict[str, Any]:
-        data = await self._call(
-            "DELETE",
-            "groups/{group_id}",
-            organization_id,
-            group_id=group_id,
-            query={"workspace_id": str(_id(workspace_id))},
-            ids={"workspace_id": workspace_id},
-        )
+        """DELETE the group. A 404 to a retry, after an attempt that may have reached the API, means
+        that attempt deleted it: the answer is then `{"deleted_by_earlier_attempt": true}`."""
+        try:
+            data = await self._call(
+                "DELETE",
+                "groups/{group_id}",
+                organization_id,
+                group_id=group_id,
+                query={"workspace_id": str(_id(workspace_id))},
+                ids={"workspace_id": workspace_id},
+            )
+        except NotFoundError as exc:
+            if exc.after_uncertain_attempt:
+                return {"deleted_by_earlier_attempt": True}
+            raise
         return _parse_object(data, "DELETE groups/{group_id}")
 
     async def set_group_member_role(
@@ -242,8 +251,13 @@ class FocusClient:
         return cast("list[UserSummary]", _parse(list[UserSummary], data, "GET users"))
 
     def editing_group(self, organization_id: int, group_id: int) -> AbstractAsyncContextManager[None]:
-        """Hold it from reading a group to writing it back: edits of one group wait for each other."""
+        """Hold it from reading a group to writing it back (and settling an unknown outcome): edits of
+        one group wait for each other."""
         return self._group_edits.hold((organization_id, group_id))
+
+    def creating_group(self, organization_id: int, name: str) -> AbstractAsyncContextManager[None]:
+        """Hold it from the duplicate-name check to the create: two creates of one name take turns."""
+        return self._group_edits.hold((organization_id, "create", name.casefold()))
 
     async def get_group(
         self, organization_id: int, group_id: int, workspace_id: int, fresh: bool = True
@@ -255,22 +269,37 @@ class FocusClient:
     # --- plumbing -----------------------------------------------------------------------------
 
     async def _send_with_retries(self, info: RequestInfo, url: httpx2.URL, payload: Any) -> httpx2.Response:
-        """Send, retrying what retry.py allows; raise errors.py types for what stays a failure."""
+        """Send, retrying what retry.py allows; raise errors.py types for what stays a failure.
+
+        A write that may have reached the API and got no answer raises WriteOutcomeUnknown, never
+        a plain failure: the caller must not take it for "not written".
+        """
         method = info.method
+        write = retry.is_write(method)
+        # A write waits longer for its answer: it is not sent twice once it may have arrived.
+        timeout = (
+            httpx2.Timeout(self.settings.timeout, read=self.settings.write_timeout)
+            if write
+            else httpx2.USE_CLIENT_DEFAULT
+        )
+        uncertain = False  # an attempt may have reached the API without an answer
         for attempt in range(1, retry.MAX_ATTEMPTS + 1):
             last = attempt == retry.MAX_ATTEMPTS
             started = time.perf_counter()
             try:
-                response = await self._http.request(method, url, json=payload, auth=self._auth)
+                response = await self._http.request(method, url, json=payload, auth=self._auth, timeout=timeout)
             except httpx2.TransportError as exc:
+                uncertain = uncertain or not retry.never_sent(exc)
                 if not last and retry.may_retry_error(method, exc):
                     delay = retry.backoff(attempt)
                     log.info("%s: %s, retrying in %.1f s", info, type(exc).__name__, delay)
                     await anyio.sleep(delay)
                     continue
+                if write and uncertain:
+                    raise WriteOutcomeUnknown(info, _lost_answer(exc)) from None
                 raise self._transport_error(info, exc, attempt) from None
             self.quota.update(response.headers)
-            if log.isEnabledFor(logging.DEBUG):  # building the URL for the line costs more than the check
+            if log.isEnabledFor(logging.DEBUG):
                 log.debug(
                     "%s %s -> %s in %.0f ms (quota remaining %s)",
                     method,
@@ -289,7 +318,12 @@ class FocusClient:
                     log.info("%s: HTTP %s, retrying in %.1f s", info, status, delay)
                     await anyio.sleep(delay)
                     continue
-            raise error_from_response(info, status, response.text, response.headers, attempts=attempt)
+            error = error_from_response(
+                info, status, response.text, response.headers, attempts=attempt, after_uncertain_attempt=uncertain
+            )
+            if write and status >= 500:  # the API, or a gateway in front of it, may have applied it
+                raise WriteOutcomeUnknown(info, f"the API answered HTTP {status} ({error.description})")
+            raise error
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     @staticmethod
@@ -352,10 +386,14 @@ class FocusClient:
         return data
 
     async def _fetch(self, info: RequestInfo, url: httpx2.URL, payload: Any) -> bytes:
+        write = retry.is_write(info.method)
+        deadline = self.settings.deadline + (self.settings.write_timeout if write else 0.0)
         try:
-            with anyio.fail_after(self.settings.deadline):
+            with anyio.fail_after(deadline):
                 response = await self._send_with_retries(info, url, payload)
         except TimeoutError:
+            if write:
+                raise WriteOutcomeUnknown(info, f"no answer came within {deadline:g} s") from None
             raise UpstreamTimeoutError(
                 f"{info}: the Toggl Focus API at {display_url(self.base_url)} did not answer within "
                 f"{self.settings.deadline:g} s. Try again shortly; if it persists, check the service status "
@@ -377,6 +415,12 @@ class FocusClient:
 
         self.cache.drop(changed)
         self._flights.forget(changed)
+
+
+def _lost_answer(exc: httpx2.TransportError) -> str:
+    if isinstance(exc, httpx2.TimeoutException):
+        return f"no answer came in time ({type(exc).__name__})"
+    return f"the connection ended without an answer ({type(exc).__name__})"
 
 
 @functools.lru_cache(maxsize=URLS_KEPT)

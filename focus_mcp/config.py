@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, ValidationError, field_validator
 
 DEFAULT_BASE_URL = "https://focus.toggl.com/api"
 ENV_PREFIX = "TOGGL_FOCUS_"
@@ -36,11 +37,31 @@ class Settings(BaseModel):
     http_token: SecretStr | None = None
     allowed_hosts: list[str] = Field(default_factory=list)  # TOGGL_FOCUS_ALLOWED_HOSTS, comma-separated
     timeout: float = Field(default=6.0, gt=0, le=300)  # seconds per upstream request
-    deadline: float = Field(default=10.0, gt=0, le=600)  # seconds per upstream operation, retries included
+    deadline: float = Field(default=10.0, gt=0, le=600)  # seconds per upstream read, retries included
+    # Seconds to wait for the answer to a write. A write that may have reached the API is never sent
+    # again (a late copy could undo a later edit), so its own answer is worth waiting for.
+    write_timeout: float = Field(default=30.0, gt=0, le=600)
+    # Seconds an edit whose outcome is unknown keeps the group's turn before its second, last check.
+    write_settle: float = Field(default=5.0, ge=0, le=120)
     cache_ttl: float = Field(default=60.0, ge=0, le=86_400)  # seconds for teams/users; 0 disables the cache
     log_level: LogLevel = "WARNING"
     max_response_chars: int = Field(default=40_000, ge=2_000)
     sandbox: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _plain_http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if "@" in (parts.netloc or value.split("/", 1)[0]):  # never echoed: it may hold a password
+            raise ValueError(
+                "the URL carries a user name or password; remove it and set TOGGL_FOCUS_EMAIL and "
+                "TOGGL_FOCUS_PASSWORD (or TOGGL_FOCUS_API_KEY) instead"
+            )
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{value!r} is not an http(s) URL; give it whole, with its scheme: https://focus.toggl.com/api"
+            )
+        return value.strip()
 
     @property
     def has_credentials(self) -> bool:
@@ -79,7 +100,8 @@ class Settings(BaseModel):
             return cls(**values)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+                f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: "
+                + err["msg"].removeprefix("Value error, ")
                 for err in exc.errors(include_input=False)
             )
             raise ConfigurationError(f"invalid configuration: {problems}") from None

@@ -55,6 +55,15 @@ class UpstreamTimeoutError(TransportError):
     """The API did not answer within the configured timeout."""
 
 
+class WriteOutcomeUnknown(TransportError):
+    """A write was sent and may have been applied, but no answer said so (timeout, dropped
+    connection, a 5xx from the API or a gateway). The tool layer settles it with a fresh read."""
+
+    def __init__(self, request: RequestInfo, cause: str) -> None:
+        self.request, self.cause = request, cause
+        super().__init__(f"{request}: sent, but {cause}; it may or may not have been applied")
+
+
 class APIError(FocusError):
     """The API answered with an error status."""
 
@@ -71,8 +80,11 @@ class APIError(FocusError):
         retry_after: float | None = None,
         quota_resets_in: float | None = None,
         attempts: int = 1,
+        after_uncertain_attempt: bool = False,
     ) -> None:
         self.request = request
+        # An earlier attempt of this request may have reached the API (it timed out or dropped).
+        self.after_uncertain_attempt = after_uncertain_attempt
         self.status = status
         self.description = description
         self.code = code
@@ -175,7 +187,12 @@ STATUS_ERRORS: dict[int, type[APIError]] = {
 
 
 def error_from_response(
-    request: RequestInfo, status: int, body: str, headers: Mapping[str, str], attempts: int = 1
+    request: RequestInfo,
+    status: int,
+    body: str,
+    headers: Mapping[str, str],
+    attempts: int = 1,
+    after_uncertain_attempt: bool = False,
 ) -> APIError:
     """Build the exception for an error response: the table above, 402 split by the quota headers."""
     code, description, trace_id = _parse_error_body(body)
@@ -196,6 +213,7 @@ def error_from_response(
         retry_after=retry_after_seconds(headers.get("retry-after")),
         quota_resets_in=resets_in,
         attempts=attempts,
+        after_uncertain_attempt=after_uncertain_attempt,
     )
 
 

@@ -1,8 +1,12 @@
 """When to try an upstream request again, as named constants (the openai-python way).
 
-GET, PUT and DELETE are idempotent on this API and are retried on 429, 502, 503, 504, on
-connection failures and on read timeouts. POST is retried only when the request never left
-(a connection could not be opened), since a retried create could make two groups.
+GET and DELETE are retried on 429, 502, 503, 504, on connection failures and on read timeouts:
+a repeated read changes nothing, and a repeated DELETE can only find the group gone (404).
+
+PUT and POST are re-sent only when the first attempt certainly was not applied: the connection
+could not be opened, or the API refused it with 429. Once a PUT may have reached the API, a
+second copy could land after a later edit of the same group and undo it; a second POST could
+make a second group. Such a write's outcome is reported as unknown and checked with a read.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ INITIAL_BACKOFF = 0.5  # seconds before the second attempt, doubled each time
 MAX_BACKOFF = 8.0
 MAX_RETRY_AFTER = 20.0  # a longer Retry-After fails at once, saying when to try again
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
+REFUSED_STATUSES = frozenset({429})  # answered before any processing: a write was not applied
+REPEATABLE_METHODS = frozenset({"GET", "DELETE"})
 # Failures that prove the request never reached the server: safe to retry for any method.
 NOT_SENT_ERRORS = (httpx2.ConnectError, httpx2.ConnectTimeout)
 
@@ -31,10 +36,18 @@ def backoff(attempt: int, rng: random.Random | None = None) -> float:
 
 
 def may_retry_status(method: str, status: int) -> bool:
-    return method in IDEMPOTENT_METHODS and status in RETRY_STATUSES
+    if method in REPEATABLE_METHODS:
+        return status in RETRY_STATUSES
+    return status in REFUSED_STATUSES
+
+
+def never_sent(exc: Exception) -> bool:
+    return isinstance(exc, NOT_SENT_ERRORS)
 
 
 def may_retry_error(method: str, exc: Exception) -> bool:
-    if isinstance(exc, NOT_SENT_ERRORS):
-        return True
-    return method in IDEMPOTENT_METHODS and isinstance(exc, httpx2.TransportError)
+    return never_sent(exc) or (method in REPEATABLE_METHODS and isinstance(exc, httpx2.TransportError))
+
+
+def is_write(method: str) -> bool:
+    return method != "GET"

@@ -100,9 +100,9 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def answer(state: AppState, lines: list[str], structured: dict[str, Any]) -> CallToolResult:
+def answer(state: AppState, lines: list[str], structured: dict[str, Any], error: bool = False) -> CallToolResult:
     """A small answer: the text lines and the structured content, marked when it is the sandbox,
-    and saying so when few API requests are left this hour."""
+    and saying so when few API requests are left this hour. `error` marks it a failed call."""
     if state.settings.sandbox:
         lines = [SANDBOX_BANNER, *lines]
         structured = {**structured, "sandbox": True}
@@ -117,7 +117,9 @@ def answer(state: AppState, lines: list[str], structured: dict[str, Any]) -> Cal
             "avoid fresh=true and all_pages unless needed.]",
         ]
         structured = {**structured, "quota_remaining": left}
-    return CallToolResult(content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured)
+    return CallToolResult(
+        content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured, is_error=error
+    )
 
 
 def listing(

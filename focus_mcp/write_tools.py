@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Literal
 
+import anyio
 from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -13,8 +16,8 @@ from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from focus_mcp.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
-from focus_mcp.errors import FocusError
-from focus_mcp.models import GroupRequest, GroupUserRoleRequest, Id, IdList, UsersQuery
+from focus_mcp.errors import FocusError, WriteOutcomeUnknown
+from focus_mcp.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, TeamsQuery, UsersQuery
 from focus_mcp.registry import AppState
 from focus_mcp.toolkit import (
     OrgArgs,
@@ -28,7 +31,11 @@ from focus_mcp.toolkit import (
 )
 from focus_mcp.trim import Ref, Team, team_line, team_record
 
+log = logging.getLogger(__name__)
+
 Name = Annotated[str, Field(min_length=1, max_length=255)]
+Outcome = Literal["written", "not_written", "unknown"]
+OUTCOME = "written: the API confirmed it (or a fresh read did); not_written: certainly not applied; unknown."
 Emoji = Annotated[str, Field(max_length=32)]
 
 
@@ -37,6 +44,7 @@ class CreateGroupArgs(OrgArgs):
     emoji: Emoji = ""
     organization_users: IdList = Field(default_factory=list, description="Member organization user ids.")
     workspaces: IdList | None = Field(default=None, description="Workspace ids. Default: the configured one.")
+    allow_duplicate_name: bool = Field(default=False, description="Create even if the name is taken.")
 
 
 class UpdateGroupArgs(WorkspaceArgs):
@@ -67,21 +75,68 @@ class GroupWriteResult(Result):
     group: Team | None = None
     changes: GroupDiff = Field(default_factory=GroupDiff)
     written: bool
+    outcome: Outcome = Field(description=OUTCOME)
 
 
 class DeleteResult(Result):
     group_id: int
     deleted: bool
+    outcome: Outcome = Field(description=OUTCOME)
 
 
 class RoleSetResult(Result):
     group_id: int
     organization_user_id: int
     focus_role_id: int | None = Field(default=None, description="Absent: no Focus role.")
+    outcome: Outcome = Field(description=OUTCOME)
+
+
+# --- the outcome of a write -----------------------------------------------------------------------
+# A write is written (the API confirmed it), not written (refused, or never sent) or unknown (sent,
+# no answer). Unknown is settled with a fresh read, at once and once more after write_settle
+# seconds, while the group's turn is still held, so that a write landing late cannot undo an edit
+# made after it; the answer then says what the read shows, and never advises a blind retry.
+
+Check = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+async def _settle(state: AppState, check: Check) -> tuple[bool, str, float]:
+    """(confirmed, what the last read shows, seconds waited) from `check`, asked now and after write_settle."""
+    shows, waited = "", 0.0
+    for wait in (0.0, state.settings.write_settle):
+        if wait:
+            await anyio.sleep(wait)
+            waited += wait
+        try:
+            confirmed, shows = await check()
+        except FocusError as exc:
+            confirmed, shows = False, f"nothing: the read failed too ({exc})"
+        if confirmed:
+            return True, shows, waited
+    return False, shows, waited
+
+
+def _unknown(
+    state: AppState, exc: WriteOutcomeUnknown, shows: str, waited: float, structured: dict[str, object]
+) -> CallToolResult:
+    when = f"{waited:g} s later" if waited else "at once"
+    lines = [
+        f"Outcome unknown: {exc}. A fresh read {when} shows {shows}. The write may still land: do not repeat "
+        "it blindly; read again with fresh=true in a minute and decide from what it shows."
+    ]
+    return answer(state, lines, {**structured, "outcome": "unknown"}, error=True)
+
+
+def _not_written(exc: FocusError, verb: str = "Not written") -> ToolError:
+    return ToolError(f"{verb}: {exc}")
 
 
 async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
-    """Create a group (team) with a name, optional emoji, members and workspaces."""
+    """Create a group (team) with a name, optional emoji, members and workspaces.
+
+    Refused when a group of the same name exists in a target workspace (its id is named), unless
+    allow_duplicate_name=true. If the answer is lost, a fresh read tells whether it was created.
+    """
     state = app_state(ctx)
     org = organization(args, state)
     workspaces = args.workspaces
@@ -95,8 +150,44 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
     body = GroupRequest(
         name=args.name, emoji=args.emoji, organization_users=args.organization_users, workspaces=workspaces
     )
-    team = team_record(await state.client.create_group(org, body))
-    return answer(state, [f"Created group: {team_line(team)}"], {"group": team, "written": True})
+    async with state.client.creating_group(org, args.name):  # the check and the create, one at a time
+        before = await _same_name(state, org, workspaces, args.name)
+        if before and not args.allow_duplicate_name:
+            taken = ", ".join(f"#{g.id} in workspace {ws}" for ws, g in before)
+            raise ToolError(
+                f"Not created: a group named {args.name!r} already exists ({taken}). Use update_group to change "
+                "it, or call create_group again with allow_duplicate_name=true if a second one is really wanted."
+            )
+        try:
+            created = await state.client.create_group(org, body)
+        except WriteOutcomeUnknown as exc:
+            known = {g.id for _, g in before}
+
+            async def check() -> tuple[bool, str]:
+                found = [g for _, g in await _same_name(state, org, workspaces, args.name) if g.id not in known]
+                if found:
+                    return True, team_line(team_record(found[0]))
+                return False, f"no new group named {args.name!r}"
+
+            confirmed, shows, waited = await _settle(state, check)
+            if not confirmed:
+                return _unknown(state, exc, shows, waited, {"written": False})
+            lines = [f"Created group (its answer was lost; a fresh read found it): {shows}"]
+            return answer(state, lines, {"written": True, "outcome": "written"})
+        except FocusError as exc:
+            raise _not_written(exc) from None
+    team = team_record(created)
+    return answer(state, [f"Created group: {team_line(team)}"], {"group": team, "written": True, "outcome": "written"})
+
+
+async def _same_name(state: AppState, org: int, workspaces: list[int], name: str) -> list[tuple[int, Group]]:
+    """(workspace, group) for each group named `name` (case-insensitively) in those workspaces: read now."""
+    wanted = name.strip().casefold()
+    found: list[tuple[int, Group]] = []
+    for ws in dict.fromkeys(workspaces):
+        page = await state.client.list_teams(org, ws, TeamsQuery(filter=name.strip(), per_page=100), fresh=True)
+        found += [(ws, g) for g in page.data if g.name.strip().casefold() == wanted]
+    return found
 
 
 async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
@@ -122,16 +213,39 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
         before = team_record(current)
         if diff.empty:
             lines = [f"No change needed, nothing written: {team_line(before)}"]
-            return answer(state, lines, {"group": before, "written": False})
+            return answer(state, lines, {"group": before, "written": False, "outcome": "not_written"})
         if args.dry_run:
             diff = await _name_new_members(state, org, diff)
             lines = [f"Dry run, nothing written. Would change: {diff.describe()}."]
-            return answer(state, lines, {"group": before, "changes": diff.model_dump(), "written": False})
-        after = await state.client.update_group(org, args.group_id, body)
+            structured = {"group": before, "changes": diff.model_dump(), "written": False, "outcome": "not_written"}
+            return answer(state, lines, structured)
+        try:
+            after = await state.client.update_group(org, args.group_id, body)
+        except WriteOutcomeUnknown as exc:
+            seen: list[Group] = []
+
+            async def check() -> tuple[bool, str]:
+                group = await state.client.get_group(org, args.group_id, ws)
+                if group is None:
+                    return False, f"group {args.group_id} no longer visible in workspace {ws}"
+                seen[:] = [group]
+                _, rest = plan_group_edit(group, edit)
+                if rest.empty:
+                    return True, team_line(team_record(group))
+                return False, f"this still to do: {rest.describe()}; the group now: {team_line(team_record(group))}"
+
+            confirmed, shows, waited = await _settle(state, check)  # still holding the group's turn
+            if not confirmed:
+                return _unknown(state, exc, shows, waited, {"changes": diff.model_dump(), "written": False})
+            after, note = seen[0], " (its answer was lost; a fresh read shows it applied)"
+        except FocusError as exc:
+            raise _not_written(exc) from None
+        else:
+            note = ""
     diff = name_added(diff, after)
     team = team_record(after)
-    lines = [f"Updated group {after.id}: {diff.describe()}.", team_line(team)]
-    return answer(state, lines, {"group": team, "changes": diff.model_dump(), "written": True})
+    lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team)]
+    return answer(state, lines, {"group": team, "changes": diff.model_dump(), "written": True, "outcome": "written"})
 
 
 async def _name_new_members(state: AppState, org: int, diff: GroupDiff) -> GroupDiff:
@@ -206,9 +320,28 @@ async def delete_group(
     elif not (isinstance(decision, AcceptedElicitation) and decision.data.confirm):
         verdict = "cancelled" if decision.action == "cancel" else "declined"
         lines = [f"Not deleted: the user {verdict}. Group {args.group_id} is unchanged."]
-        return answer(state, lines, {"group_id": args.group_id, "deleted": False})
-    await state.client.delete_group(org, args.group_id, ws)
-    return answer(state, [f"Deleted group {args.group_id}."], {"group_id": args.group_id, "deleted": True})
+        return answer(state, lines, {"group_id": args.group_id, "deleted": False, "outcome": "not_written"})
+    structured: dict[str, object] = {"group_id": args.group_id, "deleted": True, "outcome": "written"}
+    async with state.client.editing_group(org, args.group_id):
+        try:
+            await state.client.delete_group(org, args.group_id, ws)
+        except WriteOutcomeUnknown as exc:
+
+            async def check() -> tuple[bool, str]:
+                group = await state.client.get_group(org, args.group_id, ws)
+                if group is None:
+                    return True, f"group {args.group_id} gone from workspace {ws}"
+                return False, f"the group still there: {team_line(team_record(group))}"
+
+            confirmed, shows, waited = await _settle(state, check)
+            if not confirmed:
+                return _unknown(state, exc, shows, waited, {**structured, "deleted": False})
+            return answer(
+                state, [f"Deleted group {args.group_id} (its answer was lost; a fresh read shows {shows})."], structured
+            )
+        except FocusError as exc:
+            raise _not_written(exc, "Not deleted") from None
+    return answer(state, [f"Deleted group {args.group_id}."], structured)
 
 
 async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> CallToolResult:
@@ -218,9 +351,40 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
     body = GroupUserRoleRequest(
         focus_role_id=args.focus_role_id, organization_user_id=args.organization_user_id, workspace_id=ws
     )
-    await state.client.set_group_member_role(org, args.group_id, body)
     role = f"role {args.focus_role_id}" if args.focus_role_id else "no Focus role"
-    structured = {"group_id": args.group_id, "organization_user_id": args.organization_user_id}
+    structured: dict[str, object] = {
+        "group_id": args.group_id,
+        "organization_user_id": args.organization_user_id,
+        "outcome": "written",
+    }
     if args.focus_role_id is not None:
         structured["focus_role_id"] = args.focus_role_id
-    return answer(state, [f"User {args.organization_user_id} now has {role} in group {args.group_id}."], structured)
+    note = ""
+    async with state.client.editing_group(org, args.group_id):
+        try:
+            await state.client.set_group_member_role(org, args.group_id, body)
+        except WriteOutcomeUnknown as exc:
+
+            async def check() -> tuple[bool, str]:
+                group = await state.client.get_group(org, args.group_id, ws)
+                member = (
+                    next((u for u in group.users if u.organization_user_id == body.organization_user_id), None)
+                    if group
+                    else None
+                )
+                if member is None:
+                    return (
+                        False,
+                        f"user {body.organization_user_id} not a member of group {args.group_id} in workspace {ws}",
+                    )
+                held = f"role {member.focus_role_id}" if member.focus_role_id else "no Focus role"
+                return member.focus_role_id == body.focus_role_id, f"the user with {held}"
+
+            confirmed, shows, waited = await _settle(state, check)
+            if not confirmed:
+                return _unknown(state, exc, shows, waited, structured)
+            note = " (its answer was lost; a fresh read shows it set)"
+        except FocusError as exc:
+            raise _not_written(exc) from None
+    lines = [f"User {args.organization_user_id} now has {role} in group {args.group_id}{note}."]
+    return answer(state, lines, structured)

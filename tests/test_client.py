@@ -122,12 +122,27 @@ async def test_no_credentials_sends_nothing(routes: Routes) -> None:
 async def test_error_table(routes: Routes, status: int, headers: dict, kind: type, says: str) -> None:
     body = {"error": "e", "error_description": "the API's own words", "trace_id": "t-1"}
     routes.add("PUT", "groups/5", httpx2.Response(status, json=body, headers=headers))
+    routes.add("GET", "roles", httpx2.Response(status, json=body, headers=headers))
     async with client(routes) as c:
         with pytest.raises(kind) as caught:
-            await c.update_group(ORG, 5, GroupRequest(name="x"))
+            if status >= 500:  # a 5xx to a write is an unknown outcome: see the next test
+                await c.list_roles(ORG)
+            else:
+                await c.update_group(ORG, 5, GroupRequest(name="x"))
     text = str(caught.value)
     assert f"HTTP {status}" in text and "the API's own words" in text and says in text and "t-1" in text
     assert SECRET_KEY not in text
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_a_5xx_to_a_write_is_an_unknown_outcome_sent_once(routes: Routes, status: int) -> None:
+    body = {"error": "e", "error_description": "the API's own words"}
+    routes.add("PUT", "groups/5", httpx2.Response(status, json=body))
+    async with client(routes) as c:
+        with pytest.raises(errors.WriteOutcomeUnknown) as caught:
+            await c.update_group(ORG, 5, GroupRequest(name="x"))
+    assert f"HTTP {status}" in str(caught.value) and "the API's own words" in str(caught.value)
+    assert len(routes.requests) == 1
 
 
 async def test_plain_text_error_body_is_shown_truncated(routes: Routes) -> None:

@@ -15,6 +15,7 @@ from helpers import connect, text
 
 from focus_mcp import errors, retry
 from focus_mcp.client import FocusClient
+from focus_mcp.config import ConfigurationError, Settings
 from focus_mcp.models import GroupRequest
 
 pytestmark = pytest.mark.anyio
@@ -55,7 +56,7 @@ async def test_retries_stop_after_three_attempts(routes: Routes) -> None:
 async def test_post_that_met_a_503_is_sent_once(routes: Routes) -> None:
     routes.add("POST", "groups", sequence(fail(503), httpx2.Response(201, json={"id": 1})))
     async with FocusClient(make_settings(), transport=routes.transport()) as c:
-        with pytest.raises(errors.ServerError):
+        with pytest.raises(errors.WriteOutcomeUnknown):
             await c.create_group(ORG, GroupRequest(name="x"))
     assert len(routes.requests) == 1
 
@@ -66,7 +67,7 @@ async def test_post_is_retried_only_when_it_never_left(routes: Routes) -> None:
         assert (await c.create_group(ORG, GroupRequest(name="x"))).id == 1
     routes.add("POST", "groups", sequence(httpx2.ReadTimeout("slow"), httpx2.Response(201, json={"id": 2})))
     async with FocusClient(make_settings(), transport=routes.transport()) as c:
-        with pytest.raises(errors.UpstreamTimeoutError):
+        with pytest.raises(errors.WriteOutcomeUnknown, match="may or may not have been applied"):
             await c.create_group(ORG, GroupRequest(name="x"))
     assert len(routes.requests) == 3
 
@@ -157,10 +158,21 @@ async def test_unreachable_api_is_named_through_the_tool() -> None:
     def refuse(request: httpx2.Request) -> httpx2.Response:
         raise httpx2.ConnectError("[Errno 111] Connection refused", request=request)
 
-    async with connect(make_settings(base_url="https://user:pw@focus.invalid/api"), httpx2.MockTransport(refuse)) as c:
+    async with connect(make_settings(base_url="https://focus.invalid/api"), httpx2.MockTransport(refuse)) as c:
         result = text(await c.call_tool("list_roles", {}))
     assert "cannot reach https://focus.invalid/api" in result and "TOGGL_FOCUS_BASE_URL" in result
-    assert "pw" not in result
+
+
+@pytest.mark.parametrize("url", ["https://ana:s3cret-pw@focus.toggl.com/api", "ana:s3cret-pw@focus.toggl.com/api"])
+def test_a_base_url_with_a_password_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.load({"TOGGL_FOCUS_BASE_URL": url})
+    assert "TOGGL_FOCUS_EMAIL" in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_a_base_url_without_scheme_is_refused_naming_the_fix() -> None:
+    with pytest.raises(ConfigurationError, match="https://focus.toggl.com/api"):
+        Settings.load({"TOGGL_FOCUS_BASE_URL": "focus.toggl.com/api"})
 
 
 @pytest.mark.parametrize("auth", ["key", "basic"])

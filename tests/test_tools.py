@@ -175,8 +175,10 @@ async def test_create_group_defaults_to_the_configured_workspace(routes: Routes)
     import httpx2
 
     routes.add("POST", "groups", httpx2.Response(201, json=group_json(gid=7, name="QA", members=())))
+    routes.add("GET", "teams", teams_json(group_json(gid=3, name="QA Leads")))
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("create_group", {"name": "QA", "emoji": "🧪"})
+    assert routes.query(0) == {"workspace_id": str(WS), "filter": "QA", "per_page": "100"}  # the name check
     assert routes.body() == {"name": "QA", "emoji": "🧪", "organization_users": [], "workspaces": [WS]}
     assert result.structured_content["group"]["id"] == 7
 
