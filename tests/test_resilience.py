@@ -171,7 +171,7 @@ def test_a_base_url_with_a_password_is_refused_without_echoing_it(url: str) -> N
 
 
 def test_a_base_url_without_scheme_is_refused_naming_the_fix() -> None:
-    with pytest.raises(ConfigurationError, match="https://focus.toggl.com/api"):
+    with pytest.raises(ConfigurationError, match=r"https://focus\.toggl\.com/api"):
         Settings.load({"TOGGL_FOCUS_BASE_URL": "focus.toggl.com/api"})
 
 
