@@ -66,12 +66,12 @@ def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBa
     settings = Settings.load(**flags)
     if not settings.sandbox:
         return settings, None
-    from focus_mcp import sandbox, sandbox_data  # only here: the sandbox (and Starlette) cost start-up time
+    from focus_mcp import sandbox, sandbox_data, sandbox_state  # only here: they cost start-up time
 
     # One-shot calls keep the sandbox's groups in a file, so that a create, rename, delete cycle works
     # call by call as on the real API; a served sandbox keeps its changes for the life of the process.
     one_shot = getattr(options, "command", None) == "call"
-    api = sandbox.SandboxAPI(state_file=sandbox_data.default_state_file() if one_shot else None)
+    api = sandbox.SandboxAPI(state_file=sandbox_state.default_state_file() if one_shot else None)
     settings = Settings(
         **{
             **settings.model_dump(),
@@ -89,7 +89,7 @@ def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBa
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     if options.command == "sandbox-reset":
-        from focus_mcp.sandbox_data import default_state_file
+        from focus_mcp.sandbox_state import default_state_file
 
         default_state_file().unlink(missing_ok=True)
         print(f"sandbox reset: {default_state_file()} removed; the next --sandbox call starts from the seed")

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from focus_mcp import sandbox_data as seed
 from focus_mcp.sandbox_query import ApiProblem, Query, json_body, paginate
+from focus_mcp.sandbox_state import StateFile
 
 SANDBOX_BASE_URL = "http://sandbox.focus.invalid/api"
 SANDBOX_API_KEY = "sandbox"  # any non-empty credential is accepted
@@ -39,16 +40,14 @@ class SandboxAPI:
     def __init__(self, quota: int = DEFAULT_QUOTA, state_file: Path | None = None) -> None:
         """`state_file`: keep the groups there between processes (`focus-mcp --sandbox call`)."""
         self.users = {u.id: u for u in seed.seed_users()}
-        self.groups = {g.id: g for g in seed.seed_groups(list(self.users.values()))}
+        self.groups: dict[int, seed.SeedGroup] = {}
+        self.next_group_id = 0
+        self._seed_groups()
         self.me = next(iter(self.users.values())).id
         self.quota_limit = quota
         self.quota_left = quota
         self.window_start = time.monotonic()
-        self.next_group_id = max(self.groups) + 1
-        self.state_file = state_file
-        saved = seed.load_groups(state_file) if state_file is not None else None
-        if saved is not None:
-            self.groups, self.next_group_id = saved
+        self.state = StateFile(state_file) if state_file is not None else None
         self.requests: list[tuple[str, str]] = []  # (method, path?query), for tests and benchmarks
         self.app = Starlette(
             routes=[
@@ -57,6 +56,10 @@ class SandboxAPI:
                 )
             ]
         )
+
+    def _seed_groups(self) -> None:
+        self.groups = {g.id: g for g in seed.seed_groups(list(self.users.values()))}
+        self.next_group_id = max(self.groups) + 1
 
     def transport(self) -> httpx2.ASGITransport:
         return httpx2.ASGITransport(app=self.app)
@@ -73,9 +76,19 @@ class SandboxAPI:
             org = request.path_params["org"]
             if org != seed.ORGANIZATION_ID:
                 raise _problem(403, "forbidden", f"you have no access to organization {org}")
-            status, body = await self._route(request, request.path_params["rest"].strip("/").split("/"))
-            if request.method != "GET" and self.state_file is not None:
-                seed.save_groups(self.state_file, self.groups, self.next_group_id)
+            parts = request.path_params["rest"].strip("/").split("/")
+            if self.state is None:
+                status, body = await self._route(request, parts)
+            else:  # one-shot calls in several processes: read, change and write the file as one step
+                async with self.state.locked():
+                    saved = self.state.load()
+                    if saved is None:
+                        self._seed_groups()
+                    else:
+                        self.groups, self.next_group_id = saved
+                    status, body = await self._route(request, parts)
+                    if request.method != "GET" or saved is None:
+                        self.state.save(self.groups, self.next_group_id)
         except ApiProblem as problem:
             status, body = problem.status, problem.body()
         return JSONResponse(body, status_code=status, headers=self._quota_headers())

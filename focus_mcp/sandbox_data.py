@@ -1,15 +1,9 @@
-"""The sandbox organization's seed: a believable company, generated the same way every time;
-and the file that keeps its groups between `focus-mcp --sandbox call` invocations."""
+"""The sandbox organization's seed: a believable company, generated the same way every time."""
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 import random
-import tempfile
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 ORGANIZATION_ID = 4_200_001
@@ -323,40 +317,3 @@ def tag_json(tag: tuple[int, str, str], full: bool = False) -> dict[str, Any]:
     if full:
         data |= {"organization_id": ORGANIZATION_ID, "created_at": CREATED, "updated_at": CREATED}
     return data
-
-
-def default_state_file() -> Path:
-    """Where `focus-mcp --sandbox call` keeps the sandbox's groups between calls."""
-    configured = os.environ.get("TOGGL_FOCUS_SANDBOX_STATE")
-    return Path(configured) if configured else Path(tempfile.gettempdir()) / "focus-mcp-sandbox-state.json"
-
-
-def save_groups(path: Path, groups: dict[int, SeedGroup], next_id: int) -> None:
-    """Write the groups (and the next id, never reused) atomically, so that no reader sees half a file."""
-    data = {"next_group_id": next_id, "groups": [asdict(group) for group in groups.values()]}
-    scratch = path.with_suffix(".tmp")
-    scratch.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    scratch.replace(path)
-
-
-def load_groups(path: Path) -> tuple[dict[int, SeedGroup], int] | None:
-    """The groups saved at `path` and the next id, or None (no file, or an unreadable one: use the seed)."""
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        data, next_id = saved["groups"], int(saved["next_group_id"])
-        groups = [
-            SeedGroup(
-                **{
-                    **item,
-                    "ghosts": [(ghost_id, name) for ghost_id, name in item["ghosts"]],
-                    "roles": {int(user): role for user, role in item["roles"].items()},
-                }
-            )
-            for item in data
-        ]
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        logging.getLogger(__name__).warning("sandbox state %s unreadable (%s); starting from the seed", path, exc)
-        return None
-    return {group.id: group for group in groups}, next_id

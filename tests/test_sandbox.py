@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import httpx2
 import pytest
 from helpers import connect, sandbox_settings, text
@@ -9,6 +16,7 @@ from helpers import connect, sandbox_settings, text
 from focus_mcp import sandbox_data as seed
 from focus_mcp.config import Settings
 from focus_mcp.sandbox import SandboxAPI
+from focus_mcp.sandbox_state import StateFile, default_state_file
 
 pytestmark = pytest.mark.anyio
 ORG, WS = seed.ORGANIZATION_ID, next(iter(seed.WORKSPACES))
@@ -153,10 +161,10 @@ async def test_a_state_file_keeps_groups_between_processes(tmp_path) -> None:  #
         renamed = await client.call_tool("update_group", {"group_id": gid, "name": "Still kept"})
         assert not renamed.is_error, text(renamed)
         await client.call_tool("delete_group", {"group_id": gid, "confirm": True})
-    third = SandboxAPI(state_file=state)
-    assert gid not in third.groups and third.next_group_id == gid + 1  # ids are never reused
-    state.write_text("not json", encoding="utf-8")
-    assert len(SandboxAPI(state_file=state).groups) == len(seed.TEAMS)  # unreadable: back to the seed
+    saved = StateFile(state).load()
+    assert saved is not None
+    groups, next_id = saved
+    assert gid not in groups and next_id == gid + 1  # ids are never reused
 
 
 def test_call_keeps_a_create_rename_delete_cycle_between_invocations(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -174,3 +182,62 @@ def test_call_keeps_a_create_rename_delete_cycle_between_invocations(tmp_path) -
     assert json.loads(call("update_group", {"group_id": gid, "name": "Cycled"}).stdout)["written"] is True
     assert json.loads(call("delete_group", {"group_id": gid, "confirm": True}).stdout)["deleted"] is True
     assert json.loads(call("list_teams", {"filter": "Cycle"}).stdout)["teams"] == []
+
+
+def _concurrent_calls(env: dict[str, str], calls: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "focus_mcp", "--sandbox", "call", *c],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for c in calls
+    ]
+    return [subprocess.CompletedProcess(p.args, p.wait(120), *p.communicate()) for p in procs]
+
+
+def test_ten_concurrent_one_shot_creates_keep_ten_groups_with_ten_ids(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "TOGGL_FOCUS_SANDBOX_STATE": str(tmp_path / "state.json")}
+    calls = [["create_group", json.dumps({"name": f"Parallel {n}"}), "--structured"] for n in range(10)]
+    done = _concurrent_calls(env, calls)
+    assert all(p.returncode == 0 for p in done), [p.stderr for p in done]
+    ids = {json.loads(p.stdout)["group"]["id"] for p in done}
+    saved = StateFile(tmp_path / "state.json").load()
+    assert saved is not None and len(ids) == 10
+    assert {g.name for g in saved[0].values()} >= {f"Parallel {n}" for n in range(10)}
+    assert ids <= set(saved[0])
+
+
+@pytest.mark.parametrize("kind", ["garbage", "crafted", "symlink", "fifo"])
+async def test_a_bad_state_file_is_reported_once_and_replaced(
+    tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    state, victim = tmp_path / "state.json", tmp_path / "victim.txt"
+    victim.write_text("keep me", encoding="utf-8")
+    if kind == "garbage":
+        state.write_text("not json", encoding="utf-8")
+    elif kind == "crafted":
+        state.write_text('{"next_group_id": 1, "groups": [{"roles": []}]}', encoding="utf-8")
+    elif kind == "symlink":
+        state.symlink_to(victim)
+    else:
+        os.mkfifo(state)
+    settings, _ = sandbox_settings()
+    api = SandboxAPI(state_file=state)
+    async with connect(settings, api.transport()) as client:
+        first = await client.call_tool("list_teams", {"filter": "Design"})
+        second = await client.call_tool("create_group", {"name": "After"})
+    assert not first.is_error and not second.is_error, text(first) + text(second)
+    assert sum("replaced by the seed" in r.message for r in caplog.records) == 1
+    assert victim.read_text(encoding="utf-8") == "keep me" and state.is_file() and not state.is_symlink()
+    saved = StateFile(state).load()
+    assert saved is not None and "After" in {g.name for g in saved[0].values()}
+
+
+def test_the_default_state_file_is_per_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOGGL_FOCUS_SANDBOX_STATE", raising=False)
+    path = default_state_file()
+    assert path.name == "sandbox-state.json" and "focus-mcp" in path.parts
+    assert not str(path).startswith(tempfile.gettempdir())

@@ -1,0 +1,135 @@
+"""The file in which one-shot `focus-mcp --sandbox call`s keep the sandbox's groups between calls.
+
+Several calls may run at once, so every request reads and writes the file under a cross-process
+lock (filelock), and a write goes to a unique temporary file that then replaces the old one
+atomically: no reader sees half a file, no writer loses another's group. The file lives in the
+user's own state directory (platformdirs), is opened without following links and only if it is a
+regular file, and is validated as a pydantic model: a file that fails is reported once and
+replaced by the seed, never trusted and never a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import stat
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from filelock import AsyncFileLock
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+
+from focus_mcp.sandbox_data import SeedGroup
+
+log = logging.getLogger(__name__)
+
+MAX_STATE_BYTES = 4 << 20  # far more than any sandbox organization needs
+Text = Annotated[str, Field(max_length=255)]
+
+
+class SavedGroup(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: PositiveInt
+    name: Text
+    emoji: Annotated[str, Field(max_length=32)]
+    workspaces: list[PositiveInt]
+    users: list[PositiveInt]
+    ghosts: list[tuple[PositiveInt, Text]]
+    roles: dict[str, PositiveInt | None]  # JSON object keys are strings: organization user id -> role id
+    created_at: Text
+    updated_at: Text
+
+
+class SavedState(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    next_group_id: PositiveInt
+    groups: list[SavedGroup]
+
+
+def default_state_file() -> Path:
+    """TOGGL_FOCUS_SANDBOX_STATE, else `sandbox-state.json` in the user's state directory."""
+    configured = os.environ.get("TOGGL_FOCUS_SANDBOX_STATE")
+    if configured:
+        return Path(configured)
+    return platformdirs.user_state_path("focus-mcp", appauthor=False) / "sandbox-state.json"
+
+
+class StateFile:
+    """The groups and the next group id, read and written under one lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = AsyncFileLock(f"{path}.lock", thread_local=False)
+        self._reported = False
+
+    @asynccontextmanager
+    async def locked(self) -> AsyncIterator[None]:
+        """Hold the cross-process lock: from reading the state to writing it back."""
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        async with self._lock:
+            yield
+
+    def load(self) -> tuple[dict[int, SeedGroup], int] | None:
+        """The saved groups and next id; None when there is no usable file (the caller uses the seed)."""
+        try:
+            raw = self._read()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self._report(f"cannot be read safely ({exc.strerror or exc})")
+            return None
+        try:
+            state = SavedState.model_validate_json(raw)
+        except ValidationError as exc:
+            self._report(f"is not a sandbox state ({exc.error_count()} problems, first: {exc.errors()[0]['msg']})")
+            return None
+        groups = {
+            g.id: SeedGroup(
+                id=g.id,
+                name=g.name,
+                emoji=g.emoji,
+                workspaces=list(g.workspaces),
+                users=list(g.users),
+                ghosts=[(i, n) for i, n in g.ghosts],
+                roles={int(u): r for u, r in g.roles.items() if u.isdigit()},
+                created_at=g.created_at,
+                updated_at=g.updated_at,
+            )
+            for g in state.groups
+        }
+        return groups, state.next_group_id
+
+    def save(self, groups: dict[int, SeedGroup], next_id: int) -> None:
+        """Write to a unique temporary file beside the state, then replace the state with it."""
+        saved = [{**asdict(g), "roles": {str(u): r for u, r in g.roles.items()}} for g in groups.values()]
+        body = SavedState.model_validate({"next_group_id": next_id, "groups": saved}, strict=False).model_dump_json()
+        fd, scratch = tempfile.mkstemp(dir=self.path.parent, prefix=".sandbox-state-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(body)
+            os.replace(scratch, self.path)  # replaces a link itself, never what it points to
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(scratch)
+            raise
+
+    def _read(self) -> bytes:
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(self.path, flags)  # a link fails here (ELOOP); a FIFO opens without blocking
+        with os.fdopen(fd, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise OSError(0, "not a regular file")
+            return file.read(MAX_STATE_BYTES + 1)
+
+    def _report(self, problem: str) -> None:
+        if not self._reported:
+            log.warning("sandbox state %s %s; it is replaced by the seed", self.path, problem)
+            self._reported = True

@@ -1,0 +1,159 @@
+"""Writes under a network that holds and drops requests: no edit lost, undone or duplicated.
+
+Each test drives the tools through the real MCP protocol (the SDK's in-memory Client) against the
+sandbox organization served on a loopback socket by `faulty_api`, which holds requests until the
+test releases them or applies them and closes the connection without an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import pytest
+from faulty_api import FaultyAPI, faulty_api
+from helpers import text
+from mcp import Client
+
+from focus_mcp import sandbox_data as seed
+from focus_mcp.config import Settings
+from focus_mcp.server import build_server
+
+pytestmark = pytest.mark.anyio
+
+WS = 4300004  # Operations
+SECURITY = 4500008  # a team of Operations
+
+
+@asynccontextmanager
+async def served(**settings: Any) -> AsyncIterator[tuple[FaultyAPI, Client]]:
+    async with faulty_api() as api:
+        values: dict[str, Any] = {
+            "api_key": "k",
+            "base_url": api.base_url,
+            "organization_id": seed.ORGANIZATION_ID,
+            "workspace_id": WS,
+            "write_settle": 0.0,
+            **settings,
+        }
+        async with Client(build_server(Settings(**values))) as client:
+            yield api, client
+
+
+def outsiders(api: FaultyAPI, n: int) -> list[int]:
+    """n users who are not in Security."""
+    return [u for u in api.sandbox.users if u not in api.sandbox.groups[SECURITY].users][:n]
+
+
+async def test_an_edit_waits_for_a_held_edit_of_the_same_group_and_neither_is_lost() -> None:
+    async with served() as (api, client):
+        x, y = outsiders(api, 2)
+        held = api.fault("PUT", f"groups/{SECURITY}", "hold")
+        results: dict[int, Any] = {}
+
+        async def add(user: int) -> None:
+            results[user] = await client.call_tool("update_group", {"group_id": SECURITY, "add_users": [user]})
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(add, x)
+            await held.arrived.wait()
+            reads_before = api.count("GET", "teams")
+            tg.start_soon(add, y)
+            await anyio.wait_all_tasks_blocked()
+            assert api.count("GET", "teams") == reads_before  # y's edit has not even read the group
+            held.release.set()
+        assert all(r.structured_content["outcome"] == "written" for r in results.values())
+        assert {x, y} <= set(api.sandbox.groups[SECURITY].users)
+        assert api.count("PUT") == 2
+
+
+async def test_ten_parallel_adds_behind_a_held_first_put_are_all_present() -> None:
+    async with served() as (api, client):
+        users = outsiders(api, 10)
+        held = api.fault("PUT", f"groups/{SECURITY}", "hold")
+        results: list[Any] = []
+
+        async def add(user: int) -> None:
+            results.append(await client.call_tool("update_group", {"group_id": SECURITY, "add_users": [user]}))
+
+        async with anyio.create_task_group() as tg:
+            for user in users:
+                tg.start_soon(add, user)
+            await held.arrived.wait()
+            await anyio.wait_all_tasks_blocked()
+            held.release.set()
+        written = [r for r in results if r.structured_content["outcome"] == "written"]
+        assert len(written) == 10, [text(r) for r in results]
+        assert set(users) <= set(api.sandbox.groups[SECURITY].users)
+
+
+async def test_a_put_whose_answer_is_lost_is_not_sent_again_and_a_read_confirms_it() -> None:
+    async with served() as (api, client):
+        (x,) = outsiders(api, 1)
+        api.fault("PUT", f"groups/{SECURITY}", "apply_then_drop")
+        result = await client.call_tool("update_group", {"group_id": SECURITY, "add_users": [x]})
+        assert not result.is_error, text(result)
+        assert result.structured_content["outcome"] == "written"
+        assert "answer was lost" in text(result) and "a fresh read shows it applied" in text(result)
+        assert api.count("PUT") == 1
+
+
+async def test_a_put_that_times_out_unapplied_is_reported_unknown_and_never_resent() -> None:
+    async with served(write_timeout=0.2) as (api, client):
+        (x,) = outsiders(api, 1)
+        held = api.fault("PUT", f"groups/{SECURITY}", "hold")  # released only when the test ends
+        result = await client.call_tool("update_group", {"group_id": SECURITY, "add_users": [x]})
+        assert result.is_error and result.structured_content["outcome"] == "unknown"
+        says = text(result)
+        assert "Outcome unknown" in says and "this still to do: members added" in says
+        assert "do not repeat it blindly" in says and "try again" not in says.lower()
+        assert api.count("PUT") == 1
+        assert not held.done.is_set()
+
+
+async def test_a_create_held_past_the_timeout_then_repeated_makes_one_group() -> None:
+    async with served(write_timeout=0.2) as (api, client):
+        held = api.fault("POST", "groups", "apply_then_hold")  # created, but the answer does not come
+        first = await client.call_tool("create_group", {"name": "Night Shift"})
+        assert first.structured_content["outcome"] == "written", text(first)
+        assert "a fresh read found it" in text(first)
+        again = await client.call_tool("create_group", {"name": "Night Shift"})
+        assert again.is_error and "already exists" in text(again) and "allow_duplicate_name" in text(again)
+        held.release.set()
+        assert [g.name for g in api.sandbox.groups.values()].count("Night Shift") == 1
+        assert api.count("POST") == 1
+
+
+async def test_a_create_of_a_taken_name_is_refused_unless_allowed() -> None:
+    async with served() as (api, client):
+        refused = await client.call_tool("create_group", {"name": "security"})
+        assert refused.is_error and f"#{SECURITY}" in text(refused) and api.count("POST") == 0
+        allowed = await client.call_tool("create_group", {"name": "Security", "allow_duplicate_name": True})
+        assert allowed.structured_content["outcome"] == "written"
+        assert [g.name for g in api.sandbox.groups.values()].count("Security") == 2
+
+
+async def test_a_delete_processed_then_dropped_is_reported_deleted() -> None:
+    async with served() as (api, client):
+        api.fault("DELETE", f"groups/{SECURITY}", "apply_then_drop")
+        result = await client.call_tool("delete_group", {"group_id": SECURITY, "confirm": True})
+        assert not result.is_error, text(result)
+        assert result.structured_content["deleted"] is True and SECURITY not in api.sandbox.groups
+
+
+async def test_a_refused_write_says_not_written() -> None:
+    async with served() as (_, client):
+        result = await client.call_tool("update_group", {"group_id": SECURITY, "add_users": [999_999]})
+        assert result.is_error and "Not written: PUT groups/{group_id} failed with HTTP 400" in text(result)
+
+
+async def test_a_member_role_whose_answer_is_lost_is_confirmed_by_a_read() -> None:
+    async with served() as (api, client):
+        member = api.sandbox.groups[SECURITY].users[0]
+        api.fault("PUT", f"groups/{SECURITY}/user_role", "apply_then_drop")
+        args = {"group_id": SECURITY, "organization_user_id": member, "focus_role_id": 4}
+        result = await client.call_tool("set_group_member_role", args)
+        assert not result.is_error and result.structured_content["outcome"] == "written", text(result)
+        assert api.sandbox.groups[SECURITY].roles[member] == 4 and api.count("PUT", "user_role") == 1
