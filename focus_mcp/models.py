@@ -9,14 +9,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Required
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic needs this TypedDict before Python 3.12
 
-Id = PositiveInt
-IdList = Annotated[list[PositiveInt], Field(max_length=500)]
+MAX_ID = 2**53 - 1  # the largest integer that every JSON client holds exactly
+# Strict: `true` is not id 1, "5" is not 5, and an id past 2^53 is refused before it costs a request.
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+IdList = Annotated[list[Id], Field(max_length=500)]
 SortDir = Literal["asc", "desc"]
-PerPage = Annotated[int, Field(ge=1, le=100, description="Results per page, 1-100 (the API's cap).")]
-Page = Annotated[int, Field(ge=1, description="Page number, from 1.")]
+PerPage = Annotated[int, Field(strict=True, ge=1, le=100, description="Results per page, 1-100.")]
+Page = Annotated[int, Field(strict=True, ge=1, le=100_000, description="Page number, from 1.")]
+SearchText = Annotated[str, Field(min_length=1, max_length=255)]
+Word = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^,]+$")]  # arrays travel comma-joined
+
+
+def _no_comma(value: str) -> str:
+    if "," in value:
+        raise ValueError("a value with a comma cannot be sent: the API reads each comma as the start of another filter")
+    return value
+
+
+CustomFieldFilter = Annotated[str, Field(pattern=r"^\d+:.+$", max_length=200), AfterValidator(_no_comma)]
+Words = Annotated[list[Word], Field(max_length=10)]
 
 
 class Request(BaseModel):
@@ -57,8 +71,8 @@ class GroupUserRoleRequest(Request):
 class TeamsQuery(Request):
     """Filters of GET teams (workspace_id is passed separately: the API requires it)."""
 
-    filter: str | None = Field(default=None, description="Team name contains this.")
-    query: str | None = Field(default=None, description="Team name or a member's name contains this.")
+    filter: SearchText | None = Field(default=None, description="Team name contains this.")
+    query: SearchText | None = Field(default=None, description="Team name or a member's name contains this.")
     organization_user_id: Id | None = Field(default=None, description="Only teams with this member.")
     group_ids: IdList | None = Field(default=None, description="Only these group ids.")
     active_members_only: bool | None = Field(default=None, description="List only active members.")
@@ -70,23 +84,19 @@ class TeamsQuery(Request):
 class UsersQuery(Request):
     """Filters of GET users, all optional; arrays go on the wire comma-separated."""
 
-    filter: str | None = Field(default=None, description="Name or email contains this.")
+    filter: SearchText | None = Field(default=None, description="Name or email contains this.")
     only_admins: bool | None = None
     has_group: bool | None = Field(default=None, description="true: in at least one team; false: in none.")
     groups: IdList | None = Field(default=None, description="Members of these group ids.")
     workspaces: IdList | None = Field(default=None, description="Members of these workspace ids.")
     roles: IdList | None = Field(default=None, description="Holders of these role ids (see list_roles).")
     tag_ids: IdList | None = Field(default=None, description="Carrying these member tag ids.")
-    active_status: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
-        default=None, description='e.g. ["active"], ["inactive"].'
-    )
-    toggl_products: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
-        default=None, description='e.g. ["focus"].'
-    )
+    active_status: Words | None = Field(default=None, description='e.g. ["active"], ["inactive"].')
+    toggl_products: Words | None = Field(default=None, description='e.g. ["focus"].')
     org_user_ids: IdList | None = Field(default=None, description="These organization user ids.")
     user_account_ids: IdList | None = Field(default=None, description="These user account ids.")
     pinned_ids: IdList | None = Field(default=None, description="Organization user ids listed first.")
-    cf_filter: list[Annotated[str, Field(pattern=r"^\d+:.+$", max_length=200)]] | None = Field(
+    cf_filter: Annotated[list[CustomFieldFilter], Field(max_length=20)] | None = Field(
         default=None, description='Custom-field filters "fieldID:value", ANDed; needs exactly one workspace.'
     )
     include_working_hours: bool | None = None

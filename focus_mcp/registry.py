@@ -26,6 +26,7 @@ from focus_mcp.client import FocusClient
 from focus_mcp.config import Settings
 from focus_mcp.edits import EditConflict
 from focus_mcp.errors import FocusError
+from focus_mcp.trim import one_line
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 ADDITIVE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
@@ -142,7 +143,8 @@ def make_tool(
         except (FocusError, EditConflict, ToolError) as exc:
             state = ctx.request_context.lifespan_context
             sandbox = isinstance(state, AppState) and state.settings.sandbox
-            raise ToolError(f"[SANDBOX] {exc}" if sandbox else str(exc)) from None
+            message = one_line(str(exc))  # the API's own words may carry control characters
+            raise ToolError(f"[SANDBOX] {message}" if sandbox else message) from None
 
     # Parameters filled by `Resolve(...)` (asking the user) work as in SDK-built tools.
     resolved_params = find_resolved_parameters(fn)

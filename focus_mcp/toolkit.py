@@ -16,7 +16,7 @@ from focus_mcp.client import NO_CREDENTIALS
 from focus_mcp.errors import human_duration
 from focus_mcp.models import Id
 from focus_mcp.registry import AppState, ToolArgs
-from focus_mcp.trim import SANDBOX_BANNER, Record, fit
+from focus_mcp.trim import SANDBOX_BANNER, Record, fit, one_line
 
 # Characters kept free in the response budget for the notes after the records: what was cut, quota.
 NOTE_RESERVE = 450
@@ -117,9 +117,8 @@ def answer(state: AppState, lines: list[str], structured: dict[str, Any], error:
             "avoid fresh=true and all_pages unless needed.]",
         ]
         structured = {**structured, "quota_remaining": left}
-    return CallToolResult(
-        content=[TextContent(type="text", text="\n".join(lines))], structured_content=structured, is_error=error
-    )
+    text = "\n".join(one_line(line) for line in lines)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured, is_error=error)
 
 
 def listing(
@@ -136,7 +135,7 @@ def listing(
 
     With `full` (the API's own records, for detail=true) the text shows those as compact JSON lines.
     """
-    lines = [compact_json(r) for r in full] if full is not None else [render(r) for r in records]
+    lines = [one_line(compact_json(r)) for r in full] if full is not None else [one_line(render(r)) for r in records]
     banner = [SANDBOX_BANNER] if state.settings.sandbox else []
     kept = fit(banner + head, lines, state.settings.max_response_chars - NOTE_RESERVE)
     structured: dict[str, Any] = {key: records[:kept], **extra}

@@ -9,6 +9,7 @@ or empty lists, each fact stated once.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -17,6 +18,21 @@ from focus_mcp.models import Group, MemberTag, Role, UserGroupInfo, UserSummary
 
 SANDBOX_BANNER = "[SANDBOX: invented demo organization, not real data]"
 Record = dict[str, Any]
+# Joiners that emoji sequences need; every other control or format character is shown escaped.
+KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
+
+
+def one_line(text: str) -> str:
+    """`text` with control, format (bidi overrides) and line-separator characters shown as escapes
+    (a newline as \\n), so that no name from the API can break one record per line or forge one."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch
+        if ch.isprintable() or ch == " " or ch in KEPT_FORMAT_CHARACTERS
+        else (ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) != "Zs" else " ")
+        for ch in text
+    )
 
 
 class Ref(BaseModel):
