@@ -125,9 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespace) -> int:
     if options.transport == "stdio":
-        from focus_mcp.stdio import serve_stdio
-
-        anyio.run(serve_stdio, server)
+        anyio.run(server.run_stdio_async)  # the SDK's own transport
         return 0
     from focus_mcp.http import HttpOptions, exposure_problem, serve_http
 

@@ -8,10 +8,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
+from anyio.abc import Process
+from anyio.streams.buffered import BufferedByteReceiveStream
 from conftest import SECRET_KEY
 from helpers import text
 from mcp import ClientSession, StdioServerParameters, stdio_client
@@ -68,7 +70,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_stdio_carries_progress_and_the_servers_own_question(mode: str) -> None:
-    """Over the event-loop pipes: notifications out, a request to the client out and its answer in."""
+    """Over stdio: notifications out, a request to the client out and its answer in."""
     import mcp_types as types
     from mcp import Client
 
@@ -103,57 +105,72 @@ def test_call_prints_what_the_model_reads_with_exit_codes() -> None:
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 9
 
 
-REQUESTS = "".join(
-    json.dumps(message) + "\n"
-    for message in (
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": "two", "method": "tools/list", "params": {}},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "list_roles", "arguments": {}}},
-    )
-)  # fmt: skip
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {"elicitation": {}},
+        "clientInfo": {"name": "raw", "version": "1"},
+    },
+}
 
 
-def test_stdin_closed_early_still_gets_every_answer_over_a_pipe() -> None:
-    """Written at once, then stdin closed: every request read is answered before the server exits."""
-    done = subprocess.run(
-        [COMMAND, *PREFIX, "--sandbox"], input=REQUESTS, capture_output=True, text=True, env=_env(), timeout=60
-    )
-    answers = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [a["id"] for a in answers] == [1, "two", 3] and done.returncode == 0
-    assert "Owner" in answers[2]["result"]["content"][0]["text"]
+class RawSession:
+    """JSON-RPC lines to and from a spawned `focus-mcp --sandbox`, for what no SDK client sends."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        assert process.stdin is not None and process.stdout is not None
+        self.stdin = process.stdin
+        self.lines = BufferedByteReceiveStream(process.stdout)
+
+    async def send(self, message: object) -> None:
+        raw = message if isinstance(message, bytes) else json.dumps(message).encode()
+        await self.stdin.send(raw + b"\n")
+
+    async def receive(self) -> dict[str, Any]:
+        with anyio.fail_after(30):
+            answer: dict[str, Any] = json.loads(await self.lines.receive_until(b"\n", 1 << 24))
+            return answer
+
+    async def start(self) -> None:
+        await self.send(INITIALIZE)
+        assert (await self.receive())["id"] == 1
+        await self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
 
 
-def test_a_slow_reader_still_gets_every_answer_after_stdin_ends() -> None:
-    """More than a pipe holds (64 KiB), read only after stdin has ended: nothing is lost at exit."""
-    calls = [
-        {"jsonrpc": "2.0", "id": 10 + n, "method": "tools/call",
-         "params": {"name": "list_users", "arguments": {"per_page": 100, "page": 1 + n % 2}}}
-        for n in range(4)
-    ]  # fmt: skip
-    requests = REQUESTS.splitlines(keepends=True)[:2] + [json.dumps(c) + "\n" for c in calls]
-    server = subprocess.Popen(
-        [COMMAND, *PREFIX, "--sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_env()
-    )
-    assert server.stdin is not None and server.stdout is not None
-    server.stdin.write("".join(requests).encode())
-    server.stdin.close()
-    time.sleep(2)  # the answers pile up in the pipe and in the server's buffer meanwhile
-    out = server.stdout.read()
-    assert server.wait(timeout=60) == 0
-    assert len(out) > 1 << 17
-    assert [json.loads(line)["id"] for line in out.splitlines()] == [1, 10, 11, 12, 13]
+async def test_closing_stdin_with_a_question_open_ends_the_server_within_5_s() -> None:
+    async with await anyio.open_process([COMMAND, *PREFIX, "--sandbox"], env=_env()) as process:
+        session = RawSession(process)
+        await session.start()
+        delete = {"name": "delete_group", "arguments": {"group_id": 4500019}}
+        await session.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": delete})
+        question = await session.receive()
+        assert question["method"] == "elicitation/create"  # the server now waits for the user's yes
+        await session.stdin.aclose()
+        with anyio.fail_after(5):
+            await process.wait()
 
 
-def test_stdin_from_a_file_uses_the_sdk_transport(tmp_path: Path) -> None:
-    requests = tmp_path / "requests.jsonl"
-    requests.write_text(REQUESTS, encoding="utf-8")
-    with requests.open() as stdin:
-        done = subprocess.run(
-            [COMMAND, *PREFIX, "--sandbox"], stdin=stdin, capture_output=True, text=True, env=_env(), timeout=60
-        )
-    # The SDK's transport cancels what is still in flight at the end of stdin, so only the first
-    # answer is certain: it shows that the fallback serves.
-    ids = [json.loads(line)["id"] for line in done.stdout.splitlines()]
-    assert ids[:1] == [1] and done.returncode == 0
+async def test_garbage_on_stdin_leaves_the_server_answering() -> None:
+    garbage = [
+        b'{"jsonrpc":"2.0","id":2,"method":"ping","params":{"x":"' + b"a" * 70_000_000 + b'"}}',  # a 70 MB line
+        b'{"jsonrpc":"2.0","id":3,"method":"ping","params":' + b'{"a":' * 1000 + b"1" + b"}" * 1000 + b"}",
+        b"[" * 1000 + b"]" * 1000,
+        b"not json at all",
+        *(json.dumps({"jsonrpc": "2.0", "id": bad, "method": "ping"}).encode() for bad in ([1], {}, 1.5, True, None)),
+    ]
+    async with await anyio.open_process([COMMAND, *PREFIX, "--sandbox"], env=_env()) as process:
+        session = RawSession(process)
+        await session.start()
+        for line in garbage:
+            await session.send(line)
+        await session.send({"jsonrpc": "2.0", "id": "last", "method": "ping"})
+        answers = [await session.receive()]
+        while answers[-1].get("id") != "last":
+            answers.append(await session.receive())
+        assert answers[-1] == {"jsonrpc": "2.0", "id": "last", "result": {}}
+        await session.stdin.aclose()
+        await process.wait()
