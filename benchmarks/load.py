@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 import httpx2
 
-from focus_mcp.loopback import free_port
+from tests.loopback import free_port
 
 TOKEN = "load-test-token"
 HEADERS = {

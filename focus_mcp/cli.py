@@ -66,7 +66,9 @@ def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBa
     settings = Settings.load(**flags)
     if not settings.sandbox:
         return settings, None
-    from focus_mcp import sandbox, sandbox_data, sandbox_state  # only here: they cost start-up time
+    from focus_mcp import sandbox
+    from focus_mcp.sandbox import data as sandbox_data
+    from focus_mcp.sandbox import state as sandbox_state  # only here: they cost start-up time
 
     # One-shot calls keep the sandbox's groups in a file, so that a create, rename, delete cycle works
     # call by call as on the real API; a served sandbox keeps its changes for the life of the process.
@@ -89,7 +91,7 @@ def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBa
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     if options.command == "sandbox-reset":
-        from focus_mcp.sandbox_state import default_state_file
+        from focus_mcp.sandbox.state import default_state_file
 
         default_state_file().unlink(missing_ok=True)
         print(f"sandbox reset: {default_state_file()} removed; the next --sandbox call starts from the seed")

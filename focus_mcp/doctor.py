@@ -8,10 +8,10 @@ from typing import TextIO
 
 import httpx2
 
-from focus_mcp.client import FocusClient, display_url
+from focus_mcp.api.client import FocusClient, display_url
+from focus_mcp.api.errors import FocusError, human_duration
+from focus_mcp.api.models import TeamsQuery
 from focus_mcp.config import Settings
-from focus_mcp.errors import FocusError, human_duration
-from focus_mcp.models import TeamsQuery
 
 
 async def run_doctor(

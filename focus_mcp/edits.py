@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from focus_mcp.models import Group, GroupRequest
+from focus_mcp.api.models import Group, GroupRequest
 from focus_mcp.trim import Ref, refs_text
 
 

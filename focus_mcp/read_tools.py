@@ -12,8 +12,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from focus_mcp.errors import human_duration
-from focus_mcp.models import Group, TeamsQuery, UsersQuery, UserSummary
+from focus_mcp.api.errors import human_duration
+from focus_mcp.api.models import Group, TeamsQuery, UsersQuery, UserSummary
 from focus_mcp.registry import AppState
 from focus_mcp.toolkit import (
     ReadOrgArgs,

@@ -22,10 +22,10 @@ from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
-from focus_mcp.client import FocusClient
+from focus_mcp.api.client import FocusClient
+from focus_mcp.api.errors import FocusError
 from focus_mcp.config import Settings
 from focus_mcp.edits import EditConflict
-from focus_mcp.errors import FocusError
 from focus_mcp.trim import one_line
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)

@@ -9,7 +9,7 @@ import httpx2
 from mcp.server.mcpserver import MCPServer
 
 from focus_mcp import __version__
-from focus_mcp.client import FocusClient
+from focus_mcp.api.client import FocusClient
 from focus_mcp.config import Settings
 from focus_mcp.registry import AppState, is_write_tool
 from focus_mcp.tools import all_tools

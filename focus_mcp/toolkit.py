@@ -12,9 +12,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from focus_mcp.client import NO_CREDENTIALS
-from focus_mcp.errors import human_duration
-from focus_mcp.models import Id
+from focus_mcp.api.client import NO_CREDENTIALS
+from focus_mcp.api.errors import human_duration
+from focus_mcp.api.models import Id
 from focus_mcp.registry import AppState, ToolArgs
 from focus_mcp.trim import SANDBOX_BANNER, Record, fit, one_line
 

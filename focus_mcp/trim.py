@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from focus_mcp.models import Group, MemberTag, Role, UserGroupInfo, UserSummary
+from focus_mcp.api.models import Group, MemberTag, Role, UserGroupInfo, UserSummary
 
 SANDBOX_BANNER = "[SANDBOX: invented demo organization, not real data]"
 Record = dict[str, Any]

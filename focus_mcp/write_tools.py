@@ -15,9 +15,9 @@ from mcp_types import CallToolResult
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
+from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
+from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, TeamsQuery, UsersQuery
 from focus_mcp.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
-from focus_mcp.errors import FocusError, WriteOutcomeUnknown
-from focus_mcp.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, TeamsQuery, UsersQuery
 from focus_mcp.registry import AppState
 from focus_mcp.toolkit import (
     OrgArgs,

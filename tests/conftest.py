@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx2
 import pytest
+from loopback import serving
 
 from focus_mcp.config import Settings
-from focus_mcp.loopback import serving
 from focus_mcp.sandbox import SandboxAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ define shared scenarios
@@ -109,7 +109,7 @@ def loopback_sandbox() -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries keep their logic but not their waiting, so that the suite stays fast."""
-    from focus_mcp import retry
+    from focus_mcp.api import retry
 
     monkeypatch.setattr(retry, "INITIAL_BACKOFF", 0.001)
     monkeypatch.setattr(retry, "MAX_BACKOFF", 0.004)

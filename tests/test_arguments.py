@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from helpers import connect, sandbox_settings, text
 
-from focus_mcp.models import MAX_ID
+from focus_mcp.api.models import MAX_ID
 
 pytestmark = pytest.mark.anyio
 

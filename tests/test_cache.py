@@ -11,9 +11,9 @@ from conftest import ORG, WS, Routes, group_json, make_settings, teams_json
 from helpers import connect, text
 
 from benchmarks.session import NAIVE_REQUESTS, SCRIPT, run_session
-from focus_mcp.cache import SingleFlight, TTLCache, cache_key
-from focus_mcp.client import FocusClient
-from focus_mcp.models import TeamsQuery
+from focus_mcp.api.cache import SingleFlight, TTLCache, cache_key
+from focus_mcp.api.client import FocusClient
+from focus_mcp.api.models import TeamsQuery
 
 pytestmark = pytest.mark.anyio
 

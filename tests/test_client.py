@@ -8,9 +8,10 @@ import httpx2
 import pytest
 from conftest import BASE, ORG, SECRET_KEY, WS, Routes, group_json, make_settings, teams_json
 
-from focus_mcp import __version__, errors
-from focus_mcp.client import FocusClient
-from focus_mcp.models import GroupRequest, GroupUserRoleRequest, TeamsQuery, UsersQuery
+from focus_mcp import __version__
+from focus_mcp.api import errors
+from focus_mcp.api.client import FocusClient
+from focus_mcp.api.models import GroupRequest, GroupUserRoleRequest, TeamsQuery, UsersQuery
 
 pytestmark = pytest.mark.anyio
 

@@ -18,7 +18,7 @@ from conftest import SECRET_KEY
 from helpers import text
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
-from focus_mcp import sandbox_data as seed
+from focus_mcp.sandbox import data as seed
 
 pytestmark = pytest.mark.anyio
 COMMAND = shutil.which("focus-mcp") or sys.executable

@@ -11,13 +11,13 @@ import anyio
 import httpx2
 import pytest
 from helpers import sandbox_settings, text
+from loopback import serving
 from mcp import ClientSession
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from focus_mcp.config import Settings
 from focus_mcp.http import HttpOptions, exposure_problem, http_app
-from focus_mcp.loopback import serving
 from focus_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio

@@ -13,10 +13,10 @@ import pytest
 from conftest import ORG, SECRET_KEY, Routes, make_settings
 from helpers import connect, text
 
-from focus_mcp import errors, retry
-from focus_mcp.client import FocusClient
+from focus_mcp.api import errors, retry
+from focus_mcp.api.client import FocusClient
+from focus_mcp.api.models import GroupRequest
 from focus_mcp.config import ConfigurationError, Settings
-from focus_mcp.models import GroupRequest
 
 pytestmark = pytest.mark.anyio
 
@@ -109,7 +109,7 @@ async def test_spent_quota_is_explained_and_not_retried(routes: Routes) -> None:
 
 
 def test_a_quota_count_is_forgotten_once_its_window_has_reset() -> None:
-    from focus_mcp.client import Quota
+    from focus_mcp.api.client import Quota
 
     quota = Quota()
     quota.update(httpx2.Headers({"X-Toggl-Quota-Remaining": "3", "X-Toggl-Quota-Resets-In": "600"}))

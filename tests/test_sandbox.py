@@ -13,10 +13,10 @@ import httpx2
 import pytest
 from helpers import connect, sandbox_settings, text
 
-from focus_mcp import sandbox_data as seed
 from focus_mcp.config import Settings
 from focus_mcp.sandbox import SandboxAPI
-from focus_mcp.sandbox_state import StateFile, default_state_file
+from focus_mcp.sandbox import data as seed
+from focus_mcp.sandbox.state import StateFile, default_state_file
 
 pytestmark = pytest.mark.anyio
 ORG, WS = seed.ORGANIZATION_ID, next(iter(seed.WORKSPACES))

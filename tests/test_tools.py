@@ -8,7 +8,7 @@ import pytest
 from conftest import ORG, SECRET_KEY, WS, Routes, group_json, make_settings, teams_json
 from helpers import Slow, connect, sandbox_settings, text
 
-from focus_mcp.locks import KeyedLocks
+from focus_mcp.api.locks import KeyedLocks
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import ORG, Routes, group_json, make_settings
 from helpers import connect, sandbox_settings, text
 
-from focus_mcp import sandbox_data as seed
+from focus_mcp.sandbox import data as seed
 
 pytestmark = pytest.mark.anyio
 

@@ -17,8 +17,8 @@ from faulty_api import FaultyAPI, faulty_api
 from helpers import text
 from mcp import Client
 
-from focus_mcp import sandbox_data as seed
 from focus_mcp.config import Settings
+from focus_mcp.sandbox import data as seed
 from focus_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from focus_mcp import sandbox_data as seed
-from focus_mcp.sandbox_query import ApiProblem, Query, json_body, paginate
-from focus_mcp.sandbox_state import StateFile
+from focus_mcp.sandbox import data as seed
+from focus_mcp.sandbox.query import ApiProblem, Query, json_body, paginate
+from focus_mcp.sandbox.state import StateFile
 
 SANDBOX_BASE_URL = "http://sandbox.focus.invalid/api"
 SANDBOX_API_KEY = "sandbox"  # any non-empty credential is accepted

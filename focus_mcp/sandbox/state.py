@@ -25,7 +25,7 @@ import platformdirs
 from filelock import AsyncFileLock
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
-from focus_mcp.sandbox_data import SeedGroup
+from focus_mcp.sandbox.data import SeedGroup
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ import anyio
 import httpx2
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
-from focus_mcp import __version__, retry
-from focus_mcp.cache import Key, SingleFlight, TTLCache, cache_key
-from focus_mcp.config import Settings
-from focus_mcp.errors import (
+from focus_mcp import __version__
+from focus_mcp.api import retry
+from focus_mcp.api.cache import Key, SingleFlight, TTLCache, cache_key
+from focus_mcp.api.errors import (
     InvalidResponseError,
     NotConfiguredError,
     NotFoundError,
@@ -35,8 +35,8 @@ from focus_mcp.errors import (
     excerpt,
     retry_after_seconds,
 )
-from focus_mcp.locks import KeyedLocks
-from focus_mcp.models import (
+from focus_mcp.api.locks import KeyedLocks
+from focus_mcp.api.models import (
     Group,
     GroupRequest,
     GroupUserRoleRequest,
@@ -50,6 +50,7 @@ from focus_mcp.models import (
     UserSummary,
     query_params,
 )
+from focus_mcp.config import Settings
 
 log = logging.getLogger(__name__)
 
