@@ -12,13 +12,15 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, ValidationError, field_validator
 
+from focus_mcp.api.errors import FocusError
+
 DEFAULT_BASE_URL = "https://focus.toggl.com/api"
 ENV_PREFIX = "TOGGL_FOCUS_"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-class ConfigurationError(ValueError):
+class ConfigurationError(FocusError):
     """The environment or the flags hold a value that cannot be used."""
 
 

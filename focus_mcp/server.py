@@ -11,13 +11,13 @@ from mcp.server.mcpserver import MCPServer
 from focus_mcp import __version__
 from focus_mcp.api.client import FocusClient
 from focus_mcp.config import Settings
-from focus_mcp.registry import AppState, is_write_tool
-from focus_mcp.tools import all_tools
+from focus_mcp.tools.base import AppState
+from focus_mcp.tools.registry import ArgumentCheck, as_tool, tool_specs
 
 INSTRUCTIONS = """\
 Reads and edits a Toggl Focus organization: users (members), teams (groups), roles, member tags.
 Ids: users are organization user ids; teams are group ids. list_users with has_group=false finds
-people in no team; list_teams shows each team's members and ghosts (placeholder members).
+people in no team; list_teams shows each team's members and ghosts (as the API lists them).
 The API allows as few as 30 requests an hour: prefer one filtered call over many.
 To change a team, use update_group with add_users/remove_users; it keeps everything else.
 Deleting a group always needs the user's explicit yes."""
@@ -66,7 +66,7 @@ def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None
         async with shared.use() as client:
             yield AppState(client=client, settings=settings)
 
-    tools = [t for t in all_tools() if not (settings.read_only and is_write_tool(t))]
+    specs = tool_specs(settings)
     instructions = INSTRUCTIONS
     if settings.sandbox:
         instructions += SANDBOX_INSTRUCTIONS
@@ -77,7 +77,8 @@ def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None
         title="Toggl Focus",
         instructions=instructions,
         version=__version__,
-        tools=tools,
+        tools=[as_tool(spec) for spec in specs],
         lifespan=lifespan,
         log_level=settings.log_level,
+        middleware=[ArgumentCheck(specs, settings)],
     )

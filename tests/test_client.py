@@ -219,22 +219,6 @@ async def test_get_group_reads_teams_filtered_by_id(routes: Routes) -> None:
         assert await c.get_group(ORG, 5, WS) is None
 
 
-async def test_user_summaries_keep_only_the_summary_fields_from_the_same_request(routes: Routes) -> None:
-    user = {
-        "id": 1, "name": "Ana", "email": "a@x", "2fa_enabled": True, "permissions": {"x": True}, "user_id": "u1",
-        "groups": [{"id": 7, "name": "Design", "emoji": "D", "workspace_ids": [2]}], "tags": None, "rate": None,
-    }  # fmt: skip
-    routes.add("GET", "users", [user, {"id": 2, "name": None}])
-    async with client(routes, cache_ttl=60) as c:
-        summaries = await c.list_user_summaries(ORG, UsersQuery(per_page=5))
-        full = await c.list_users(ORG, UsersQuery(per_page=5))
-    assert summaries == [
-        {"id": 1, "name": "Ana", "email": "a@x", "2fa_enabled": True, "groups": [{"id": 7, "name": "Design"}]},
-        {"id": 2},  # the null name makes the page be read with nulls as absent, so defaults apply
-    ]  # fmt: skip
-    assert full[0].permissions == {"x": True} and len(routes.requests) == 1  # one request, one cache entry
-
-
 async def test_null_fields_fall_back_to_defaults(routes: Routes) -> None:
     group = group_json() | {"emoji": None, "ghosts": None, "deleted_at": None}
     group["users"][0]["display_name"] = None

@@ -10,9 +10,9 @@ from helpers import connect, sandbox_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from focus_mcp.tools import all_tools
+from focus_mcp.tools.registry import SPECS
 
-TOOLS = {t.name: sorted(t.parameters["properties"]) for t in all_tools()}
+TOOLS = {s.name: sorted(s.args.model_fields) for s in SPECS}
 SAFE_PATH = re.compile(
     r"^/api/organizations/\d+/(users|roles|teams|member-tags|groups|groups/me|groups/\d+|groups/\d+/user_role)$"
 )

@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 from focus_mcp.config import ENV_PREFIX, Settings
-from focus_mcp.tools import all_tools
+from focus_mcp.tools.registry import SPECS
 
 MANIFEST = json.loads((Path(__file__).resolve().parents[1] / "manifest.json").read_text(encoding="utf-8"))
 
 
 def test_declared_tools_are_the_served_tools() -> None:
-    served = {t.name: t.description.splitlines()[0] for t in all_tools()}
+    served = {s.name: (s.handler.__doc__ or "").strip().splitlines()[0] for s in SPECS}
     declared = {t["name"]: t["description"] for t in MANIFEST["tools"]}
     assert declared == served
 

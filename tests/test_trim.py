@@ -113,7 +113,7 @@ async def test_all_pages_fetches_230_users_in_exactly_3_requests_with_progress(r
     assert len(routes.requests) == 3
     assert [r.url.params["page"] for r in routes.requests] == ["1", "2", "3"]
     assert all(r.url.params["per_page"] == "100" for r in routes.requests)
-    assert len(result.structured_content["users"]) == 230 and "230 users (all pages)" in text(result)
+    assert len(result.structured_content["users"]) == 230 and "230 users (all pages: 3 read)" in text(result)
     assert progress == [100, 200, 230]
 
 
@@ -211,7 +211,8 @@ async def test_summary_and_detail_read_the_same_facts(routes: Routes) -> None:
         "tags": [],
     }  # fmt: skip
     line = next(line for line in text(summary).splitlines() if line.startswith(f"{rich['id']} "))
-    assert "locked" in line and "7.5 h/day" in line and "rate 80 EUR" in line and "Level=senior" in line
+    assert "locked since 2026-01-01" in line and "working hours 7.5" in line and "Level=senior" in line
+    assert "hourly rate 80 EUR (Main)" in line and "h/day" not in line
 
 
 async def test_sandbox_list_of_230_users_fits_the_default_budget() -> None:

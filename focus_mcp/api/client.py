@@ -6,25 +6,21 @@ One `httpx2.AsyncClient` serves the life of the client, so connections are reuse
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import time
 from collections.abc import Generator
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import anyio
 import httpx2
-from pydantic import SecretStr, TypeAdapter, ValidationError
+from pydantic import SecretStr
 
 from focus_mcp import __version__
 from focus_mcp.api import retry
 from focus_mcp.api.cache import Key, SingleFlight, TTLCache, cache_key
 from focus_mcp.api.errors import (
-    InvalidResponseError,
     NotConfiguredError,
     NotFoundError,
     RequestInfo,
@@ -32,7 +28,6 @@ from focus_mcp.api.errors import (
     UpstreamTimeoutError,
     WriteOutcomeUnknown,
     error_from_response,
-    excerpt,
     retry_after_seconds,
 )
 from focus_mcp.api.locks import KeyedLocks
@@ -47,9 +42,10 @@ from focus_mcp.api.models import (
     TeamsQuery,
     UserGroupInfo,
     UsersQuery,
-    UserSummary,
     query_params,
 )
+from focus_mcp.api.parse import parse, parse_object
+from focus_mcp.api.quota import Quota
 from focus_mcp.config import Settings
 
 log = logging.getLogger(__name__)
@@ -60,7 +56,6 @@ T = TypeVar("T")
 SLOW_CHANGING = frozenset({"roles", "member-tags"})
 SLOW_DATA_FACTOR = 10
 CHANGED_BY_GROUP_WRITES = frozenset({"teams", "groups/me", "users"})
-URLS_KEPT = 256  # parsed request URLs, by path and query
 
 NO_CREDENTIALS = (
     "No Toggl Focus credentials are configured: set TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and "
@@ -81,37 +76,6 @@ class BearerAuth(httpx2.Auth):
 
     def __repr__(self) -> str:
         return "BearerAuth(key=**********)"
-
-
-@dataclass
-class Quota:
-    """The hourly request quota as the last response told it."""
-
-    last_remaining: int | None = None
-    resets_at: float | None = None  # time.monotonic() value
-
-    @property
-    def remaining(self) -> int | None:
-        """Requests left this hour, or None when unknown (never told, or the told window has reset)."""
-        if self.resets_at is not None and time.monotonic() >= self.resets_at:
-            return None
-        return self.last_remaining
-
-    def resets_in(self) -> float | None:
-        return None if self.resets_at is None else max(0.0, self.resets_at - time.monotonic())
-
-    def update(self, headers: httpx2.Headers) -> None:
-        """Read the quota headers of a response; one without them still spent a request."""
-        remaining, resets = headers.get("x-toggl-quota-remaining"), headers.get("x-toggl-quota-resets-in")
-        if remaining is None and self.last_remaining is not None:
-            self.last_remaining = max(0, self.last_remaining - 1)
-        try:
-            if remaining is not None:
-                self.last_remaining = int(remaining)
-            if resets is not None:
-                self.resets_at = time.monotonic() + float(resets)
-        except ValueError:
-            log.debug("unreadable quota headers: %r %r", remaining, resets)
 
 
 def display_url(url: str) -> str:
@@ -149,7 +113,7 @@ class FocusClient:
         self._group_edits = KeyedLocks()
         self.base_url = settings.base_url.rstrip("/")
         self._auth = _auth(settings)
-        self._http = httpx2.AsyncClient(  # requests carry absolute URLs: see _endpoint_url
+        self._http = httpx2.AsyncClient(  # requests carry absolute URLs
             timeout=settings.timeout,
             transport=transport,
             headers={"User-Agent": f"focus-mcp/{__version__}", "Accept": "application/json"},
@@ -169,17 +133,17 @@ class FocusClient:
 
     async def create_group(self, organization_id: int, body: GroupRequest) -> Group:
         data = await self._call("POST", "groups", organization_id, payload=body.model_dump())
-        return cast("Group", _parse(Group, data, "POST groups"))
+        return cast("Group", parse(Group, data, "POST groups"))
 
     async def list_my_groups(self, organization_id: int, fresh: bool = False) -> list[UserGroupInfo]:
         data = await self._call("GET", "groups/me", organization_id, fresh=fresh)
-        return cast("list[UserGroupInfo]", _parse(list[UserGroupInfo], data, "GET groups/me"))
+        return cast("list[UserGroupInfo]", parse(list[UserGroupInfo], data, "GET groups/me"))
 
     async def update_group(self, organization_id: int, group_id: int, body: GroupRequest) -> Group:
         data = await self._call(
             "PUT", "groups/{group_id}", organization_id, group_id=group_id, payload=body.model_dump()
         )
-        return cast("Group", _parse(Group, data, "PUT groups/{group_id}"))
+        return cast("Group", parse(Group, data, "PUT groups/{group_id}"))
 
     async def delete_group(self, organization_id: int, group_id: int, workspace_id: int) -> dict[str, Any]:
         """DELETE the group. A 404 to a retry, after an attempt that may have reached the API, means
@@ -197,7 +161,7 @@ class FocusClient:
             if exc.after_uncertain_attempt:
                 return {"deleted_by_earlier_attempt": True}
             raise
-        return _parse_object(data, "DELETE groups/{group_id}")
+        return parse_object(data, "DELETE groups/{group_id}")
 
     async def set_group_member_role(
         self, organization_id: int, group_id: int, body: GroupUserRoleRequest
@@ -210,7 +174,7 @@ class FocusClient:
             payload=body.model_dump(),
             ids={"workspace_id": body.workspace_id},
         )
-        return _parse_object(data, "PUT groups/{group_id}/user_role")
+        return parse_object(data, "PUT groups/{group_id}/user_role")
 
     async def list_member_tags(self, organization_id: int, workspace_id: int, fresh: bool = False) -> list[MemberTag]:
         data = await self._call(
@@ -221,11 +185,11 @@ class FocusClient:
             ids={"workspace_id": workspace_id},
             fresh=fresh,
         )
-        return cast("list[MemberTag]", _parse(list[MemberTag], data, "GET member-tags"))
+        return cast("list[MemberTag]", parse(list[MemberTag], data, "GET member-tags"))
 
     async def list_roles(self, organization_id: int, fresh: bool = False) -> list[Role]:
         data = await self._call("GET", "roles", organization_id, fresh=fresh)
-        return cast("list[Role]", _parse(list[Role], data, "GET roles"))
+        return cast("list[Role]", parse(list[Role], data, "GET roles"))
 
     async def list_teams(
         self, organization_id: int, workspace_id: int, query: TeamsQuery, fresh: bool = False
@@ -238,18 +202,11 @@ class FocusClient:
             ids={"workspace_id": workspace_id},
             fresh=fresh,
         )
-        return cast("TeamsPage", _parse(TeamsPage, data, "GET teams"))
+        return cast("TeamsPage", parse(TeamsPage, data, "GET teams"))
 
     async def list_users(self, organization_id: int, query: UsersQuery, fresh: bool = False) -> list[OrganizationUser]:
         data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
-        return cast("list[OrganizationUser]", _parse(list[OrganizationUser], data, "GET users"))
-
-    async def list_user_summaries(
-        self, organization_id: int, query: UsersQuery, fresh: bool = False
-    ) -> list[UserSummary]:
-        """GET users read as UserSummary: the same request (and cache entry) as list_users, parsed lighter."""
-        data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
-        return cast("list[UserSummary]", _parse(list[UserSummary], data, "GET users"))
+        return cast("list[OrganizationUser]", parse(list[OrganizationUser], data, "GET users"))
 
     def editing_group(self, organization_id: int, group_id: int) -> AbstractAsyncContextManager[None]:
         """Hold it from reading a group to writing it back (and settling an unknown outcome): edits of
@@ -365,7 +322,7 @@ class FocusClient:
             raise NotConfiguredError(NO_CREDENTIALS)
         path = f"organizations/{params['organization_id']}/" + endpoint.format(**params)
         key = cache_key(path, query)
-        url = _endpoint_url(self.base_url, key)
+        url = httpx2.URL(f"{self.base_url}/{path}", params=query or None)
         if method != "GET":
             try:
                 return await self._fetch(info, url, payload)
@@ -422,58 +379,3 @@ def _lost_answer(exc: httpx2.TransportError) -> str:
     if isinstance(exc, httpx2.TimeoutException):
         return f"no answer came in time ({type(exc).__name__})"
     return f"the connection ended without an answer ({type(exc).__name__})"
-
-
-@functools.lru_cache(maxsize=URLS_KEPT)
-def _endpoint_url(base_url: str, key: Key) -> httpx2.URL:
-    """The absolute URL of a path and query, parsed once: httpx2 takes longer to parse a relative
-    URL and its params (about 0.2 ms here) than to send the request over a kept-alive connection."""
-    path, query = key
-    return httpx2.URL(f"{base_url}/{path}", params=query or None)
-
-
-@functools.cache
-def _adapter(kind: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(kind)
-
-
-def _parse(kind: Any, raw: bytes, what: str) -> Any:
-    """Validate the JSON body straight from bytes into `kind`; any mismatch is an InvalidResponseError.
-
-    The spec marks most fields required, but an API may still send null ("emoji": null). Only then,
-    the body is read again with nulls treated as absent, so that defaults apply: tolerance costs
-    nothing while the API keeps to its spec.
-    """
-    adapter = _adapter(kind)
-    try:
-        return adapter.validate_json(raw)
-    except ValidationError as exc:
-        error = exc
-    if any(e["type"] != "json_invalid" and e.get("input", ...) is None for e in error.errors()):
-        try:
-            return adapter.validate_python(_without_nulls(json.loads(raw)))
-        except ValidationError as again:
-            error = again
-    first = error.errors(include_input=False)[0]
-    method, endpoint = what.split(" ", 1)
-    request = RequestInfo(method, endpoint)
-    if first["type"] == "json_invalid":
-        text = raw.decode("utf-8", "replace")
-        raise InvalidResponseError(request, 200, f"the body is not JSON: {excerpt(text, 120)!r}") from None
-    where = ".".join(str(p) for p in first["loc"]) or "body"
-    raise InvalidResponseError(
-        request, 200, f"the answer does not have the documented shape ({where}: {first['msg']})"
-    ) from None
-
-
-def _without_nulls(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {key: _without_nulls(value) for key, value in data.items() if value is not None}
-    if isinstance(data, list):
-        return [_without_nulls(item) for item in data]
-    return data
-
-
-def _parse_object(raw: bytes, what: str) -> dict[str, Any]:
-    data = _parse(Any, raw, what)
-    return data if isinstance(data, dict) else {"result": data}

@@ -7,10 +7,9 @@ it, so that a typo never silently drops a filter.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Required
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from typing_extensions import TypedDict  # pydantic needs this TypedDict before Python 3.12
 
 MAX_ID = 2**53 - 1  # the largest integer that every JSON client holds exactly
 # Strict: `true` is not id 1, "5" is not 5, and an id past 2^53 is refused before it costs a request.
@@ -283,49 +282,3 @@ class OrganizationUser(Response):
     created_at: str | None = None
     updated_at: str | None = None
     deleted_at: str | None = None
-
-
-# --- summaries: only what list_users' answer shows ----------------------------------------------
-# Reading a page into OrganizationUser builds a dozen objects per user, mostly for fields no answer
-# shows. These TypedDicts keep the fields the summary shows and skip the rest while parsing, which
-# takes less than half the time (detail=true still reads OrganizationUser). Keys are the API's.
-
-
-class RefSummary(TypedDict, total=False):
-    id: Required[int]
-    name: str
-
-
-class TagSummary(TypedDict, total=False):
-    id: Required[int]
-    label: str
-
-
-class RateSummary(TypedDict, total=False):
-    hourly_rate: float | None
-    currency: str | None
-    workspace_id: int | None
-
-
-UserSummary = TypedDict(
-    "UserSummary",
-    {
-        "id": Required[int],
-        "name": str,
-        "email": str,
-        "owner": bool,
-        "admin": bool,
-        "active": bool,
-        "joined": bool,
-        "invite_sent": bool,
-        "2fa_enabled": bool,
-        "account_locked_at": str | None,
-        "groups": list[RefSummary] | None,
-        "workspaces": list[RefSummary] | None,
-        "tags": list[TagSummary] | None,
-        "working_hours": float | None,
-        "rate": RateSummary | None,
-        "custom_field_values": list[dict[str, Any]] | None,
-    },
-    total=False,
-)

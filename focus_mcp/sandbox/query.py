@@ -8,13 +8,15 @@ from typing import Any, TypeVar
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
+from focus_mcp.api.errors import FocusError
+
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 50
 
 T = TypeVar("T")
 
 
-class ApiProblem(Exception):
+class ApiProblem(FocusError):
     """An error answer: `{error, error_description, error_values?}` with a status."""
 
     def __init__(self, status: int, code: str, description: str, values: dict[str, Any] | None = None) -> None:

@@ -1,41 +1,42 @@
-"""The write tools: create, update (a merge, never a blind replace), delete (a human's yes), member role."""
+"""Groups: the key's own groups, and the writes: create (never a duplicate name by accident), update
+(a merge, never a blind replace), delete (a human's yes), a member's role. Each write's answer says
+whether it was written, not written, or unknown (see outcomes.py)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Literal
+from typing import Annotated
 
-import anyio
-from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp_types import CallToolResult
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, TeamsQuery, UsersQuery
-from focus_mcp.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
-from focus_mcp.registry import AppState
-from focus_mcp.toolkit import (
+from focus_mcp.tools.base import (
+    ADDITIVE,
+    DESTRUCTIVE,
+    READ_ONLY,
+    AppState,
     OrgArgs,
+    ReadOrgArgs,
+    Ref,
     Result,
+    ToolSpec,
     WorkspaceArgs,
-    answer,
     app_state,
+    given_or_configured,
     narrowed,
     organization,
     workspace,
 )
-from focus_mcp.trim import Ref, Team, team_line, team_record
-
-log = logging.getLogger(__name__)
+from focus_mcp.tools.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
+from focus_mcp.tools.outcomes import OUTCOME, Outcome, not_written, settle, unknown
+from focus_mcp.tools.render import Record, answer, head, listing
+from focus_mcp.tools.teams import Team, team_line, team_record
 
 Name = Annotated[str, Field(min_length=1, max_length=255)]
-Outcome = Literal["written", "not_written", "unknown"]
-OUTCOME = "written: the API confirmed it (or a fresh read did); not_written: certainly not applied; unknown."
 Emoji = Annotated[str, Field(max_length=32)]
 
 
@@ -91,44 +92,22 @@ class RoleSetResult(Result):
     outcome: Outcome = Field(description=OUTCOME)
 
 
-# --- the outcome of a write -----------------------------------------------------------------------
-# A write is written (the API confirmed it), not written (refused, or never sent) or unknown (sent,
-# no answer). Unknown is settled with a fresh read, at once and once more after write_settle
-# seconds, while the group's turn is still held, so that a write landing late cannot undo an edit
-# made after it; the answer then says what the read shows, and never advises a blind retry.
-
-Check = Callable[[], Awaitable[tuple[bool, str]]]
+class MyGroup(BaseModel):
+    id: int
+    name: str
+    emoji: str = ""
 
 
-async def _settle(state: AppState, check: Check) -> tuple[bool, str, float]:
-    """(confirmed, what the last read shows, seconds waited) from `check`, asked now and after write_settle."""
-    shows, waited = "", 0.0
-    for wait in (0.0, state.settings.write_settle):
-        if wait:
-            await anyio.sleep(wait)
-            waited += wait
-        try:
-            confirmed, shows = await check()
-        except FocusError as exc:
-            confirmed, shows = False, f"nothing: the read failed too ({exc})"
-        if confirmed:
-            return True, shows, waited
-    return False, shows, waited
+class MyGroupsResult(Result):
+    groups: list[MyGroup]
 
 
-def _unknown(
-    state: AppState, exc: WriteOutcomeUnknown, shows: str, waited: float, structured: dict[str, object]
-) -> CallToolResult:
-    when = f"{waited:g} s later" if waited else "at once"
-    lines = [
-        f"Outcome unknown: {exc}. A fresh read {when} shows {shows}. The write may still land: do not repeat "
-        "it blindly; read again with fresh=true in a minute and decide from what it shows."
-    ]
-    return answer(state, lines, {**structured, "outcome": "unknown"}, error=True)
-
-
-def _not_written(exc: FocusError, verb: str = "Not written") -> ToolError:
-    return ToolError(f"{verb}: {exc}")
+async def list_my_groups(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
+    """List the groups (teams) the API key's own user belongs to: id, emoji, name."""
+    state = app_state(ctx)
+    groups = await state.client.list_my_groups(organization(args, state), fresh=args.fresh)
+    records: list[Record] = [{"id": g.id, "name": g.name, "emoji": g.emoji} for g in groups]
+    return listing(state, [f"You are in {len(records)} groups."], "groups", records, head, {}, "")
 
 
 async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
@@ -139,14 +118,14 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
     """
     state = app_state(ctx)
     org = organization(args, state)
-    workspaces = args.workspaces
-    if workspaces is None:
-        if state.settings.workspace_id is None:
-            raise ToolError(
-                "No workspaces: pass workspaces (a list of workspace ids), or set TOGGL_FOCUS_WORKSPACE_ID "
-                "in the server's environment (list_users shows each user's workspaces with their ids)."
-            )
-        workspaces = [state.settings.workspace_id]
+    workspaces = args.workspaces or [
+        given_or_configured(
+            None,
+            state.settings.workspace_id,
+            "No workspaces: pass workspaces (a list of workspace ids), or set TOGGL_FOCUS_WORKSPACE_ID "
+            "in the server's environment (list_users shows each user's workspaces with their ids).",
+        )
+    ]
     body = GroupRequest(
         name=args.name, emoji=args.emoji, organization_users=args.organization_users, workspaces=workspaces
     )
@@ -162,20 +141,22 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
             created = await state.client.create_group(org, body)
         except WriteOutcomeUnknown as exc:
             known = {g.id for _, g in before}
+            found: list[Group] = []
 
             async def check() -> tuple[bool, str]:
-                found = [g for _, g in await _same_name(state, org, workspaces, args.name) if g.id not in known]
+                found[:] = [g for _, g in await _same_name(state, org, workspaces, args.name) if g.id not in known]
                 if found:
                     return True, team_line(team_record(found[0]))
                 return False, f"no new group named {args.name!r}"
 
-            confirmed, shows, waited = await _settle(state, check)
+            confirmed, shows, waited = await settle(state, check)
             if not confirmed:
-                return _unknown(state, exc, shows, waited, {"written": False})
+                return unknown(state, exc, shows, waited, {"written": False})
+            team = team_record(found[0])
             lines = [f"Created group (its answer was lost; a fresh read found it): {shows}"]
-            return answer(state, lines, {"written": True, "outcome": "written"})
+            return answer(state, lines, {"group": team, "written": True, "outcome": "written"})
         except FocusError as exc:
-            raise _not_written(exc) from None
+            raise not_written(exc) from None
     team = team_record(created)
     return answer(state, [f"Created group: {team_line(team)}"], {"group": team, "written": True, "outcome": "written"})
 
@@ -234,12 +215,12 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
                     return True, team_line(team_record(group))
                 return False, f"this still to do: {rest.describe()}; the group now: {team_line(team_record(group))}"
 
-            confirmed, shows, waited = await _settle(state, check)  # still holding the group's turn
+            confirmed, shows, waited = await settle(state, check)  # still holding the group's turn
             if not confirmed:
-                return _unknown(state, exc, shows, waited, {"changes": diff.model_dump(), "written": False})
+                return unknown(state, exc, shows, waited, {"changes": diff.model_dump(), "written": False})
             after, note = seen[0], " (its answer was lost; a fresh read shows it applied)"
         except FocusError as exc:
-            raise _not_written(exc) from None
+            raise not_written(exc) from None
         else:
             note = ""
     diff = name_added(diff, after)
@@ -276,20 +257,23 @@ class CannotAsk(BaseModel):
     """The client cannot show the user a question; the model must ask and pass confirm=true."""
 
 
-async def ask_to_delete(args: DeleteGroupArgs, ctx: Context) -> Elicit[ConfirmDelete] | CannotAsk:
+async def ask_to_delete(
+    group_id: int, organization_id: int | None, workspace_id: int | None, ctx: Context
+) -> Elicit[ConfirmDelete] | CannotAsk:
     """Ask the user, naming the group and its size, when the client can show a question."""
     caps = ctx.client_capabilities
     if caps is None or caps.elicitation is None or not _can_ask_now(ctx):
         return CannotAsk()
     state = app_state(ctx)
+    args = DeleteGroupArgs(group_id=group_id, organization_id=organization_id, workspace_id=workspace_id)
     org, ws = organization(args, state), workspace(args, state)
     try:  # a cached read is good enough to name the group, and the resolver may run twice
-        group = await state.client.get_group(org, args.group_id, ws, fresh=False)
+        group = await state.client.get_group(org, group_id, ws, fresh=False)
     except FocusError as exc:
         raise ToolError(str(exc)) from None
     if group is None:
         raise ToolError(
-            f"Group {args.group_id} is not visible in workspace {ws}; nothing was deleted. "
+            f"Group {group_id} is not visible in workspace {ws}; nothing was deleted. "
             "Call list_teams to check the group id and its workspace."
         )
     return Elicit(
@@ -333,14 +317,14 @@ async def delete_group(
                     return True, f"group {args.group_id} gone from workspace {ws}"
                 return False, f"the group still there: {team_line(team_record(group))}"
 
-            confirmed, shows, waited = await _settle(state, check)
+            confirmed, shows, waited = await settle(state, check)
             if not confirmed:
-                return _unknown(state, exc, shows, waited, {**structured, "deleted": False})
+                return unknown(state, exc, shows, waited, {**structured, "deleted": False})
             return answer(
                 state, [f"Deleted group {args.group_id} (its answer was lost; a fresh read shows {shows})."], structured
             )
         except FocusError as exc:
-            raise _not_written(exc, "Not deleted") from None
+            raise not_written(exc, "Not deleted") from None
     return answer(state, [f"Deleted group {args.group_id}."], structured)
 
 
@@ -380,11 +364,20 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
                 held = f"role {member.focus_role_id}" if member.focus_role_id else "no Focus role"
                 return member.focus_role_id == body.focus_role_id, f"the user with {held}"
 
-            confirmed, shows, waited = await _settle(state, check)
+            confirmed, shows, waited = await settle(state, check)
             if not confirmed:
-                return _unknown(state, exc, shows, waited, structured)
+                return unknown(state, exc, shows, waited, structured)
             note = " (its answer was lost; a fresh read shows it set)"
         except FocusError as exc:
-            raise _not_written(exc) from None
+            raise not_written(exc) from None
     lines = [f"User {args.organization_user_id} now has {role} in group {args.group_id}{note}."]
     return answer(state, lines, structured)
+
+
+TOOLS = [
+    ToolSpec(list_my_groups, "List my groups", ReadOrgArgs, MyGroupsResult, READ_ONLY),
+    ToolSpec(create_group, "Create group", CreateGroupArgs, GroupWriteResult, ADDITIVE),
+    ToolSpec(update_group, "Update group", UpdateGroupArgs, GroupWriteResult, DESTRUCTIVE),
+    ToolSpec(delete_group, "Delete group", DeleteGroupArgs, DeleteResult, DESTRUCTIVE),
+    ToolSpec(set_group_member_role, "Set group member role", SetGroupMemberRoleArgs, RoleSetResult, DESTRUCTIVE),
+]

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, GroupRequest
-from focus_mcp.trim import Ref, refs_text
+from focus_mcp.tools.base import Ref
 
 
-class EditConflict(ValueError):
+class EditConflict(FocusError):
     """The edit contradicts itself; nothing was sent."""
 
 
@@ -65,7 +66,7 @@ class GroupDiff(BaseModel):
             ("workspaces removed", self.workspaces_removed),
         ):
             if refs:
-                parts.append(f"{label}: " + refs_text([r.model_dump() for r in refs]))
+                parts.append(f"{label}: " + ", ".join(f"{r.name}#{r.id}" if r.name else f"#{r.id}" for r in refs))
         return "; ".join(parts) if parts else "no change"
 
 

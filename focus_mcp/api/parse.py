@@ -1,0 +1,58 @@
+"""Reading the API's answers into the wire models: one error, InvalidResponseError, for any mismatch."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from focus_mcp.api.errors import InvalidResponseError, RequestInfo, excerpt
+
+
+@functools.cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def parse(kind: Any, raw: bytes, what: str) -> Any:
+    """Validate the JSON body straight from bytes into `kind`; any mismatch is an InvalidResponseError.
+
+    The spec marks most fields required, but an API may still send null ("emoji": null). Only then,
+    the body is read again with nulls treated as absent, so that defaults apply: tolerance costs
+    nothing while the API keeps to its spec.
+    """
+    adapter = _adapter(kind)
+    try:
+        return adapter.validate_json(raw)
+    except ValidationError as exc:
+        error = exc
+    if any(e["type"] != "json_invalid" and e.get("input", ...) is None for e in error.errors()):
+        try:
+            return adapter.validate_python(_without_nulls(json.loads(raw)))
+        except ValidationError as again:
+            error = again
+    first = error.errors(include_input=False)[0]
+    method, endpoint = what.split(" ", 1)
+    request = RequestInfo(method, endpoint)
+    if first["type"] == "json_invalid":
+        text = raw.decode("utf-8", "replace")
+        raise InvalidResponseError(request, 200, f"the body is not JSON: {excerpt(text, 120)!r}") from None
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    raise InvalidResponseError(
+        request, 200, f"the answer does not have the documented shape ({where}: {first['msg']})"
+    ) from None
+
+
+def _without_nulls(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _without_nulls(value) for key, value in data.items() if value is not None}
+    if isinstance(data, list):
+        return [_without_nulls(item) for item in data]
+    return data
+
+
+def parse_object(raw: bytes, what: str) -> dict[str, Any]:
+    data = parse(Any, raw, what)
+    return data if isinstance(data, dict) else {"result": data}

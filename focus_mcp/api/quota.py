@@ -1,0 +1,42 @@
+"""The hourly request quota as the API's own headers tell it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import httpx2
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Quota:
+    """The hourly request quota as the last response told it."""
+
+    last_remaining: int | None = None
+    resets_at: float | None = None  # time.monotonic() value
+
+    @property
+    def remaining(self) -> int | None:
+        """Requests left this hour, or None when unknown (never told, or the told window has reset)."""
+        if self.resets_at is not None and time.monotonic() >= self.resets_at:
+            return None
+        return self.last_remaining
+
+    def resets_in(self) -> float | None:
+        return None if self.resets_at is None else max(0.0, self.resets_at - time.monotonic())
+
+    def update(self, headers: httpx2.Headers) -> None:
+        """Read the quota headers of a response; one without them still spent a request."""
+        remaining, resets = headers.get("x-toggl-quota-remaining"), headers.get("x-toggl-quota-resets-in")
+        if remaining is None and self.last_remaining is not None:
+            self.last_remaining = max(0, self.last_remaining - 1)
+        try:
+            if remaining is not None:
+                self.last_remaining = int(remaining)
+            if resets is not None:
+                self.resets_at = time.monotonic() + float(resets)
+        except ValueError:
+            log.debug("unreadable quota headers: %r %r", remaining, resets)

@@ -1,0 +1,137 @@
+"""What every tool shares: its state, the common arguments, the defaults for ids, its annotations."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, ConfigDict, Field
+
+from focus_mcp.api.client import NO_CREDENTIALS, FocusClient
+from focus_mcp.api.models import Id
+from focus_mcp.config import Settings
+
+M = TypeVar("M", bound=BaseModel)
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+ADDITIVE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True)
+
+
+@dataclass
+class AppState:
+    """What every tool call needs; the server's lifespan owns it."""
+
+    client: FocusClient
+    settings: Settings
+
+
+class ToolArgs(BaseModel):
+    """Base of every tool's arguments: the schema the model reads and the check of every call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrgArgs(ToolArgs):
+    organization_id: Id | None = Field(default=None, description="Default: the configured organization.")
+
+
+class WorkspaceArgs(OrgArgs):
+    workspace_id: Id | None = Field(default=None, description="Default: the configured workspace.")
+
+
+class FreshArgs(ToolArgs):
+    fresh: bool = Field(default=False, description="Skip the cache and read the API now.")
+
+
+class ReadOrgArgs(FreshArgs, OrgArgs):
+    pass
+
+
+class ReadWorkspaceArgs(FreshArgs, WorkspaceArgs):
+    pass
+
+
+class Ref(BaseModel):
+    """Something named, by id."""
+
+    id: int
+    name: str
+
+
+class Result(BaseModel):
+    sandbox: bool | None = Field(default=None, description="true: invented demo data.")
+    truncated: int | None = Field(default=None, description="Records left out to stay under the response budget.")
+    quota_remaining: int | None = Field(default=None, description="API requests left this hour, given when few are.")
+
+
+Handler = Callable[..., Awaitable[CallToolResult]]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: `handler(args, ctx, **resolved)`, whose docstring is the description the model reads."""
+
+    handler: Handler
+    title: str
+    args: type[ToolArgs]
+    output: type[BaseModel]
+    annotations: ToolAnnotations
+
+    @property
+    def name(self) -> str:
+        return self.handler.__name__
+
+    @property
+    def writes(self) -> bool:
+        """Read-only mode keeps a tool only when its annotations say it reads."""
+        return not self.annotations.read_only_hint
+
+
+def app_state(ctx: Context) -> AppState:
+    state = ctx.request_context.lifespan_context
+    assert isinstance(state, AppState)
+    if not state.settings.has_credentials:
+        raise ToolError(NO_CREDENTIALS)
+    return state
+
+
+def organization(args: OrgArgs, state: AppState) -> int:
+    return given_or_configured(
+        args.organization_id,
+        state.settings.organization_id,
+        "No organization_id: pass organization_id, or set TOGGL_FOCUS_ORGANIZATION_ID in the "
+        "server's environment. Ask the user for their Toggl Focus organization id.",
+    )
+
+
+def workspace(args: WorkspaceArgs, state: AppState) -> int:
+    return given_or_configured(
+        args.workspace_id,
+        state.settings.workspace_id,
+        "No workspace_id: this endpoint needs one. Pass workspace_id, or set TOGGL_FOCUS_WORKSPACE_ID "
+        "in the server's environment (list_users shows each user's workspaces with their ids).",
+    )
+
+
+def given_or_configured(given: int | None, configured: int | None, missing: str) -> int:
+    """The id the call gives, else the configured default, else a ToolError saying how to get one."""
+    value = given or configured
+    if value is None:
+        raise ToolError(missing)
+    return value
+
+
+def narrowed(args: BaseModel, model: type[M]) -> M:
+    """`model` from the arguments it shares with `args`; those not given are left to its defaults."""
+    return model.model_validate(args.model_dump(include=_field_names(model), exclude_none=True))
+
+
+@functools.cache
+def _field_names(model: type[BaseModel]) -> set[str]:
+    return set(model.model_fields)

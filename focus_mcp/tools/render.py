@@ -1,0 +1,121 @@
+"""How an answer is composed: one line per record, within the response budget, marked when it is the
+sandbox, saying so when few API requests are left this hour.
+
+Each kind of record has a pydantic model (the tool's output schema), a function that turns the API's
+record into a plain dict of that shape (the `structuredContent`), and a function that renders the
+dict as one line of text: no keys repeated, no timestamps, nulls or empty lists, each fact once.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+from mcp_types import CallToolResult, TextContent
+
+from focus_mcp.api.errors import human_duration
+from focus_mcp.tools.base import AppState
+
+SANDBOX_BANNER = "[SANDBOX: invented demo organization, not real data]"
+# Characters kept free in the response budget for the notes after the records: what was cut, quota.
+NOTE_RESERVE = 450
+# From this many requests left in the hour, every answer says so: on the free plan (30 an hour) a
+# third of the budget, when an agent should start leaning on the cache.
+LOW_QUOTA = 10
+# Joiners that emoji sequences need; every other control or format character is shown escaped.
+KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
+
+Record = dict[str, Any]
+
+
+def ref(id: int, name: str) -> Record:
+    return {"id": id, "name": name}
+
+
+def refs_text(refs: list[Record]) -> str:
+    return ", ".join(f"{r['name']}#{r['id']}" if r["name"] else f"#{r['id']}" for r in refs)
+
+
+def head(record: Record) -> str:
+    """`id emoji name`, the start of a team's or group's line."""
+    emoji = record.get("emoji")
+    return f"{record['id']} {emoji} {record['name']}" if emoji else f"{record['id']} {record['name']}"
+
+
+def one_line(text: str) -> str:
+    """`text` with control, format (bidi overrides) and line-separator characters shown as escapes
+    (a newline as \\n), so that no name from the API can break one record per line or forge one."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch
+        if ch.isprintable() or ch in KEPT_FORMAT_CHARACTERS
+        else " "
+        if unicodedata.category(ch) == "Zs"
+        else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def fit(head: list[str], lines: list[str], budget: int) -> int:
+    """How many of `lines` fit after `head` in `budget` characters (at least what fits, maybe 0)."""
+    used = sum(len(h) + 1 for h in head)
+    for kept, line in enumerate(lines):
+        used += len(line) + 1
+        if used > budget:
+            return kept
+    return len(lines)
+
+
+def answer(state: AppState, lines: list[str], structured: dict[str, Any], error: bool = False) -> CallToolResult:
+    """The text lines and the structured content; `error` marks a failed call."""
+    if state.settings.sandbox:
+        lines = [SANDBOX_BANNER, *lines]
+        structured = {**structured, "sandbox": True}
+    quota = state.client.quota
+    left = quota.remaining
+    if left is not None and left <= LOW_QUOTA:
+        resets = quota.resets_in()
+        when = f", the quota resets in {human_duration(resets)}" if resets else ""
+        lines = [
+            *lines,
+            f"[quota: {left} Toggl Focus API requests left this hour{when}. Cached answers cost none: "
+            "avoid fresh=true and all_pages unless needed.]",
+        ]
+        structured = {**structured, "quota_remaining": left}
+    text = "\n".join(one_line(line) for line in lines)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured, is_error=error)
+
+
+def listing(
+    state: AppState,
+    heading: list[str],
+    key: str,
+    records: list[Record],
+    render: Callable[[Record], str],
+    extra: dict[str, Any],
+    narrow: str,
+    full: list[Any] | None = None,
+) -> CallToolResult:
+    """A list answer cut at a record boundary to fit TOGGL_FOCUS_MAX_RESPONSE_CHARS, saying how to narrow.
+
+    With `full` (the API's own records, for detail=true) the text shows those as compact JSON lines.
+    """
+    lines = [one_line(compact_json(r)) for r in full] if full is not None else [one_line(render(r)) for r in records]
+    banner = [SANDBOX_BANNER] if state.settings.sandbox else []
+    kept = fit(banner + heading, lines, state.settings.max_response_chars - NOTE_RESERVE)
+    structured: dict[str, Any] = {key: records[:kept], **extra}
+    if full is not None:
+        structured["records"] = full[:kept]
+    shown = heading + lines[:kept]
+    if kept < len(lines):
+        dropped = len(lines) - kept
+        structured["truncated"] = dropped
+        shown.append(f"[cut: {dropped} more not shown, to stay under the response budget; {narrow}]")
+    return answer(state, shown, structured)
