@@ -36,11 +36,11 @@ import anyio
 import httpx2
 from anyio.abc import Process
 from anyio.streams.text import TextReceiveStream
+from loopback import serving
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from focus_mcp.sandbox import SandboxAPI
 from focus_mcp.sandbox import data as seed
-from tests.loopback import serving
 
 CALLS = [("list_roles", {}, "roles", {}), ("list_users", {"per_page": 20}, "users", {"per_page": "20"})]
 WARM_UP = 20

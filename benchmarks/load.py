@@ -18,8 +18,7 @@ from typing import Any
 
 import anyio
 import httpx2
-
-from tests.loopback import free_port
+from loopback import free_port
 
 TOKEN = "load-test-token"
 HEADERS = {
@@ -35,8 +34,10 @@ def _message(response: httpx2.Response) -> dict[str, Any]:
     response.raise_for_status()
     if response.headers.get("content-type", "").startswith("text/event-stream"):
         data = next(line[5:] for line in response.text.splitlines() if line.startswith("data:"))
-        return json.loads(data)
-    return response.json()
+        answer: dict[str, Any] = json.loads(data)
+        return answer
+    body: dict[str, Any] = response.json()
+    return body
 
 
 class Session:

@@ -66,7 +66,7 @@ def bundle_manifest() -> dict[str, object]:
         "platforms": [PLATFORMS.get(sys.platform, sys.platform)],
         "runtimes": {"python": f">={major}.{minor},<{major}.{minor + 1}"},
     }
-    return manifest
+    return dict(manifest)
 
 
 def build() -> Path:

@@ -72,7 +72,9 @@ class Routes:
         return dict(self.requests[n].url.params)
 
 
-def group_json(gid: int = 5, name: str = "Design", members: tuple[int, ...] = (101, 102), ws: int = WS) -> dict:
+def group_json(
+    gid: int = 5, name: str = "Design", members: tuple[int, ...] = (101, 102), ws: int = WS
+) -> dict[str, Any]:
     return {
         "id": gid,
         "name": name,
@@ -90,7 +92,7 @@ def group_json(gid: int = 5, name: str = "Design", members: tuple[int, ...] = (1
     }
 
 
-def teams_json(*groups: dict) -> dict:
+def teams_json(*groups: dict[str, Any]) -> dict[str, Any]:
     return {"data": list(groups), "page": 1, "rows": len(groups), "total": len(groups)}
 
 

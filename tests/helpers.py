@@ -29,14 +29,14 @@ def sandbox_settings(**flags: Any) -> tuple[Settings, SandboxAPI]:
     return settings, SandboxAPI()
 
 
-class Slow(httpx2.AsyncBaseTransport):
-    """Another transport, answering each request after a pause, so that concurrent calls overlap."""
+class Gate(httpx2.AsyncBaseTransport):
+    """Another transport that holds every request until `opened` is set, so that concurrent calls overlap."""
 
-    def __init__(self, inner: httpx2.AsyncBaseTransport, pause: float = 0.05) -> None:
-        self.inner, self.pause = inner, pause
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner, self.opened = inner, anyio.Event()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        await anyio.sleep(self.pause)
+        await self.opened.wait()
         return await self.inner.handle_async_request(request)
 
 

@@ -1,18 +1,19 @@
-"""Serving an ASGI app (the sandbox API, or focus-mcp's own HTTP app) on a free loopback port,
-in a background thread, for tests and benchmarks that need a real socket."""
+"""Serving an ASGI app (the sandbox API, or focus-mcp's own HTTP app) on a free loopback port, in a
+background thread, for tests and benchmarks that need a real socket.
+
+The socket is bound and listening before the thread starts, so a client may connect at once: the
+kernel queues the connection until uvicorn accepts it. Nothing waits or polls for a start.
+"""
 
 from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
 from starlette.types import ASGIApp
-
-STARTUP_SECONDS = 10
 
 
 def free_port() -> int:
@@ -25,15 +26,17 @@ def free_port() -> int:
 @contextmanager
 def serving(app: ASGIApp) -> Iterator[str]:
     """Yield `http://127.0.0.1:<port>` while uvicorn serves `app` there; stop it afterwards."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(5)
+        sock.close()

@@ -38,10 +38,11 @@ def test_ttl_cache_expires_evicts_and_drops() -> None:
 async def test_single_flight_shares_one_execution_and_its_error() -> None:
     flights: SingleFlight[int] = SingleFlight()
     runs = []
+    release = anyio.Event()
 
     async def fetch() -> int:
         runs.append(1)
-        await anyio.sleep(0.05)
+        await release.wait()
         return 7
 
     results: list[int] = []
@@ -52,10 +53,14 @@ async def test_single_flight_shares_one_execution_and_its_error() -> None:
     async with anyio.create_task_group() as tg:
         for _ in range(5):
             tg.start_soon(call)
+        await anyio.wait_all_tasks_blocked()  # all five wait on one execution
+        release.set()
     assert results == [7] * 5 and len(runs) == 1
 
+    fail = anyio.Event()
+
     async def broken() -> int:
-        await anyio.sleep(0.01)
+        await fail.wait()
         raise ValueError("boom")
 
     errors = []
@@ -69,36 +74,46 @@ async def test_single_flight_shares_one_execution_and_its_error() -> None:
     async with anyio.create_task_group() as tg:
         for _ in range(3):
             tg.start_soon(failing)
+        await anyio.wait_all_tasks_blocked()
+        fail.set()
     assert len(errors) == 3
 
 
 async def test_single_flight_forget_lets_later_callers_start_their_own() -> None:
     flights: SingleFlight[int] = SingleFlight()
     key, runs, results = cache_key("x/teams", None), [], {}
+    old_done, new_done, instant = anyio.Event(), anyio.Event(), anyio.Event()
+    instant.set()
 
-    async def call(name: str, n: int, pause: float) -> None:
+    async def call(name: str, n: int, done: anyio.Event) -> None:
         async def fetch() -> int:
             runs.append(n)
-            await anyio.sleep(pause)
+            await done.wait()
             return n
 
         results[name] = await flights.run(key, fetch)
 
     async with anyio.create_task_group() as tg:
-        tg.start_soon(call, "old", 1, 0.05)
-        await anyio.sleep(0.01)
-        tg.start_soon(call, "joins old", 2, 0)
-        await anyio.sleep(0.001)
+        tg.start_soon(call, "old", 1, old_done)
+        await anyio.wait_all_tasks_blocked()
+        tg.start_soon(call, "joins old", 2, instant)
+        await anyio.wait_all_tasks_blocked()
         flights.forget(lambda path: path.endswith("teams"))
-        tg.start_soon(call, "new", 3, 0.1)
-        await anyio.sleep(0.06)  # the old one ends meanwhile, and must leave the new one in place
-        tg.start_soon(call, "joins new", 4, 0)
+        tg.start_soon(call, "new", 3, new_done)
+        await anyio.wait_all_tasks_blocked()
+        old_done.set()  # the old one ends meanwhile, and must leave the new one in place
+        await anyio.wait_all_tasks_blocked()
+        tg.start_soon(call, "joins new", 4, instant)
+        await anyio.wait_all_tasks_blocked()
+        new_done.set()
     assert results == {"old": 1, "joins old": 1, "new": 3, "joins new": 3} and runs == [1, 3]
 
 
 async def test_five_identical_concurrent_calls_cost_one_request(routes: Routes) -> None:
+    release = anyio.Event()
+
     async def slow_roles(request: httpx2.Request) -> httpx2.Response:
-        await anyio.sleep(0.05)
+        await release.wait()
         return httpx2.Response(200, json=[{"role_id": 1, "name": "Owner"}])
 
     routes.add("GET", "roles", slow_roles)
@@ -111,21 +126,27 @@ async def test_five_identical_concurrent_calls_cost_one_request(routes: Routes) 
         async with anyio.create_task_group() as tg:
             for _ in range(5):
                 tg.start_soon(call)
+            await anyio.wait_all_tasks_blocked()  # five calls, one request under way
+            release.set()
     assert len(routes.requests) == 1 and len(answers) == 5 and all("Owner" in a for a in answers)
 
 
 async def test_a_fresh_read_does_not_share_a_request_that_left_before_it(routes: Routes) -> None:
     # The read before a write must see every write made before it; a request already under way
     # may have left before the last one landed.
+    first_held = anyio.Event()
+
     async def slow_teams(request: httpx2.Request) -> httpx2.Response:
-        await anyio.sleep(0.05)
+        if len(routes.requests) == 1:  # the first GET is held until the fresh read has its answer
+            await first_held.wait()
         return httpx2.Response(200, json=teams_json(group_json()))
 
     routes.add("GET", "teams", slow_teams)
     async with FocusClient(make_settings(), transport=routes.transport()) as c, anyio.create_task_group() as tg:
         tg.start_soon(c.list_teams, ORG, WS, TeamsQuery(group_ids=[5]))
-        await anyio.sleep(0.01)
+        await anyio.wait_all_tasks_blocked()
         assert await c.get_group(ORG, 5, WS) is not None  # the same GET, read fresh
+        first_held.set()
     assert len(routes.requests) == 2 and routes.query(0) == routes.query(1)
 
 
@@ -133,13 +154,14 @@ async def test_a_read_that_left_before_a_write_is_neither_cached_nor_shared_afte
     # list_teams is under way when a rename lands: its answer (the old name) must not be cached,
     # and a listing asked for after the rename must not share it.
     name, listings_asked = ["Design"], []
+    first_listing = anyio.Event()
 
     async def teams(request: httpx2.Request) -> httpx2.Response:
         seen = name[0]  # the state when the request arrives
         if "group_ids" not in request.url.params:
             listings_asked.append(seen)
             if len(listings_asked) == 1:  # the first listing answers last
-                await anyio.sleep(0.1)
+                await first_listing.wait()
         return httpx2.Response(200, json=teams_json(group_json(gid=5, name=seen)))
 
     def put(request: httpx2.Request) -> httpx2.Response:
@@ -156,9 +178,11 @@ async def test_a_read_that_left_before_a_write_is_neither_cached_nor_shared_afte
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(listing)  # leaves before the rename, answers after it
-            await anyio.sleep(0.02)
+            await anyio.wait_all_tasks_blocked()
             renamed = await client.call_tool("update_group", {"group_id": 5, "name": "Studio"})
             tg.start_soon(listing)  # asked for after the rename
+            await anyio.wait_all_tasks_blocked()
+            first_listing.set()
         listings.append(text(await client.call_tool("list_teams", {})))  # after both
     assert not renamed.is_error, text(renamed)
     assert "Studio" in listings[0] and "Design" in listings[1] and "Studio" in listings[2]

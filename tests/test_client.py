@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import httpx2
 import pytest
@@ -16,7 +17,7 @@ from focus_mcp.api.models import GroupRequest, GroupUserRoleRequest, TeamsQuery,
 pytestmark = pytest.mark.anyio
 
 
-def client(routes: Routes, **settings) -> FocusClient:
+def client(routes: Routes, **settings: Any) -> FocusClient:
     return FocusClient(make_settings(**settings), transport=routes.transport())
 
 
@@ -120,7 +121,7 @@ async def test_no_credentials_sends_nothing(routes: Routes) -> None:
         (503, {}, errors.ServerError, "try again"),
     ],
 )
-async def test_error_table(routes: Routes, status: int, headers: dict, kind: type, says: str) -> None:
+async def test_error_table(routes: Routes, status: int, headers: dict[str, str], kind: type, says: str) -> None:
     body = {"error": "e", "error_description": "the API's own words", "trace_id": "t-1"}
     routes.add("PUT", "groups/5", httpx2.Response(status, json=body, headers=headers))
     routes.add("GET", "roles", httpx2.Response(status, json=body, headers=headers))

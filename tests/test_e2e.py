@@ -74,11 +74,11 @@ async def test_stdio_carries_progress_and_the_servers_own_question(mode: str) ->
     import mcp_types as types
     from mcp import Client
 
-    progress: list[float] = []
+    reported: list[float] = []
     questions: list[str] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append(done)
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        reported.append(progress)
 
     async def accept(ctx, params):  # type: ignore[no-untyped-def]
         questions.append(params.message)
@@ -88,7 +88,7 @@ async def test_stdio_carries_progress_and_the_servers_own_question(mode: str) ->
     async with Client(stdio_client(params), elicitation_callback=accept, mode=mode) as client:
         users = await client.call_tool("list_users", {"all_pages": True}, progress_callback=on_progress)
         deleted = await client.call_tool("delete_group", {"group_id": 4500019})
-    assert not users.is_error and progress == [100, 150]  # the sandbox has 150 users
+    assert not users.is_error and reported == [100, 150]  # the sandbox has 150 users
     assert len(questions) == 1 and not deleted.is_error and "Deleted group 4500019" in text(deleted)
 
 
@@ -160,7 +160,7 @@ async def test_garbage_on_stdin_leaves_the_server_answering() -> None:
         b'{"jsonrpc":"2.0","id":3,"method":"ping","params":' + b'{"a":' * 1000 + b"1" + b"}" * 1000 + b"}",
         b"[" * 1000 + b"]" * 1000,
         b"not json at all",
-        *(json.dumps({"jsonrpc": "2.0", "id": bad, "method": "ping"}).encode() for bad in ([1], {}, 1.5, True, None)),
+        *(json.dumps({"jsonrpc": "2.0", "id": bad, "method": "ping"}).encode() for bad in ([1], {}, 1.5, True, None)),  # type: ignore[var-annotated]
     ]
     async with await anyio.open_process([COMMAND, *PREFIX, "--sandbox"], env=_env()) as process:
         session = RawSession(process)

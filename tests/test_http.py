@@ -15,6 +15,7 @@ from loopback import serving
 from mcp import ClientSession
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+from pydantic import SecretStr
 
 from focus_mcp.config import Settings
 from focus_mcp.http import HttpOptions, exposure_problem, http_app
@@ -127,9 +128,9 @@ async def test_twenty_clients_making_ten_calls_each_at_once() -> None:
 
 def test_exposing_without_a_token_is_refused() -> None:
     settings = Settings()
-    assert exposure_problem(settings, "0.0.0.0") and "TOGGL_FOCUS_HTTP_TOKEN" in exposure_problem(settings, "0.0.0.0")
+    assert "TOGGL_FOCUS_HTTP_TOKEN" in (exposure_problem(settings, "0.0.0.0") or "")
     assert exposure_problem(settings, "127.0.0.1") is None
-    assert exposure_problem(Settings(http_token=TOKEN), "0.0.0.0") is None
+    assert exposure_problem(Settings(http_token=SecretStr(TOKEN)), "0.0.0.0") is None
     started = subprocess.run(
         [sys.executable, "-m", "focus_mcp", "--sandbox", "--transport", "streamable-http", "--host", "0.0.0.0",
          "--port", "8931"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -21,7 +22,7 @@ from focus_mcp.config import ConfigurationError, Settings
 pytestmark = pytest.mark.anyio
 
 
-def sequence(*answers: httpx2.Response | Exception):
+def sequence(*answers: httpx2.Response | Exception) -> Callable[[httpx2.Request], httpx2.Response]:
     """A handler that gives each answer in turn (an exception is raised as a transport failure)."""
     queue = list(answers)
 
@@ -109,7 +110,7 @@ async def test_spent_quota_is_explained_and_not_retried(routes: Routes) -> None:
 
 
 def test_a_quota_count_is_forgotten_once_its_window_has_reset() -> None:
-    from focus_mcp.api.client import Quota
+    from focus_mcp.api.quota import Quota
 
     quota = Quota()
     quota.update(httpx2.Headers({"X-Toggl-Quota-Remaining": "3", "X-Toggl-Quota-Resets-In": "600"}))
@@ -127,7 +128,7 @@ async def test_402_without_a_spent_quota_is_a_plan_restriction(routes: Routes) -
 
 async def test_a_hung_api_becomes_a_timeout_error_quickly(routes: Routes) -> None:
     async def hang(request: httpx2.Request) -> httpx2.Response:
-        await anyio.sleep(60)
+        await anyio.Event().wait()  # never set: the API never answers
         raise AssertionError("never answered")
 
     routes.add("GET", "roles", hang)

@@ -7,7 +7,9 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -24,7 +26,7 @@ AUTH = {"Authorization": "Bearer anything"}
 
 
 @pytest.fixture
-async def api() -> httpx2.AsyncClient:
+async def api() -> AsyncIterator[httpx2.AsyncClient]:
     async with httpx2.AsyncClient(transport=SandboxAPI().transport(), base_url="http://sb/api/", headers=AUTH) as c:
         yield c
 
@@ -58,10 +60,11 @@ async def test_realistic_organization(api: httpx2.AsyncClient) -> None:
 
 
 async def test_filters_and_pagination(api: httpx2.AsyncClient) -> None:
-    async def users(**params: object) -> list[dict]:
+    async def users(**params: Any) -> list[dict[str, Any]]:
         response = await api.get(path("users"), params={"per_page": 100, **params})
         assert response.status_code == 200, response.text
-        return response.json()
+        found: list[dict[str, Any]] = response.json()
+        return found
 
     assert all(u["admin"] or u["owner"] for u in await users(only_admins="true"))
     assert all(not u["groups"] for u in await users(has_group="false"))
@@ -98,7 +101,9 @@ async def test_filters_and_pagination(api: httpx2.AsyncClient) -> None:
         ("DELETE", "groups/4500001", {}, 400),
     ],
 )
-async def test_errors_follow_the_spec(api: httpx2.AsyncClient, method: str, endpoint: str, kwargs: dict, status: int):
+async def test_errors_follow_the_spec(
+    api: httpx2.AsyncClient, method: str, endpoint: str, kwargs: dict[str, Any], status: int
+) -> None:
     response = await api.request(method, path(endpoint), **kwargs)
     assert response.status_code == status
     assert set(response.json()) >= {"error", "error_description"}
@@ -174,7 +179,7 @@ def test_call_keeps_a_create_rename_delete_cycle_between_invocations(tmp_path) -
 
     env = {"PATH": "/usr/bin:/bin", "TOGGL_FOCUS_SANDBOX_STATE": str(tmp_path / "state.json")}
 
-    def call(tool: str, args: dict) -> subprocess.CompletedProcess[str]:
+    def call(tool: str, args: dict[str, Any]) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "focus_mcp", "--sandbox", "call", tool, json.dumps(args), "--structured"]
         return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import make_settings
+from conftest import Routes, make_settings
 from helpers import connect
 
 pytestmark = pytest.mark.anyio
@@ -27,7 +28,7 @@ EXPECTED = {  # name: (readOnly, destructive, idempotent)
 }
 
 
-async def _tools(routes) -> list[dict]:  # type: ignore[no-untyped-def]
+async def _tools(routes: Routes) -> list[dict[str, Any]]:
     async with connect(make_settings(), routes.transport()) as client:
         tools = (await client.list_tools()).tools
     return [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]

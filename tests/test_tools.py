@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import anyio
 import mcp_types as types
 import pytest
 from conftest import ORG, SECRET_KEY, WS, Routes, group_json, make_settings, teams_json
-from helpers import Slow, connect, sandbox_settings, text
+from helpers import Gate, connect, sandbox_settings, text
 
 from focus_mcp.api.locks import KeyedLocks
 
@@ -66,7 +68,7 @@ async def test_unset_parameters_are_not_sent(routes: Routes) -> None:
         ("set_group_member_role", {"group_id": 5, "organization_user_id": 1}),
     ],
 )
-async def test_bad_arguments_are_refused_before_any_request(routes: Routes, tool: str, args: dict) -> None:
+async def test_bad_arguments_are_refused_before_any_request(routes: Routes, tool: str, args: dict[str, Any]) -> None:
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool(tool, args)
     assert result.is_error
@@ -206,7 +208,9 @@ async def test_delete_without_a_human_sends_no_delete(routes: Routes) -> None:
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 @pytest.mark.parametrize(("action", "deletes"), [("accept", True), ("decline", False), ("cancel", False)])
-async def test_delete_asks_the_user_when_the_client_can(routes: Routes, mode: str, action: str, deletes: bool) -> None:
+async def test_delete_asks_the_user_when_the_client_can(
+    routes: Routes, mode: str, action: Literal["accept", "decline", "cancel"], deletes: bool
+) -> None:
     routes.add("GET", "teams", teams_json(group_json(gid=5, members=(1, 2, 3))))
     routes.add("DELETE", "groups/5", {"success": True})
     asked: list[str] = []
@@ -227,7 +231,7 @@ async def test_read_only_registers_no_write_tool(routes: Routes) -> None:
         tools = (await client.list_tools()).tools
         result = await client.call_tool("delete_group", {"group_id": 5, "confirm": True})
     assert {t.name for t in tools} == {"list_users", "list_teams", "list_my_groups", "list_roles", "list_member_tags"}
-    assert all(t.annotations.read_only_hint for t in tools)
+    assert all(t.annotations is not None and t.annotations.read_only_hint for t in tools)
     assert result.is_error and routes.requests == []
 
 
@@ -242,7 +246,8 @@ async def test_concurrent_edits_of_one_group_keep_each_others_changes() -> None:
     # Support" must not both merge onto the same read, the second write wiping the first.
     settings, api = sandbox_settings()
     support, added = 4500009, [4100021, 4100063, 4100070]
-    async with connect(settings, Slow(api.transport())) as client:
+    gate = Gate(api.transport())
+    async with connect(settings, gate) as client:
         results = []
 
         async def add(user: int) -> None:
@@ -251,6 +256,8 @@ async def test_concurrent_edits_of_one_group_keep_each_others_changes() -> None:
         async with anyio.create_task_group() as tg:
             for user in added:
                 tg.start_soon(add, user)
+            await anyio.wait_all_tasks_blocked()  # every edit has started; the first holds the group
+            gate.opened.set()
         after = await client.call_tool("list_teams", {"group_ids": [support], "fresh": True})
     assert not any(r.is_error for r in results), [text(r) for r in results]
     members = {m["id"] for m in after.structured_content["teams"][0]["members"]}
@@ -259,21 +266,23 @@ async def test_concurrent_edits_of_one_group_keep_each_others_changes() -> None:
 
 async def test_keyed_locks_let_one_holder_per_key_and_forget_keys_no_one_holds() -> None:
     locks, events = KeyedLocks(), []
+    release = anyio.Event()
 
     async def hold(key: int, name: str) -> None:
         async with locks.hold(key):
             events.append(f"{name}>")
-            await anyio.sleep(0.02)
+            await release.wait()
             events.append(f"<{name}")
 
     async with anyio.create_task_group() as tg:
         for key, name in ((1, "a"), (1, "b"), (2, "c")):
             tg.start_soon(hold, key, name)
-            await anyio.sleep(0.001)
+            await anyio.wait_all_tasks_blocked()
+        assert events == ["a>", "c>"]  # b waits for a; c, another key, goes alongside
+        release.set()
     assert events.index("<a") < events.index("b>")  # same key: one after the other
-    assert events.index("c>") < events.index("<a")  # another key: alongside
     async with locks.hold(1), anyio.create_task_group() as tg:  # a waiter cancelled while waiting
         tg.start_soon(hold, 1, "d")
-        await anyio.sleep(0.01)
+        await anyio.wait_all_tasks_blocked()
         tg.cancel_scope.cancel()
     assert "d>" not in events and len(locks) == 0

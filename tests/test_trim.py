@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import httpx2
 import pytest
@@ -14,7 +16,7 @@ from focus_mcp.sandbox import data as seed
 pytestmark = pytest.mark.anyio
 
 
-def user_json(n: int, **extra: object) -> dict:
+def user_json(n: int, **extra: object) -> dict[str, Any]:
     user = {
         "id": 1000 + n, "name": f"Person {n}", "email": f"p{n}@x.example", "user_id": f"u{n}",
         "user_account_id": 5000 + n, "organization_id": ORG, "owner": n == 0, "admin": n < 3, "active": n % 7 != 0,
@@ -30,7 +32,7 @@ def user_json(n: int, **extra: object) -> dict:
     return user
 
 
-def paged_users(total: int):
+def paged_users(total: int) -> Callable[[httpx2.Request], httpx2.Response]:
     """A users endpoint over `total` users that pages like the API."""
 
     def handler(request: httpx2.Request) -> httpx2.Response:
@@ -103,10 +105,10 @@ async def test_role_text_is_at_most_half(routes: Routes) -> None:
 
 async def test_all_pages_fetches_230_users_in_exactly_3_requests_with_progress(routes: Routes) -> None:
     routes.add("GET", "users", paged_users(230))
-    progress: list[float] = []
+    reported: list[float] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append(done)
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        reported.append(progress)
 
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("list_users", {"all_pages": True}, progress_callback=on_progress)
@@ -114,7 +116,7 @@ async def test_all_pages_fetches_230_users_in_exactly_3_requests_with_progress(r
     assert [r.url.params["page"] for r in routes.requests] == ["1", "2", "3"]
     assert all(r.url.params["per_page"] == "100" for r in routes.requests)
     assert len(result.structured_content["users"]) == 230 and "230 users (all pages: 3 read)" in text(result)
-    assert progress == [100, 200, 230]
+    assert reported == [100, 200, 230]
 
 
 async def test_all_pages_stops_at_max_items(routes: Routes) -> None:
