@@ -26,7 +26,7 @@ def free_port() -> int:
 @contextmanager
 def serving(app: ASGIApp) -> Iterator[str]:
     """Yield `http://127.0.0.1:<port>` while uvicorn serves `app` there; stop it afterwards."""
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so that asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
