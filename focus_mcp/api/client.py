@@ -23,6 +23,7 @@ from focus_mcp.api.cache import Key, SingleFlight, TTLCache, cache_key
 from focus_mcp.api.errors import (
     NotConfiguredError,
     NotFoundError,
+    RedirectedError,
     RequestInfo,
     TransportError,
     UpstreamTimeoutError,
@@ -172,7 +173,7 @@ class FocusClient:
             organization_id,
             group_id=group_id,
             payload=body.model_dump(),
-            ids={"workspace_id": body.workspace_id},
+            ids={"workspace_id": body.workspace_id, "organization_user_id": body.organization_user_id},
         )
         return parse_object(data, "PUT groups/{group_id}/user_role")
 
@@ -267,6 +268,8 @@ class FocusClient:
                     self.quota.remaining,
                 )
             status = response.status_code
+            if 300 <= status < 400:  # never followed: a redirect is no answer of the API's
+                raise RedirectedError(info, status, _host(response.headers.get("location", "")))
             if status < 400:
                 return response
             if not last and retry.may_retry_status(method, status) and not self._quota_spent(response):
@@ -373,6 +376,12 @@ class FocusClient:
 
         self.cache.drop(changed)
         self._flights.forget(changed)
+
+
+def _host(location: str) -> str:
+    """Where a redirect points, as scheme and host only (a query could carry anything)."""
+    parts = urlsplit(location)
+    return f"{parts.scheme}://{parts.hostname}" if parts.scheme and parts.hostname else "a path on the same host"
 
 
 def _lost_answer(exc: httpx2.TransportError) -> str:

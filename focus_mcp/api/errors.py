@@ -148,6 +148,13 @@ class PermissionDeniedError(APIError):
 class NotFoundError(APIError):
     def next_step(self) -> str:
         group, org = self._param("group_id"), self._param("organization_id")
+        member = self._param("organization_user_id")
+        if self.request.endpoint.endswith("/user_role") and member is not None:
+            return (
+                f"Organization user {member} is not a member of group {group} (or the group is not in that "
+                f"workspace): call list_teams with group_ids=[{group}] to see its members, or add the user first "
+                "with update_group."
+            )
         if group is not None:
             return f"Group {group} was not found in organization {org}: call list_teams to find the group id."
         return f"Check organization_id {org}: call list_my_groups or ask the user for the right id."
@@ -167,6 +174,17 @@ class RateLimitedError(APIError):
 class ServerError(APIError):
     def next_step(self) -> str:
         return "The Toggl Focus API failed on its side; try again in a minute."
+
+
+class RedirectedError(APIError):
+    """A 3xx: the base URL points somewhere that sends clients elsewhere (a login page, another host)."""
+
+    def __init__(self, request: RequestInfo, status: int, location: str) -> None:
+        self.location = location
+        super().__init__(request, status, f"a redirect to {location or 'an unnamed place'}")
+
+    def next_step(self) -> str:
+        return "Nothing was done there. Check TOGGL_FOCUS_BASE_URL: the API lives at https://focus.toggl.com/api."
 
 
 class InvalidResponseError(APIError):

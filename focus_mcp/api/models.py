@@ -15,6 +15,8 @@ MAX_ID = 2**53 - 1  # the largest integer that every JSON client holds exactly
 # Strict: `true` is not id 1, "5" is not 5, and an id past 2^53 is refused before it costs a request.
 Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 IdList = Annotated[list[Id], Field(max_length=500)]
+# A filter of ids: an empty one would be sent as no filter at all and match everyone, so it is refused.
+IdFilter = Annotated[list[Id], Field(min_length=1, max_length=500)]
 SortDir = Literal["asc", "desc"]
 PerPage = Annotated[int, Field(strict=True, ge=1, le=100, description="Results per page, 1-100.")]
 Page = Annotated[int, Field(strict=True, ge=1, le=100_000, description="Page number, from 1.")]
@@ -29,7 +31,7 @@ def _no_comma(value: str) -> str:
 
 
 CustomFieldFilter = Annotated[str, Field(pattern=r"^\d+:.+$", max_length=200), AfterValidator(_no_comma)]
-Words = Annotated[list[Word], Field(max_length=10)]
+Words = Annotated[list[Word], Field(min_length=1, max_length=10)]
 
 
 class Request(BaseModel):
@@ -73,7 +75,7 @@ class TeamsQuery(Request):
     filter: SearchText | None = Field(default=None, description="Team name contains this.")
     query: SearchText | None = Field(default=None, description="Team name or a member's name contains this.")
     organization_user_id: Id | None = Field(default=None, description="Only teams with this member.")
-    group_ids: IdList | None = Field(default=None, description="Only these group ids.")
+    group_ids: IdFilter | None = Field(default=None, description="Only these group ids.")
     active_members_only: bool | None = Field(default=None, description="List only active members.")
     sort_dir: SortDir | None = None
     page: Page | None = None
@@ -86,16 +88,16 @@ class UsersQuery(Request):
     filter: SearchText | None = Field(default=None, description="Name or email contains this.")
     only_admins: bool | None = None
     has_group: bool | None = Field(default=None, description="true: in at least one team; false: in none.")
-    groups: IdList | None = Field(default=None, description="Members of these group ids.")
-    workspaces: IdList | None = Field(default=None, description="Members of these workspace ids.")
-    roles: IdList | None = Field(default=None, description="Holders of these role ids (see list_roles).")
-    tag_ids: IdList | None = Field(default=None, description="Carrying these member tag ids.")
+    groups: IdFilter | None = Field(default=None, description="Members of these group ids.")
+    workspaces: IdFilter | None = Field(default=None, description="Members of these workspace ids.")
+    roles: IdFilter | None = Field(default=None, description="Holders of these role ids (see list_roles).")
+    tag_ids: IdFilter | None = Field(default=None, description="Carrying these member tag ids.")
     active_status: Words | None = Field(default=None, description='e.g. ["active"], ["inactive"].')
     toggl_products: Words | None = Field(default=None, description='e.g. ["focus"].')
-    org_user_ids: IdList | None = Field(default=None, description="These organization user ids.")
-    user_account_ids: IdList | None = Field(default=None, description="These user account ids.")
-    pinned_ids: IdList | None = Field(default=None, description="Organization user ids listed first.")
-    cf_filter: Annotated[list[CustomFieldFilter], Field(max_length=20)] | None = Field(
+    org_user_ids: IdFilter | None = Field(default=None, description="These organization user ids.")
+    user_account_ids: IdFilter | None = Field(default=None, description="These user account ids.")
+    pinned_ids: IdFilter | None = Field(default=None, description="Organization user ids listed first.")
+    cf_filter: Annotated[list[CustomFieldFilter], Field(min_length=1, max_length=20)] | None = Field(
         default=None, description='Custom-field filters "fieldID:value", ANDed; needs exactly one workspace.'
     )
     include_working_hours: bool | None = None

@@ -28,6 +28,16 @@ SANDBOX_API_KEY = "sandbox"  # any non-empty credential is accepted
 DEFAULT_QUOTA = 600  # requests per hour, as on the Premium plan
 QUOTA_WINDOW = 3600.0
 NOW = "2026-11-27T12:00:00Z"
+# The spec requires every field of a user; without include_rates the API has no rate to give.
+NO_RATE = {
+    "hourly_rate": 0,
+    "currency": "",
+    "workspace_id": 0,
+    "start_at": "",
+    "end_at": "",
+    "workspace_rate_id": 0,
+    "workspace_user_rate_id": 0,
+}
 
 
 def _problem(status: int, code: str, description: str, **values: Any) -> ApiProblem:
@@ -235,7 +245,7 @@ class SandboxAPI:
         if ws not in seed.WORKSPACES:
             raise _problem(403, "forbidden", f"you have no access to workspace {ws}")
         if user not in group.users:
-            raise _problem(400, "invalid_request", f"organization user {user} is not a member of group {group_id}")
+            raise _problem(404, "not_found", f"group member not found: organization user {user} in group {group_id}")
         if role is not None and role not in {r[0] for r in seed.ROLES}:
             raise _problem(400, "invalid_request", f"role {role} does not exist")
         group.roles[user] = role
@@ -304,7 +314,7 @@ class SandboxAPI:
             "joined": u.joined,
             "invite_sent": u.invite_sent,
             "2fa_enabled": u.two_factor,
-            "account_locked_at": "2026-10-02T08:15:00Z" if u.locked else None,
+            "account_locked_at": "2026-10-02T08:15:00Z" if u.locked else "",
             "can_edit_personal_details": u.admin,
             "groups": [{"id": g.id, "name": g.name, "emoji": g.emoji, "workspace_ids": g.workspaces} for g in groups],
             "workspaces": [
@@ -321,12 +331,12 @@ class SandboxAPI:
                 for i, ws in enumerate(u.workspaces)
             ],
             "tags": [seed.tag_json(t) for t in seed.TAGS if t[0] in u.tags],
-            "working_hours": u.working_hours if include.get("include_working_hours") else None,
-            "rate": None,
+            "working_hours": u.working_hours if include.get("include_working_hours") else 0,
+            "rate": NO_RATE,
             "permissions": {"manage_users": u.admin, "manage_user_groups": u.admin, "view_reports": True},
             "created_at": u.created_at,
             "updated_at": u.created_at,
-            "deleted_at": None,
+            "deleted_at": "",
         }
         if include.get("include_rates"):
             ws = u.workspaces[0]
@@ -335,7 +345,7 @@ class SandboxAPI:
                 "currency": u.currency,
                 "workspace_id": ws,
                 "start_at": u.created_at,
-                "end_at": None,
+                "end_at": "",
                 "workspace_rate_id": ws * 10,
                 "workspace_user_rate_id": u.id * 10,
             }
@@ -356,12 +366,12 @@ class SandboxAPI:
                     "organization_user_id": u.id,
                     "user_account_id": u.account_id,
                     "display_name": u.name,
-                    "focus_role_id": g.roles.get(u.id),
-                    "track_role_id": None,
-                    "work_role_id": None,
+                    "focus_role_id": g.roles.get(u.id) or 0,
+                    "track_role_id": 0,
+                    "work_role_id": 0,
                     "created_at": g.created_at,
                     "updated_at": g.updated_at,
-                    "deleted_at": None,
+                    "deleted_at": "",
                 }
                 for n, u in enumerate(members)
             ],
@@ -370,18 +380,18 @@ class SandboxAPI:
                     "workspace_group_id": g.id * 10 + n,
                     "workspace_id": ws,
                     "name": seed.WORKSPACES[ws],
-                    "focus_role_id": None,
+                    "focus_role_id": 0,
                     "products": ["focus"],
                     "created_at": g.created_at,
                     "updated_at": g.updated_at,
-                    "deleted_at": None,
+                    "deleted_at": "",
                 }
                 for n, ws in enumerate(g.workspaces)
             ],
             "ghosts": [{"id": gid, "name": name} for gid, name in g.ghosts],
             "created_at": g.created_at,
             "updated_at": g.updated_at,
-            "deleted_at": None,
+            "deleted_at": "",
         }
 
 

@@ -10,7 +10,6 @@ from starlette.requests import Request
 
 from focus_mcp.api.errors import FocusError
 
-MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 50
 
 T = TypeVar("T")
@@ -90,9 +89,9 @@ class Query:
 
 
 def paginate(items: list[T], q: Query) -> tuple[int, int, list[T]]:
-    """(page, per_page, rows): per_page is capped at 100 as the API does."""
+    """(page, per_page, rows), serving per_page as asked: neither source documents a maximum."""
     page = q.integer("page") or 1
-    per_page = min(q.integer("per_page") or DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    per_page = q.integer("per_page") or DEFAULT_PER_PAGE
     if page < 1 or per_page < 1:
         raise bad("page and per_page must be at least 1")
     start = (page - 1) * per_page

@@ -362,7 +362,7 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
                         f"user {body.organization_user_id} not a member of group {args.group_id} in workspace {ws}",
                     )
                 held = f"role {member.focus_role_id}" if member.focus_role_id else "no Focus role"
-                return member.focus_role_id == body.focus_role_id, f"the user with {held}"
+                return (member.focus_role_id or None) == body.focus_role_id, f"the user with {held}"
 
             confirmed, shows, waited = await settle(state, check)
             if not confirmed:
