@@ -70,6 +70,18 @@ class Settings(BaseModel):
         return self.api_key is not None or (self.email is not None and self.password is not None)
 
     @property
+    def half_credentials(self) -> str | None:
+        """Which half of email and password is missing, when only the other is set (and no key)."""
+        if self.api_key is not None or (self.email is None) == (self.password is None):
+            return None
+        given, missing = (
+            ("TOGGL_FOCUS_EMAIL", "TOGGL_FOCUS_PASSWORD")
+            if self.password is None
+            else ("TOGGL_FOCUS_PASSWORD", "TOGGL_FOCUS_EMAIL")
+        )
+        return f"{given} is set but {missing} is not: set both, or TOGGL_FOCUS_API_KEY instead"
+
+    @property
     def auth_method(self) -> str:
         if self.api_key is not None:
             return "API key (TOGGL_FOCUS_API_KEY)"

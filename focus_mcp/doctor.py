@@ -33,7 +33,8 @@ async def run_doctor(
         _line(True, "credentials", f"{settings.auth_method} is set (value not shown)")
     else:
         failures += 1
-        _line(False, "credentials", "none: set TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and TOGGL_FOCUS_PASSWORD)")
+        missing = "none: set TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and TOGGL_FOCUS_PASSWORD)"
+        _line(False, "credentials", settings.half_credentials or missing)
     for name, value in (("organization", settings.organization_id), ("workspace", settings.workspace_id)):
         if value is None:
             failures += 1

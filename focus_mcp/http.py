@@ -111,5 +111,5 @@ def serve_http(server: MCPServer[Any], settings: Settings, options: HttpOptions)
 
     app = http_app(server, settings, options)
     endpoint = "/sse" if options.transport == "sse" else "/mcp"
-    log.warning("serving MCP over %s at http://%s:%d%s", options.transport, options.host, options.port, endpoint)
+    log.info("serving MCP over %s at http://%s:%d%s", options.transport, options.host, options.port, endpoint)
     uvicorn.run(app, host=options.host, port=options.port, log_level=settings.log_level.lower(), lifespan="on")

@@ -174,3 +174,54 @@ async def test_garbage_on_stdin_leaves_the_server_answering() -> None:
         assert answers[-1] == {"jsonrpc": "2.0", "id": "last", "result": {}}
         await session.stdin.aclose()
         await process.wait()
+
+
+def test_the_sandbox_ignores_configured_ids() -> None:
+    env = _env(TOGGL_FOCUS_ORGANIZATION_ID="123456", TOGGL_FOCUS_WORKSPACE_ID="654321")
+    done = subprocess.run(
+        [COMMAND, *PREFIX, "--sandbox", "call", "list_roles", "{}"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0 and "6 roles." in done.stdout, done.stdout + done.stderr
+
+
+def test_call_into_a_closed_pipe_ends_quietly() -> None:
+    done = subprocess.run(
+        f"{' '.join([COMMAND, *PREFIX])} --sandbox call list_users '{{\"per_page\": 100}}' | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+    )
+    assert done.stdout.count("\n") == 1 and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_plain_refusals_from_the_command_line() -> None:
+    read_only = _cli("--sandbox", "--read-only", "call", "delete_group", '{"group_id": 4500019}')
+    assert read_only.returncode == 1 and "read-only mode" in read_only.stdout
+    unknown = _cli("--sandbox", "call", "list_teams", '{"fliter": "Design"}')
+    assert unknown.returncode == 1 and "unknown argument fliter" in unknown.stdout and "filter" in unknown.stdout
+    assert "pydantic" not in unknown.stdout
+    half = subprocess.run(
+        [COMMAND, *PREFIX, "call", "list_roles", "{}"],
+        capture_output=True,
+        text=True,
+        env=_env(TOGGL_FOCUS_EMAIL="ana@x.example"),
+        timeout=60,
+    )
+    assert half.returncode == 1 and "TOGGL_FOCUS_PASSWORD is not" in half.stdout
+    assert "no command it serves MCP over stdio" in _cli("--help").stdout.replace("\n", " ")
+
+
+def test_desktop_config_names_this_installation_and_no_secret() -> None:
+    done = subprocess.run(
+        [COMMAND, *PREFIX, "desktop-config"],
+        capture_output=True,
+        text=True,
+        env=_env(TOGGL_FOCUS_API_KEY=SECRET_KEY, TOGGL_FOCUS_ORGANIZATION_ID="123456"),
+        timeout=60,
+    )
+    entry = json.loads(done.stdout)["mcpServers"]["toggl-focus"]
+    assert os.path.isabs(entry["command"]) and os.path.exists(entry["command"])
+    assert entry["env"]["TOGGL_FOCUS_ORGANIZATION_ID"] == "123456"
+    assert SECRET_KEY not in done.stdout + done.stderr and "claude_desktop_config.json" in done.stderr

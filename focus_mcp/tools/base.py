@@ -97,7 +97,10 @@ def app_state(ctx: Context) -> AppState:
     state = ctx.request_context.lifespan_context
     assert isinstance(state, AppState)
     if not state.settings.has_credentials:
-        raise ToolError(NO_CREDENTIALS)
+        half = state.settings.half_credentials
+        raise ToolError(
+            f"No usable Toggl Focus credentials: {half}, in the server's environment." if half else NO_CREDENTIALS
+        )
     return state
 
 
