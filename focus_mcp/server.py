@@ -16,10 +16,12 @@ from focus_mcp.tools.registry import ArgumentCheck, as_tool, tool_specs
 
 INSTRUCTIONS = """\
 Reads and edits a Toggl Focus organization: users (members), teams (groups), roles, member tags.
-Ids: users are organization user ids; teams are group ids. list_users with has_group=false finds
-people in no team; list_teams shows each team's members and ghosts (as the API lists them).
+list_users with has_group=false finds people in no team; status finds invited or locked people.
+Teams are listed per workspace: list_teams with all_workspaces=true lists every team once, with
+its members' roles; list_workspaces names the workspaces.
+Edits take ids or exact names: update_group with add_users/remove_users keeps everything else.
+A write's answer says written, not_written or unknown; never repeat an unknown write blindly.
 The API allows as few as 30 requests an hour: prefer one filtered call over many.
-To change a team, use update_group with add_users/remove_users; it keeps everything else.
 Deleting a group always needs the user's explicit yes."""
 
 SANDBOX_INSTRUCTIONS = """

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sys
 import zipfile
 from pathlib import Path
 
@@ -51,8 +50,6 @@ def build() -> Path:
 
 
 if __name__ == "__main__":
-    if sys.version_info < (3, 11):
-        raise SystemExit("scripts/build_bundle.py needs Python 3.11 or newer")
     bundle = build()
     digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
     print(f"{bundle.relative_to(ROOT)} {bundle.stat().st_size} bytes sha256 {digest}")

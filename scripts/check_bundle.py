@@ -17,8 +17,13 @@ import zipfile
 from pathlib import Path
 
 # The sandbox has ids of its own: the configured ones are ignored there (checked here on purpose).
-USER_CONFIG = {"api_key": "bundle-check-key", "organization_id": "123456", "workspace_id": "654321", "read_only": "false"}
-EXPECTED_TOOLS = 9
+USER_CONFIG = {
+    "api_key": "bundle-check-key",
+    "organization_id": "123456",
+    "workspace_id": "654321",
+    "read_only": "false",
+}
+EXPECTED_TOOLS = 10
 
 
 def expand(value: str, root: Path) -> str:

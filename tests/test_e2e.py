@@ -49,7 +49,7 @@ async def test_stdio_against_an_api_on_loopback_leaks_no_secret(loopback_sandbox
         async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
             tools = (await session.list_tools()).tools
-            assert len(tools) == 9
+            assert len(tools) == 10
             teams = await session.call_tool("list_teams", {"filter": "Design"})
             assert not teams.is_error and "Design" in text(teams)
             bad = await session.call_tool("list_users", {"per_page": 1000})
@@ -102,7 +102,7 @@ def test_call_prints_what_the_model_reads_with_exit_codes() -> None:
     no_account = _cli("call", "list_roles", "{}")
     assert no_account.returncode == 1 and "TOGGL_FOCUS_API_KEY" in no_account.stdout
     listed = _cli("--sandbox", "tools")
-    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 9
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 10
 
 
 INITIALIZE = {

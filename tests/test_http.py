@@ -63,7 +63,7 @@ async def test_sse_with_the_token() -> None:
     with serving_focus("sse") as url:
         async with sse_client(f"{url}/sse", headers=auth()) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
-            assert len((await session.list_tools()).tools) == 9
+            assert len((await session.list_tools()).tools) == 10
             result = await session.call_tool("list_roles", {})
     assert not result.is_error and "Owner" in text(result)
 

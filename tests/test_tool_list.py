@@ -24,6 +24,7 @@ EXPECTED = {  # name: (readOnly, destructive, idempotent)
     "list_teams": (True, False, True),
     "list_users": (True, False, True),
     "list_member_tags": (True, False, True),
+    "list_workspaces": (True, False, True),
     "set_group_member_role": (False, True, True),
 }
 

@@ -64,7 +64,8 @@ async def test_unset_parameters_are_not_sent(routes: Routes) -> None:
         ("update_group", {"group_id": 5, "organization_users": [1], "add_users": [2]}),
         ("update_group", {"group_id": 5}),
         ("create_group", {"name": ""}),
-        ("delete_group", {"group_id": "5/../../x"}),
+        ("delete_group", {"group_id": 0}),
+        ("delete_group", {"group_id": ""}),
         ("set_group_member_role", {"group_id": 5, "organization_user_id": 1}),
     ],
 )
@@ -73,6 +74,18 @@ async def test_bad_arguments_are_refused_before_any_request(routes: Routes, tool
         result = await client.call_tool(tool, args)
     assert result.is_error
     assert routes.requests == []
+
+
+async def test_a_group_name_is_looked_up_as_a_query_never_put_in_a_path(routes: Routes) -> None:
+    routes.add("GET", "teams", teams_json(group_json(gid=5, name="5/../../x")))
+    routes.add("DELETE", "groups/5", {"success": True})
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("delete_group", {"group_id": "5/../../x", "confirm": True})
+    assert not result.is_error, text(result)
+    assert routes.query(0)["filter"] == "5/../../x" and [r.url.path.split("/")[-1] for r in routes.requests] == [
+        "teams",
+        "5",
+    ]
 
 
 async def test_organization_and_workspace_fall_back_to_configuration(routes: Routes) -> None:
@@ -104,7 +117,7 @@ async def test_missing_default_names_the_variable(routes: Routes, missing: str, 
 
 async def test_no_credentials_server_starts_and_every_call_names_the_variables(routes: Routes) -> None:
     async with connect(make_settings(api_key=None), routes.transport()) as client:
-        assert len((await client.list_tools()).tools) == 9
+        assert len((await client.list_tools()).tools) == 10
         for tool in ("list_roles", "list_users", "list_my_groups"):
             result = await client.call_tool(tool, {})
             assert result.is_error and "TOGGL_FOCUS_API_KEY" in text(result) and "TOGGL_FOCUS_EMAIL" in text(result)
@@ -230,7 +243,8 @@ async def test_read_only_registers_no_write_tool(routes: Routes) -> None:
     async with connect(make_settings(read_only=True), routes.transport()) as client:
         tools = (await client.list_tools()).tools
         result = await client.call_tool("delete_group", {"group_id": 5, "confirm": True})
-    assert {t.name for t in tools} == {"list_users", "list_teams", "list_my_groups", "list_roles", "list_member_tags"}
+    reads = {"list_users", "list_teams", "list_workspaces", "list_my_groups", "list_roles", "list_member_tags"}
+    assert {t.name for t in tools} == reads
     assert all(t.annotations is not None and t.annotations.read_only_hint for t in tools)
     assert result.is_error and routes.requests == []
 

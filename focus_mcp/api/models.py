@@ -19,7 +19,7 @@ IdList = Annotated[list[Id], Field(max_length=500)]
 IdFilter = Annotated[list[Id], Field(min_length=1, max_length=500)]
 SortDir = Literal["asc", "desc"]
 PerPage = Annotated[int, Field(strict=True, ge=1, le=100, description="Results per page, 1-100.")]
-Page = Annotated[int, Field(strict=True, ge=1, le=100_000, description="Page number, from 1.")]
+Page = Annotated[int, Field(strict=True, ge=1, description="Page number, from 1.")]
 SearchText = Annotated[str, Field(min_length=1, max_length=255)]
 Word = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^,]+$")]  # arrays travel comma-joined
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
-from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
-from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, TeamsQuery, UsersQuery
+from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, OrganizationUser, TeamsQuery
+from focus_mcp.tools import names
 from focus_mcp.tools.base import (
     ADDITIVE,
     DESTRUCTIVE,
@@ -32,6 +32,7 @@ from focus_mcp.tools.base import (
     workspace,
 )
 from focus_mcp.tools.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
+from focus_mcp.tools.names import GROUP, GroupRef, UserRefs
 from focus_mcp.tools.outcomes import OUTCOME, Outcome, not_written, settle, unknown
 from focus_mcp.tools.render import Record, answer, head, listing
 from focus_mcp.tools.teams import Team, team_line, team_record
@@ -49,25 +50,20 @@ class CreateGroupArgs(OrgArgs):
 
 
 class UpdateGroupArgs(WorkspaceArgs):
-    group_id: Id
+    group_id: GroupRef = Field(description=GROUP)
     name: Name | None = None
     emoji: Emoji | None = None
-    organization_users: IdList | None = Field(default=None, description="Replace ALL members with these.")
+    organization_users: UserRefs | None = Field(default=None, description="Replace ALL members with these.")
     workspaces: IdList | None = Field(default=None, description="Replace ALL workspaces with these.")
-    add_users: IdList = Field(default_factory=list, description="Organization user ids to add.")
-    remove_users: IdList = Field(default_factory=list, description="Organization user ids to remove.")
+    add_users: UserRefs = Field(default_factory=list, description="Users to add: ids, exact names or emails.")
+    remove_users: UserRefs = Field(default_factory=list, description="Users to remove: ids, exact names or emails.")
     add_workspaces: IdList = Field(default_factory=list)
     remove_workspaces: IdList = Field(default_factory=list)
     dry_run: bool = Field(default=False, description="Only report what would change.")
 
 
-class DeleteGroupArgs(WorkspaceArgs):
-    group_id: Id
-    confirm: bool = Field(default=False, description="true only after the user said yes to this deletion.")
-
-
 class SetGroupMemberRoleArgs(WorkspaceArgs):
-    group_id: Id
+    group_id: GroupRef = Field(description=GROUP)
     organization_user_id: Id
     focus_role_id: Id | None = Field(description="Role id from list_roles; null clears the role.")
 
@@ -76,12 +72,6 @@ class GroupWriteResult(Result):
     group: Team | None = None
     changes: GroupDiff = Field(default_factory=GroupDiff)
     written: bool
-    outcome: Outcome = Field(description=OUTCOME)
-
-
-class DeleteResult(Result):
-    group_id: int
-    deleted: bool
     outcome: Outcome = Field(description=OUTCOME)
 
 
@@ -178,16 +168,21 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
     organization_users or workspaces replace the whole list. dry_run shows the change without writing.
     """
     state = app_state(ctx)
-    edit = narrowed(args, GroupEdit)
-    check_edit(edit)
-    if edit == GroupEdit():
+    asked = {k for k, v in args.model_dump(exclude={"group_id", "organization_id", "workspace_id", "dry_run"}).items()}
+    if not any(getattr(args, k) not in (None, []) for k in asked):
         raise ToolError("Nothing to change: give name, emoji, add_users, remove_users or another field.")
     org, ws = organization(args, state), workspace(args, state)
-    async with state.client.editing_group(org, args.group_id):  # parallel edits of the group wait their turn
-        current = await state.client.get_group(org, args.group_id, ws)
+    gid = await names.group_id(state, org, ws, args.group_id)
+    users = {f: await names.user_ids(state, org, getattr(args, f), f) for f in ("add_users", "remove_users")}
+    if args.organization_users is not None:
+        users["organization_users"] = await names.user_ids(state, org, args.organization_users, "organization_users")
+    edit = narrowed(args.model_copy(update=users), GroupEdit)
+    check_edit(edit)
+    async with state.client.editing_group(org, gid):  # parallel edits of the group wait their turn
+        current = await state.client.get_group(org, gid, ws)
         if current is None:
             raise ToolError(
-                f"Group {args.group_id} is not visible in workspace {ws}, so it was not changed. Pass the "
+                f"Group {gid} is not visible in workspace {ws}, so it was not changed. Pass the "
                 "workspace_id the group belongs to, or call list_teams to check the group id."
             )
         body, diff = plan_group_edit(current, edit)
@@ -195,20 +190,29 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
         if diff.empty:
             lines = [f"No change needed, nothing written: {team_line(before)}"]
             return answer(state, lines, {"group": before, "written": False, "outcome": "not_written"})
+        added_ids = [r.id for r in diff.users_added]
         if args.dry_run:
-            diff = await _name_new_members(state, org, diff)
-            lines = [f"Dry run, nothing written. Would change: {diff.describe()}."]
+            added = await names.users_by_id(state, org, added_ids)
+            diff = _name_new_members(added, diff)
+        else:  # only for the notes: a failed read must not stop the edit
+            try:
+                added = await names.users_by_id(state, org, added_ids)
+            except FocusError:
+                added = {}
+        notes = _member_warnings(added, diff, body.workspaces, current)
+        if args.dry_run:
+            lines = [f"Dry run, nothing written. Would change: {diff.describe()}.", *notes]
             structured = {"group": before, "changes": diff.model_dump(), "written": False, "outcome": "not_written"}
             return answer(state, lines, structured)
         try:
-            after = await state.client.update_group(org, args.group_id, body)
+            after = await state.client.update_group(org, gid, body)
         except WriteOutcomeUnknown as exc:
             seen: list[Group] = []
 
             async def check() -> tuple[bool, str]:
-                group = await state.client.get_group(org, args.group_id, ws)
+                group = await state.client.get_group(org, gid, ws)
                 if group is None:
-                    return False, f"group {args.group_id} no longer visible in workspace {ws}"
+                    return False, f"group {gid} no longer visible in workspace {ws}"
                 seen[:] = [group]
                 _, rest = plan_group_edit(group, edit)
                 if rest.empty:
@@ -225,132 +229,64 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
             note = ""
     diff = name_added(diff, after)
     team = team_record(after)
-    lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team)]
+    lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team), *notes]
     return answer(state, lines, {"group": team, "changes": diff.model_dump(), "written": True, "outcome": "written"})
 
 
-async def _name_new_members(state: AppState, org: int, diff: GroupDiff) -> GroupDiff:
-    """A dry run names the users it would add (one read); ids that name no user are refused, as the write would be."""
+def _name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> GroupDiff:
+    """A dry run names the users it would add; ids that name no user are refused, as the write would be."""
     ids = [r.id for r in diff.users_added]
-    if not ids:
-        return diff
-    users = await state.client.list_users(org, UsersQuery(org_user_ids=ids, per_page=100))
-    names = {u.id: u.name for u in users}
-    unknown = [i for i in ids if i not in names]
+    unknown = [i for i in ids if i not in added]
     if unknown:
         raise ToolError(f"Not changed: organization users {unknown} do not exist; call list_users to find the ids.")
-    return diff.model_copy(update={"users_added": [Ref(id=i, name=names[i]) for i in ids]})
+    return diff.model_copy(update={"users_added": [Ref(id=i, name=added[i].name) for i in ids]})
 
 
-def _can_ask_now(ctx: Context) -> bool:
-    """2026-07-28 clients are asked through the call's result; older ones need a back-channel,
-    which a stateless HTTP request does not have."""
-    version = ctx.protocol_version
-    return (version is not None and is_version_at_least(version, "2026-07-28")) or ctx.session.can_send_request
+def _member_warnings(
+    added: dict[int, OrganizationUser], diff: GroupDiff, workspaces: list[int], group: Group
+) -> list[str]:
+    """Notes on added members who are in none of the group's workspaces, or have not joined yet."""
+    names = {w.workspace_id: w.name for w in group.workspaces}
+    users = [added[r.id] for r in diff.users_added if r.id in added]
+    outside = [u for u in users if not {w.id for w in u.workspaces or ()} & set(workspaces)]
+    waiting = [u for u in users if not u.joined]
+    notes = []
+    if outside:
+        where = ", ".join(f"{names.get(w) or 'workspace'}#{w}" for w in workspaces) or "no workspace"
+        notes.append(f"Note: in none of the group's workspaces ({where}): {_who(outside)}.")
+    if waiting:
+        notes.append(f"Note: not joined the organization yet: {_who(waiting)}.")
+    return notes
 
 
-class ConfirmDelete(BaseModel):
-    confirm: bool = Field(description="Yes, delete this group.")
-
-
-class CannotAsk(BaseModel):
-    """The client cannot show the user a question; the model must ask and pass confirm=true."""
-
-
-async def ask_to_delete(
-    group_id: int, organization_id: int | None, workspace_id: int | None, ctx: Context
-) -> Elicit[ConfirmDelete] | CannotAsk:
-    """Ask the user, naming the group and its size, when the client can show a question."""
-    caps = ctx.client_capabilities
-    if caps is None or caps.elicitation is None or not _can_ask_now(ctx):
-        return CannotAsk()
-    state = app_state(ctx)
-    args = DeleteGroupArgs(group_id=group_id, organization_id=organization_id, workspace_id=workspace_id)
-    org, ws = organization(args, state), workspace(args, state)
-    try:  # a cached read is good enough to name the group, and the resolver may run twice
-        group = await state.client.get_group(org, group_id, ws, fresh=False)
-    except FocusError as exc:
-        raise ToolError(str(exc)) from None
-    if group is None:
-        raise ToolError(
-            f"Group {group_id} is not visible in workspace {ws}; nothing was deleted. "
-            "Call list_teams to check the group id and its workspace."
-        )
-    return Elicit(
-        f"Delete the group {group.emoji} {group.name} (#{group.id}) with {len(group.users)} members and "
-        f"{len(group.ghosts)} ghosts? This cannot be undone.",
-        ConfirmDelete,
-    )
-
-
-async def delete_group(
-    args: DeleteGroupArgs,
-    ctx: Context,
-    decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_delete)],
-) -> CallToolResult:
-    """Delete a group (team) for good. A human must agree first.
-
-    If the client can ask the user, the server asks. Otherwise the call is refused until you have
-    asked the user yourself and call again with confirm=true.
-    """
-    state = app_state(ctx)
-    org, ws = organization(args, state), workspace(args, state)
-    if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, CannotAsk):
-        if not args.confirm:
-            raise ToolError(
-                f"Not deleted: deleting group {args.group_id} needs the user's explicit yes. Ask the user, "
-                "and only if they agree call delete_group again with confirm=true."
-            )
-    elif not (isinstance(decision, AcceptedElicitation) and decision.data.confirm):
-        verdict = "cancelled" if decision.action == "cancel" else "declined"
-        lines = [f"Not deleted: the user {verdict}. Group {args.group_id} is unchanged."]
-        return answer(state, lines, {"group_id": args.group_id, "deleted": False, "outcome": "not_written"})
-    structured: dict[str, object] = {"group_id": args.group_id, "deleted": True, "outcome": "written"}
-    async with state.client.editing_group(org, args.group_id):
-        try:
-            await state.client.delete_group(org, args.group_id, ws)
-        except WriteOutcomeUnknown as exc:
-
-            async def check() -> tuple[bool, str]:
-                group = await state.client.get_group(org, args.group_id, ws)
-                if group is None:
-                    return True, f"group {args.group_id} gone from workspace {ws}"
-                return False, f"the group still there: {team_line(team_record(group))}"
-
-            confirmed, shows, waited = await settle(state, check)
-            if not confirmed:
-                return unknown(state, exc, shows, waited, {**structured, "deleted": False})
-            return answer(
-                state, [f"Deleted group {args.group_id} (its answer was lost; a fresh read shows {shows})."], structured
-            )
-        except FocusError as exc:
-            raise not_written(exc, "Not deleted") from None
-    return answer(state, [f"Deleted group {args.group_id}."], structured)
+def _who(users: list[OrganizationUser]) -> str:
+    return ", ".join(f"{u.name}#{u.id}" for u in users)
 
 
 async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> CallToolResult:
     """Set a group member's Focus role (other products' roles are kept); null clears it."""
     state = app_state(ctx)
     org, ws = organization(args, state), workspace(args, state)
+    gid = await names.group_id(state, org, ws, args.group_id)
     body = GroupUserRoleRequest(
         focus_role_id=args.focus_role_id, organization_user_id=args.organization_user_id, workspace_id=ws
     )
     role = f"role {args.focus_role_id}" if args.focus_role_id else "no Focus role"
     structured: dict[str, object] = {
-        "group_id": args.group_id,
+        "group_id": gid,
         "organization_user_id": args.organization_user_id,
         "outcome": "written",
     }
     if args.focus_role_id is not None:
         structured["focus_role_id"] = args.focus_role_id
     note = ""
-    async with state.client.editing_group(org, args.group_id):
+    async with state.client.editing_group(org, gid):
         try:
-            await state.client.set_group_member_role(org, args.group_id, body)
+            await state.client.set_group_member_role(org, gid, body)
         except WriteOutcomeUnknown as exc:
 
             async def check() -> tuple[bool, str]:
-                group = await state.client.get_group(org, args.group_id, ws)
+                group = await state.client.get_group(org, gid, ws)
                 member = (
                     next((u for u in group.users if u.organization_user_id == body.organization_user_id), None)
                     if group
@@ -359,7 +295,7 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
                 if member is None:
                     return (
                         False,
-                        f"user {body.organization_user_id} not a member of group {args.group_id} in workspace {ws}",
+                        f"user {body.organization_user_id} not a member of group {gid} in workspace {ws}",
                     )
                 held = f"role {member.focus_role_id}" if member.focus_role_id else "no Focus role"
                 return (member.focus_role_id or None) == body.focus_role_id, f"the user with {held}"
@@ -370,7 +306,7 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
             note = " (its answer was lost; a fresh read shows it set)"
         except FocusError as exc:
             raise not_written(exc) from None
-    lines = [f"User {args.organization_user_id} now has {role} in group {args.group_id}{note}."]
+    lines = [f"User {args.organization_user_id} now has {role} in group {gid}{note}."]
     return answer(state, lines, structured)
 
 
@@ -378,6 +314,5 @@ TOOLS = [
     ToolSpec(list_my_groups, "List my groups", ReadOrgArgs, MyGroupsResult, READ_ONLY),
     ToolSpec(create_group, "Create group", CreateGroupArgs, GroupWriteResult, ADDITIVE),
     ToolSpec(update_group, "Update group", UpdateGroupArgs, GroupWriteResult, DESTRUCTIVE),
-    ToolSpec(delete_group, "Delete group", DeleteGroupArgs, DeleteResult, DESTRUCTIVE),
     ToolSpec(set_group_member_role, "Set group member role", SetGroupMemberRoleArgs, RoleSetResult, DESTRUCTIVE),
 ]

@@ -31,20 +31,28 @@ class PagingArgs(ReadOrgArgs):
 
 def check_paging(args: PagingArgs, state: AppState) -> None:
     """all_pages: refuse before any request when it conflicts or cannot fit in the hourly quota."""
-    if not args.all_pages:
+    every_page = "status" if getattr(args, "status", None) else "all_pages"
+    if not (args.all_pages or every_page == "status"):
         return
     if getattr(args, "page", None) is not None or getattr(args, "per_page", None) is not None:
-        raise ToolError("all_pages fetches every page itself: drop page and per_page.")
+        raise ToolError(f"{every_page} reads every page itself: drop page and per_page.")
     needed = math.ceil(args.max_items / REQUESTED_PER_PAGE)
+    check_quota(
+        state,
+        needed,
+        f"{every_page} needs up to {needed} requests for max_items {args.max_items} (pages of up to "
+        f"{REQUESTED_PER_PAGE})",
+        "Lower max_items, or narrow the query with filters.",
+    )
+
+
+def check_quota(state: AppState, needed: int, why: str, instead: str) -> None:
+    """Refuse before any request when the hourly quota left is known to be short of `needed`."""
     quota = state.client.quota
     if quota.remaining is not None and quota.remaining < needed:
         resets = quota.resets_in()
         when = f", and the quota resets in {human_duration(resets)}" if resets else ""
-        raise ToolError(
-            f"Not fetched: all_pages needs at least {needed} requests for max_items {args.max_items} (pages "
-            f"of up to {REQUESTED_PER_PAGE}) but only {quota.remaining} are left this hour{when}. Lower "
-            f"max_items to {quota.remaining * REQUESTED_PER_PAGE} or less, or narrow the query with filters."
-        )
+        raise ToolError(f"Not fetched: {why} but only {quota.remaining} are left this hour{when}. {instead}")
 
 
 async def progress(ctx: Context, done: int, total: int | None, what: str) -> None:

@@ -29,13 +29,20 @@ from pydantic_core import PydanticUndefined
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.config import Settings
-from focus_mcp.tools import groups, roles_and_tags, teams, users
+from focus_mcp.tools import deletion, groups, roles_and_tags, teams, users, workspaces
 from focus_mcp.tools.base import AppState, ToolArgs, ToolSpec
 from focus_mcp.tools.render import one_line
 
-SPECS: list[ToolSpec] = [*users.TOOLS, *teams.TOOLS, *groups.TOOLS, *roles_and_tags.TOOLS]
+SPECS: list[ToolSpec] = [
+    *users.TOOLS,
+    *teams.TOOLS,
+    *workspaces.TOOLS,
+    *groups.TOOLS,
+    *deletion.TOOLS,
+    *roles_and_tags.TOOLS,
+]
 ORDER = [  # reads first, as clients show them
-    "list_users", "list_teams", "list_my_groups", "list_roles", "list_member_tags",
+    "list_users", "list_teams", "list_workspaces", "list_my_groups", "list_roles", "list_member_tags",
     "create_group", "update_group", "delete_group", "set_group_member_role",
 ]  # fmt: skip
 
@@ -193,18 +200,18 @@ def input_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _share_repeated(result: dict[str, Any], properties: dict[str, Any]) -> None:
-    """A sub-schema that several properties repeat (the id arrays) is stated once, in $defs."""
+    """A sub-schema that several properties repeat (ids, id arrays) is stated once, in $defs."""
     shapes: dict[str, list[dict[str, Any]]] = {}
     for prop in properties.values():
         shape = {k: v for k, v in prop.items() if k not in ("description", "default")}
-        if shape.get("type") == "array":
+        if shape.get("type") == "array" or (shape.get("type") == "integer" and "maximum" in shape):
             shapes.setdefault(json.dumps(shape, sort_keys=True), []).append(prop)
     for n, (key, props) in enumerate(sorted(shapes.items())):
         if len(props) < 2:
             continue
         shared: dict[str, Any] = json.loads(key)
-        item_type = shared.get("items", {}).get("type")
-        name = {"integer": "ids", "string": "strings"}.get(item_type, f"list{n}")
+        item_type = shared.get("items", {}).get("type") if shared["type"] == "array" else "id"
+        name = {"integer": "ids", "string": "strings", "id": "id"}.get(item_type, f"list{n}")
         result.setdefault("$defs", {})[name] = shared
         for prop in props:
             for key in list(prop):

@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
+from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, TeamsQuery
 from focus_mcp.tools.base import (
     READ_ONLY,
@@ -23,12 +25,27 @@ from focus_mcp.tools.base import (
     organization,
     workspace,
 )
-from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, check_paging, gather, pages_in_order, progress
+from focus_mcp.tools.paging import (
+    REQUESTED_PER_PAGE,
+    PagingArgs,
+    check_paging,
+    check_quota,
+    gather,
+    pages_in_order,
+    progress,
+)
 from focus_mcp.tools.render import Record, head, listing, ref, refs_text
+from focus_mcp.tools.workspaces import find_workspaces
 
 
 class ListTeamsArgs(TeamsQuery, PagingArgs, ReadWorkspaceArgs):
-    pass
+    all_workspaces: bool = Field(
+        default=False, description="Every team of every workspace, each once (instead of workspace_id)."
+    )
+
+
+class Member(Ref):
+    role: str | None = Field(default=None, description="The member's Focus role in the team, when set.")
 
 
 class Team(BaseModel):
@@ -36,7 +53,7 @@ class Team(BaseModel):
     name: str
     emoji: str = ""
     workspaces: list[Ref] = Field(default_factory=list)
-    members: list[Ref] = Field(default_factory=list, description="Organization users (id, display name).")
+    members: list[Member] = Field(default_factory=list, description="Organization users (id, display name, role).")
     ghosts: list[Ref] = Field(default_factory=list, description="The team's ghosts as the API lists them.")
 
 
@@ -48,21 +65,43 @@ class TeamsResult(Result):
     records: list[dict[str, Any]] | None = Field(default=None, description="Full API records (detail=true).")
 
 
-def team_record(group: Group) -> Record:
+RoleNames = dict[int, str]
+
+
+def team_record(group: Group, roles: RoleNames | None = None) -> Record:
+    """The team; each member with the name of their Focus role in it when `roles` names it."""
+    members = []
+    for u in group.users:
+        member = ref(u.organization_user_id, u.display_name)
+        if u.focus_role_id and roles and u.focus_role_id in roles:
+            member["role"] = roles[u.focus_role_id]
+        members.append(member)
     return {
         "id": group.id,
         "name": group.name,
         "emoji": group.emoji,
         "workspaces": [ref(w.workspace_id, w.name) for w in group.workspaces],
-        "members": [ref(u.organization_user_id, u.display_name) for u in group.users],
+        "members": members,
         "ghosts": [ref(g.id, g.name) for g in group.ghosts],
     }
+
+
+def _members_text(members: list[Record]) -> str:
+    return ", ".join(f"{refs_text([m])} ({m['role']})" if m.get("role") else refs_text([m]) for m in members)
+
+
+async def role_names(state: AppState, org: int) -> RoleNames:
+    """Role id to name, from the cached roles (kept ten times as long as teams); {} when unreadable."""
+    try:
+        return {r.role_id: r.name for r in await state.client.list_roles(org)}
+    except FocusError:
+        return {}
 
 
 def team_line(team: Record) -> str:
     parts = [head(team), f"ws {refs_text(team['workspaces'])}" if team["workspaces"] else "no workspace"]
     members, ghosts = team["members"], team["ghosts"]
-    parts.append(f"{len(members)} members: {refs_text(members)}" if members else "0 members")
+    parts.append(f"{len(members)} members: {_members_text(members)}" if members else "0 members")
     if ghosts:
         parts.append(f"{len(ghosts)} ghosts: {refs_text(ghosts)}")
     return " | ".join(parts)
@@ -71,13 +110,17 @@ def team_line(team: Record) -> str:
 async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     """List the teams (groups) of a workspace: id, emoji, name, workspaces, members and ghosts.
 
-    Members are organization users (name#id); ghosts are listed as the API gives them (name#id).
+    Members are organization users (name#id, with their Focus role in the team when set); ghosts
+    are listed as the API gives them (name#id).
     filter matches team names; query matches team or member names. all_pages=true fetches every page.
     """
     state = app_state(ctx)
     check_paging(args, state)
-    org, ws = organization(args, state), workspace(args, state)
+    org = organization(args, state)
     query = narrowed(args, TeamsQuery)
+    if args.all_workspaces:
+        return await _every_workspace(state, org, query, args, ctx)
+    ws = workspace(args, state)
     extra: dict[str, Any] = {}
     if args.all_pages:
         groups, total = await _all_teams(state, org, ws, query, args, ctx)
@@ -90,14 +133,50 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
         page = found.page or args.page or 1
         size = args.per_page or max(found.rows, len(groups)) or 1
         heading = [f"{len(groups)} of {total} teams, page {page}."]
+        if not groups and page == 1:
+            heading[0] += (
+                f" Teams are listed one workspace at a time (this was workspace {ws}): pass another workspace_id "
+                "(list_workspaces names them) or all_workspaces=true."
+            )
         extra["page"] = page
         if groups and total > (page - 1) * size + len(groups):
             extra["next_page"] = page + 1
             heading[0] += f" More: call again with page={page + 1} (or all_pages=true)."
     extra["total"] = total
     full = [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in groups] if args.detail else None
-    records = [team_record(g) for g in groups]
+    roles = await role_names(state, org) if any(u.focus_role_id for g in groups for u in g.users) else {}
+    records = [team_record(g, roles) for g in groups]
     return listing(state, heading, "teams", records, team_line, extra, "use filter or a smaller per_page", full)
+
+
+async def _every_workspace(
+    state: AppState, org: int, query: TeamsQuery, args: ListTeamsArgs, ctx: Context
+) -> CallToolResult:
+    """Teams of every workspace: the workspaces from the users listing (cached), then every page of
+    each workspace's teams (usually one request each); a team in several workspaces is listed once."""
+    if args.workspace_id is not None or args.page is not None or args.per_page is not None:
+        raise ToolError(
+            "all_workspaces lists every workspace and every page itself: drop workspace_id, page, per_page."
+        )
+    found = await find_workspaces(state, org, ctx, args.fresh)
+    spaces = found.workspaces
+    check_quota(state, len(spaces), f"all_workspaces needs at least {len(spaces)} requests (one a workspace)", "")
+    teams: dict[int, Group] = {}
+    for space in spaces:
+
+        async def read_page(n: int, ws: int = space["id"]) -> list[Group]:
+            page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
+            return (await state.client.list_teams(org, ws, page_query, fresh=args.fresh)).data
+
+        groups, _, _ = await pages_in_order(read_page, args.max_items, _nothing)
+        for group in groups:
+            teams.setdefault(group.id, group)
+    names = ", ".join(f"{s['name']}#{s['id']}" for s in spaces)
+    heading = [f"{len(teams)} teams across {len(spaces)} workspaces ({names}); each team once."]
+    roles = await role_names(state, org) if any(u.focus_role_id for g in teams.values() for u in g.users) else {}
+    records = [team_record(g, roles) for g in teams.values()]
+    extra: dict[str, Any] = {"total": len(records)}
+    return listing(state, heading, "teams", records, team_line, extra, "use filter or query")
 
 
 async def _all_teams(

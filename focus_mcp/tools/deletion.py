@@ -1,0 +1,127 @@
+"""delete_group: a group deleted for good, only after a human's yes.
+
+When the client can show a question, the server asks the user (the SDK's Resolve/Elicit, so that
+2025-era and 2026-07-28 clients are both asked); otherwise the call is refused until the model has
+asked the user itself and calls again with confirm=true. The delete's outcome is written, not
+written or unknown, as for every write (see outcomes.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult
+from mcp_types.version import is_version_at_least
+from pydantic import BaseModel, Field
+
+from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
+from focus_mcp.tools import names
+from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
+from focus_mcp.tools.names import GROUP, GroupRef
+from focus_mcp.tools.outcomes import OUTCOME, Outcome, not_written, settle, unknown
+from focus_mcp.tools.render import answer
+from focus_mcp.tools.teams import team_line, team_record
+
+
+class DeleteGroupArgs(WorkspaceArgs):
+    group_id: GroupRef = Field(description=GROUP)
+    confirm: bool = Field(default=False, description="true only after the user said yes to this deletion.")
+
+
+class DeleteResult(Result):
+    group_id: int
+    deleted: bool
+    outcome: Outcome = Field(description=OUTCOME)
+
+
+def _can_ask_now(ctx: Context) -> bool:
+    """2026-07-28 clients are asked through the call's result; older ones need a back-channel,
+    which a stateless HTTP request does not have."""
+    version = ctx.protocol_version
+    return (version is not None and is_version_at_least(version, "2026-07-28")) or ctx.session.can_send_request
+
+
+class ConfirmDelete(BaseModel):
+    confirm: bool = Field(description="Yes, delete this group.")
+
+
+class CannotAsk(BaseModel):
+    """The client cannot show the user a question; the model must ask and pass confirm=true."""
+
+
+async def ask_to_delete(
+    group_id: int | str, organization_id: int | None, workspace_id: int | None, ctx: Context
+) -> Elicit[ConfirmDelete] | CannotAsk:
+    """Ask the user, naming the group and its size, when the client can show a question."""
+    caps = ctx.client_capabilities
+    if caps is None or caps.elicitation is None or not _can_ask_now(ctx):
+        return CannotAsk()
+    state = app_state(ctx)
+    args = DeleteGroupArgs(group_id=group_id, organization_id=organization_id, workspace_id=workspace_id)
+    org, ws = organization(args, state), workspace(args, state)
+    try:  # a cached read is good enough to name the group, and the resolver may run twice
+        gid = await names.group_id(state, org, ws, group_id)
+        group = await state.client.get_group(org, gid, ws, fresh=False)
+    except FocusError as exc:
+        raise ToolError(str(exc)) from None
+    if group is None:
+        raise ToolError(
+            f"Group {group_id} is not visible in workspace {ws}; nothing was deleted. "
+            "Call list_teams to check the group id and its workspace."
+        )
+    return Elicit(
+        f"Delete the group {group.emoji} {group.name} (#{group.id}) with {len(group.users)} members and "
+        f"{len(group.ghosts)} ghosts? This cannot be undone.",
+        ConfirmDelete,
+    )
+
+
+async def delete_group(
+    args: DeleteGroupArgs,
+    ctx: Context,
+    decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_delete)],
+) -> CallToolResult:
+    """Delete a group (team) for good. A human must agree first.
+
+    If the client can ask the user, the server asks. Otherwise the call is refused until you have
+    asked the user yourself and call again with confirm=true.
+    """
+    state = app_state(ctx)
+    org, ws = organization(args, state), workspace(args, state)
+    gid = await names.group_id(state, org, ws, args.group_id)
+    if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, CannotAsk):
+        if not args.confirm:
+            raise ToolError(
+                f"Not deleted: deleting group {gid} needs the user's explicit yes. Ask the user, "
+                "and only if they agree call delete_group again with confirm=true."
+            )
+    elif not (isinstance(decision, AcceptedElicitation) and decision.data.confirm):
+        verdict = "cancelled" if decision.action == "cancel" else "declined"
+        lines = [f"Not deleted: the user {verdict}. Group {gid} is unchanged."]
+        return answer(state, lines, {"group_id": gid, "deleted": False, "outcome": "not_written"})
+    structured: dict[str, object] = {"group_id": gid, "deleted": True, "outcome": "written"}
+    async with state.client.editing_group(org, gid):
+        try:
+            await state.client.delete_group(org, gid, ws)
+        except WriteOutcomeUnknown as exc:
+
+            async def check() -> tuple[bool, str]:
+                group = await state.client.get_group(org, gid, ws)
+                if group is None:
+                    return True, f"group {gid} gone from workspace {ws}"
+                return False, f"the group still there: {team_line(team_record(group))}"
+
+            confirmed, shows, waited = await settle(state, check)
+            if not confirmed:
+                return unknown(state, exc, shows, waited, {**structured, "deleted": False})
+            return answer(
+                state, [f"Deleted group {gid} (its answer was lost; a fresh read shows {shows})."], structured
+            )
+        except FocusError as exc:
+            raise not_written(exc, "Not deleted") from None
+    return answer(state, [f"Deleted group {gid}."], structured)
+
+
+TOOLS = [ToolSpec(delete_group, "Delete group", DeleteGroupArgs, DeleteResult, DESTRUCTIVE)]

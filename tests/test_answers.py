@@ -1,0 +1,93 @@
+"""One call per question: the organization as a whole, roles by name, edits by name, status filters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import connect, sandbox_settings, text
+
+pytestmark = pytest.mark.anyio
+
+SECURITY, OPERATIONS = 4500008, 4300004
+
+
+async def test_all_workspaces_lists_every_team_exactly_once() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool("list_teams", {"all_workspaces": True})
+        workspaces = await client.call_tool("list_workspaces", {})
+    ids = [t["id"] for t in result.structured_content["teams"]]
+    assert sorted(ids) == sorted(api.groups) and len(ids) == len(set(ids))
+    assert {w["id"] for w in workspaces.structured_content["workspaces"]} == {4300001, 4300002, 4300003, 4300004}
+    assert len(text(result).splitlines()) == 2 + len(ids)
+    users_pages = sum(1 for method, path in api.requests if method == "GET" and "/users" in path)
+    assert users_pages == 2  # 150 users; list_workspaces after it read them from the cache
+
+
+async def test_a_team_line_names_its_members_roles() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool("list_teams", {"workspace_id": OPERATIONS, "filter": "Security"})
+    manager = api.users[api.groups[SECURITY].users[0]]
+    assert f"{manager.name}#{manager.id} (Team manager)" in text(result)
+    assert result.structured_content["teams"][0]["members"][0]["role"] == "Team manager"
+
+
+async def test_edits_by_exact_names_write_the_right_ids() -> None:
+    settings, api = sandbox_settings()
+    newcomer = next(
+        u for u in api.users.values() if u.id not in api.groups[SECURITY].users and OPERATIONS in u.workspaces
+    )
+    async with connect(settings, api.transport()) as client:
+        args = {"group_id": "security", "workspace_id": OPERATIONS, "add_users": [newcomer.email.upper()]}
+        result = await client.call_tool("update_group", args)
+    assert result.structured_content["outcome"] == "written", text(result)
+    assert newcomer.id in api.groups[SECURITY].users
+
+
+async def test_an_ambiguous_name_writes_nothing_and_lists_the_candidates() -> None:
+    settings, api = sandbox_settings()
+    twins = [u for u in api.users.values() if u.name.startswith("Amir ")][:2]
+    twins[1].name = twins[0].name
+    before = list(api.groups[SECURITY].users)
+    async with connect(settings, api.transport()) as client:
+        args = {"group_id": SECURITY, "workspace_id": OPERATIONS, "add_users": [twins[0].name]}
+        result = await client.call_tool("update_group", args)
+    said = text(result)
+    assert result.is_error and "names 2 users" in said and f"#{twins[0].id}" in said and f"#{twins[1].id}" in said
+    assert api.groups[SECURITY].users == before and not any(m == "PUT" for m, _ in api.requests)
+
+
+@pytest.mark.parametrize("status", ["invited", "locked", "inactive"])
+async def test_status_returns_exactly_those_users(status: str) -> None:
+    settings, api = sandbox_settings()
+    expected = {
+        "invited": {u.id for u in api.users.values() if u.invite_sent and not u.joined},
+        "locked": {u.id for u in api.users.values() if u.locked},
+        "inactive": {u.id for u in api.users.values() if not u.active},
+    }[status]
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool("list_users", {"status": [status]})
+    assert {u["id"] for u in result.structured_content["users"]} == expected and expected
+    if status == "locked":
+        assert "locked since 2026-10-02" in text(result)
+
+
+async def test_adding_a_member_outside_the_groups_workspaces_warns_by_name() -> None:
+    settings, api = sandbox_settings()
+    stranger = next(u for u in api.users.values() if OPERATIONS not in u.workspaces and u.joined)
+    async with connect(settings, api.transport()) as client:
+        args = {"group_id": SECURITY, "workspace_id": OPERATIONS, "add_users": [stranger.id]}
+        result = await client.call_tool("update_group", args)
+    assert result.structured_content["outcome"] == "written"
+    assert f"in none of the group's workspaces (Operations#{OPERATIONS}): {stranger.name}#{stranger.id}" in text(result)
+
+
+async def test_the_tool_list_stays_lean() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        tools = (await client.list_tools()).tools
+    wire = [{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in tools]
+    sizes = [len(json.dumps(tool, separators=(",", ":"))) for tool in wire]  # compact, as on the wire
+    assert sum(sizes) / len(sizes) <= 1200, sizes
