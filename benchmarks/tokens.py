@@ -40,7 +40,8 @@ class Recording(httpx2.AsyncBaseTransport):
 
 async def main() -> None:
     settings, _ = load_settings(argparse.Namespace(sandbox=True))
-    settings = settings.model_copy(update={"sandbox": False})  # measure without the sandbox banner
+    # Without the sandbox banner, and without the cache (list_teams reads the roles that list_roles would).
+    settings = settings.model_copy(update={"sandbox": False, "cache_ttl": 0})
     recording = Recording(SandboxAPI().transport())
     print(f"{'tool':<18}{'raw JSON B':>12}{'text B':>10}{'ratio':>8}")
     async with Client(build_server(settings, recording)) as client:
@@ -51,7 +52,9 @@ async def main() -> None:
             print(f"{name:<18}{recording.raw:>12}{read:>10}{read / recording.raw:>8.1%}")
         tools = (await client.list_tools()).tools
     defs = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
-    core = [len(json.dumps({k: d[k] for k in ("name", "description", "inputSchema")})) for d in defs]
+    core = [
+        len(json.dumps({k: d[k] for k in ("name", "description", "inputSchema")}, separators=(",", ":"))) for d in defs
+    ]
     full = len(json.dumps(defs))
     average = sum(core) / len(core)
     print(f"tool list: {len(tools)} tools, {full} B in full; name+description+inputSchema avg {average:.0f} B")
