@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from conformance import Conformance, request_problems
 from loopback import serving
 
 from focus_mcp.config import Settings
@@ -106,6 +107,33 @@ def loopback_sandbox() -> Iterator[str]:
     """A sandbox API served by uvicorn on a free loopback port; yields its base URL."""
     with serving(SandboxAPI().app) as url:
         yield f"{url}/api"
+
+
+@pytest.fixture(autouse=True)
+def wire_follows_the_spec(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every request a test's tools send through a route table, and every exchange with an in-process
+    sandbox, is checked against Toggl's spec; a violation fails the test. Tests that break the spec on
+    purpose (to see the sandbox refuse it) are marked `off_spec`."""
+    if request.node.get_closest_marker("off_spec"):
+        yield
+        return
+    wires: list[Conformance] = []
+    sent: list[str] = []
+    transport, route = SandboxAPI.transport, Routes.__call__
+
+    def checked_transport(self: SandboxAPI) -> httpx2.AsyncBaseTransport:
+        wires.append(Conformance(transport(self)))
+        return wires[-1]
+
+    def checked_route(self: Routes, request: httpx2.Request) -> httpx2.Response:
+        sent.extend(request_problems(request))
+        return route(self, request)
+
+    monkeypatch.setattr(SandboxAPI, "transport", checked_transport)
+    monkeypatch.setattr(Routes, "__call__", checked_route)
+    yield
+    problems = sent + [problem for wire in wires for problem in wire.problems]
+    assert problems == [], "off the spec:\n" + "\n".join(problems)
 
 
 @pytest.fixture(autouse=True)

@@ -59,6 +59,7 @@ async def test_every_tool_request_and_sandbox_answer_follows_the_spec() -> None:
         ("GET", "teams", None, 400),
     ],
 )
+@pytest.mark.off_spec  # the requests break the spec on purpose; the answers must not
 async def test_sandbox_error_answers_follow_the_spec(method: str, path: str, body: object, status: int) -> None:
     async with httpx2.AsyncClient(transport=SandboxAPI().transport(), headers={"Authorization": "Bearer k"}) as c:
         response = await c.request(method, f"http://sandbox.focus.invalid/api/organizations/{ORG}/{path}", json=body)

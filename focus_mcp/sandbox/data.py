@@ -294,7 +294,7 @@ def role_json(role: tuple[Any, ...]) -> dict[str, Any]:
         "privilege_level": level,
         "description": f"{name} of the organization's {entity}s",
         "require_group": require_group,
-        "default_for_levels": ["workspace"] if code == "member" else None,
+        "default_for_levels": ["workspace"] if code == "member" else [],
         "organization_id": ORGANIZATION_ID,
         "permissions": [
             {
