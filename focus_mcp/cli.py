@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--workspace-id", type=int, default=s, help="default workspace id")
     common.add_argument("--base-url", default=s, help="Toggl Focus API base URL")
     common.add_argument("--log-level", default=s, help="DEBUG, INFO, WARNING (default), ERROR")
+    common.add_argument("--redis-url", default=s, help="share cache, quota and edit locks with other replicas")
 
     parser = argparse.ArgumentParser(
         prog="focus-mcp",
@@ -72,7 +73,7 @@ def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBa
     """Settings from the environment and flags; with --sandbox, the sandbox's own transport and defaults."""
     flags: dict[str, Any] = {
         name: getattr(options, name, None)
-        for name in ("organization_id", "workspace_id", "base_url", "log_level", "read_only", "sandbox")
+        for name in ("organization_id", "workspace_id", "base_url", "log_level", "read_only", "sandbox", "redis_url")
     }
     if isinstance(flags["log_level"], str):
         flags["log_level"] = flags["log_level"].upper()

@@ -37,6 +37,7 @@ class Settings(BaseModel):
     workspace_id: PositiveInt | None = None
     read_only: bool = False
     http_token: SecretStr | None = None
+    redis_url: SecretStr | None = None  # shared cache, quota view and edit locks for replicas; may hold a password
     allowed_hosts: list[str] = Field(default_factory=list)  # TOGGL_FOCUS_ALLOWED_HOSTS, comma-separated
     timeout: float = Field(default=6.0, gt=0, le=300)  # seconds per upstream request
     deadline: float = Field(default=10.0, gt=0, le=600)  # seconds per upstream read, retries included

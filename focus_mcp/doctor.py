@@ -4,6 +4,7 @@ do the ids work, how much of the hourly quota is left. Each failing check says w
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 import httpx2
@@ -11,6 +12,7 @@ import httpx2
 from focus_mcp.api.client import FocusClient, display_url
 from focus_mcp.api.errors import FocusError, human_duration
 from focus_mcp.api.models import TeamsQuery
+from focus_mcp.api.shared import SharedState
 from focus_mcp.config import Settings
 
 
@@ -41,6 +43,8 @@ async def run_doctor(
             _line(False, f"{name} id", f"not set: set TOGGL_FOCUS_{name.upper()}_ID (tools then need it per call)")
         else:
             _line(True, f"{name} id", str(value))
+    if settings.redis_url is not None:
+        failures += not await _redis_line(settings, _line)
     if not settings.has_credentials or settings.organization_id is None:
         _line(None, "API", "not contacted until credentials and an organization id are set")
         return 1
@@ -68,3 +72,23 @@ async def run_doctor(
             failures += quota.remaining <= 0
     stream.write("all good\n" if failures == 0 else f"{failures} problem(s) found\n")
     return 0 if failures == 0 else 1
+
+
+async def _redis_line(settings: Settings, line: Callable[[bool | None, str, str], None]) -> bool:
+    """Is the replicas' Redis reachable? What a replica does without it, if not."""
+    assert settings.redis_url is not None
+    shared = SharedState(settings.redis_url.get_secret_value(), "doctor")
+    try:
+        up = await shared.ping()
+    finally:
+        await shared.aclose()
+    if up:
+        line(True, "redis", "reachable: cache, quota view and edit locks are shared with the other replicas")
+    else:
+        line(
+            False,
+            "redis",
+            "unreachable (TOGGL_FOCUS_REDIS_URL): reads go on without the shared cache, and edits take turns "
+            "only within each replica until it is back",
+        )
+    return up

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import anyio
 import httpx2
-from pydantic import SecretStr
 
 from focus_mcp import __version__
 from focus_mcp.api import retry
+from focus_mcp.api.auth import auth_for, credential
 from focus_mcp.api.cache import Key, SingleFlight, TTLCache, cache_key
 from focus_mcp.api.errors import (
     NotConfiguredError,
@@ -47,6 +48,7 @@ from focus_mcp.api.models import (
 )
 from focus_mcp.api.parse import parse, parse_object
 from focus_mcp.api.quota import Quota
+from focus_mcp.api.shared import SharedState, identity
 from focus_mcp.config import Settings
 
 log = logging.getLogger(__name__)
@@ -65,20 +67,6 @@ NO_CREDENTIALS = (
 )
 
 
-class BearerAuth(httpx2.Auth):
-    """`Authorization: Bearer <key>`, the key read from a SecretStr only when a request is sent."""
-
-    def __init__(self, key: SecretStr) -> None:
-        self._key = key
-
-    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._key.get_secret_value()}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "BearerAuth(key=**********)"
-
-
 def display_url(url: str) -> str:
     """The URL without any user:password part, for messages."""
     parts = urlsplit(url)
@@ -88,19 +76,19 @@ def display_url(url: str) -> str:
     return f"{parts.scheme}://{host}{parts.path}"
 
 
-def _auth(settings: Settings) -> httpx2.Auth | None:
-    if settings.api_key is not None:
-        return BearerAuth(settings.api_key)
-    if settings.email is not None and settings.password is not None:
-        return httpx2.BasicAuth(settings.email, settings.password.get_secret_value())
-    return None
-
-
 def _id(value: int) -> int:
     """Every value that reaches a URL path passes here: a positive int or nothing."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"an id must be a positive integer, not {value!r}")
     return value
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An edit's turn on a group. `shared`: None without Redis; False when Redis could not be had,
+    so that only this process's edits wait for each other."""
+
+    shared: bool | None = None
 
 
 class FocusClient:
@@ -113,7 +101,12 @@ class FocusClient:
         self._flights: SingleFlight[Any] = SingleFlight()
         self._group_edits = KeyedLocks()
         self.base_url = settings.base_url.rstrip("/")
-        self._auth = _auth(settings)
+        self._auth = auth_for(settings)
+        self.shared = (
+            SharedState(settings.redis_url.get_secret_value(), identity(self.base_url, credential(settings)))
+            if settings.redis_url is not None
+            else None
+        )
         self._http = httpx2.AsyncClient(  # requests carry absolute URLs
             timeout=settings.timeout,
             transport=transport,
@@ -129,6 +122,13 @@ class FocusClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self.shared is not None:
+            await self.shared.aclose()
+
+    async def refresh_quota(self) -> None:
+        """Adopt the quota view another replica published, if newer (with Redis only)."""
+        if self.shared is not None and (told := await self.shared.read_quota()) is not None:
+            self.quota.adopt(*told)
 
     # --- the endpoints ------------------------------------------------------------------------
 
@@ -209,14 +209,30 @@ class FocusClient:
         data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
         return cast("list[OrganizationUser]", parse(list[OrganizationUser], data, "GET users"))
 
-    def editing_group(self, organization_id: int, group_id: int) -> AbstractAsyncContextManager[None]:
+    @asynccontextmanager
+    async def editing_group(self, organization_id: int, group_id: int) -> AsyncIterator[Turn]:
         """Hold it from reading a group to writing it back (and settling an unknown outcome): edits of
-        one group wait for each other."""
-        return self._group_edits.hold((organization_id, group_id))
+        one group wait for each other, in this process and, with Redis, across replicas."""
+        async with (
+            self._group_edits.hold((organization_id, group_id)),
+            self._turn(f"group:{organization_id}:{group_id}") as turn,
+        ):
+            yield turn
 
-    def creating_group(self, organization_id: int, name: str) -> AbstractAsyncContextManager[None]:
+    @asynccontextmanager
+    async def creating_group(self, organization_id: int, name: str) -> AsyncIterator[Turn]:
         """Hold it from the duplicate-name check to the create: two creates of one name take turns."""
-        return self._group_edits.hold((organization_id, "create", name.casefold()))
+        key = (organization_id, "create", name.casefold())
+        async with self._group_edits.hold(key), self._turn(f"create:{organization_id}:{name.casefold()}") as turn:
+            yield turn
+
+    @asynccontextmanager
+    async def _turn(self, name: str) -> AsyncIterator[Turn]:
+        if self.shared is None:
+            yield Turn()
+            return
+        async with self.shared.holding(name) as held:
+            yield Turn(shared=held)
 
     async def get_group(
         self, organization_id: int, group_id: int, workspace_id: int, fresh: bool = True
@@ -258,6 +274,8 @@ class FocusClient:
                     raise WriteOutcomeUnknown(info, _lost_answer(exc)) from None
                 raise self._transport_error(info, exc, attempt) from None
             self.quota.update(response.headers)
+            if self.shared is not None and self.quota.last_remaining is not None:
+                await self.shared.publish_quota(self.quota.last_remaining, self.quota.resets_in())
             if log.isEnabledFor(logging.DEBUG):
                 log.debug(
                     "%s %s -> %s in %.0f ms (quota remaining %s)",
@@ -331,20 +349,40 @@ class FocusClient:
                 return await self._fetch(info, url, payload)
             finally:  # even a failed write may have landed
                 self._forget_group_data(params["organization_id"])
+                if self.shared is not None:
+                    await self.shared.bump(params["organization_id"])
+        org = params["organization_id"]
         if fresh:  # read now: not from the cache, nor from a request that left earlier (maybe before a write)
-            return await self._read(info, key, url, endpoint)
-        if (hit := self.cache.get(key)) is not None:
+            return await self._read(info, key, url, endpoint, org)
+        # With Redis up, what a group write changes is read through Redis, where every replica's write
+        # shows; this process's own copy could predate another replica's write.
+        own_copy = self.shared is None or not self.shared.available or endpoint not in CHANGED_BY_GROUP_WRITES
+        if own_copy and (hit := self.cache.get(key)) is not None:
             log.debug("%s: answered from the cache", info)
             return hit
-        return await self._flights.run(key, lambda: self._read(info, key, url, endpoint))
+        if self.shared is not None and (hit := await self.shared.get(await self._shared_key(key, endpoint, org))):
+            log.debug("%s: answered from the replicas' cache", info)
+            self.cache.put(key, hit, self._ttl(endpoint))
+            return hit
+        return await self._flights.run(key, lambda: self._read(info, key, url, endpoint, org))
 
-    async def _read(self, info: RequestInfo, key: Key, url: httpx2.URL, endpoint: str) -> bytes:
+    async def _read(self, info: RequestInfo, key: Key, url: httpx2.URL, endpoint: str, org: int) -> bytes:
         """GET, and keep the answer unless a write landed while it was under way (it may predate it)."""
         generation = self.cache.generation
+        shared_key = await self._shared_key(key, endpoint, org) if self.shared is not None else ""
         data = await self._fetch(info, url, None)
         if self.cache.generation == generation:
             self.cache.put(key, data, self._ttl(endpoint))
+            if self.shared is not None and shared_key == await self._shared_key(key, endpoint, org):
+                await self.shared.put(shared_key, data, self._ttl(endpoint))
         return data
+
+    async def _shared_key(self, key: Key, endpoint: str, org: int) -> str:
+        """The key in Redis: for what a group write changes, under the organization's write generation."""
+        assert self.shared is not None
+        generation = await self.shared.generation(org) if endpoint in CHANGED_BY_GROUP_WRITES else 0
+        path, query = key
+        return f"{generation}:{path}?{'&'.join(f'{k}={v}' for k, v in query)}"
 
     async def _fetch(self, info: RequestInfo, url: httpx2.URL, payload: Any) -> bytes:
         write = retry.is_write(info.method)

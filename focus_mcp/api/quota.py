@@ -17,6 +17,7 @@ class Quota:
 
     last_remaining: int | None = None
     resets_at: float | None = None  # time.monotonic() value
+    told_at: float = 0.0  # time.time() of the answer that told it (another replica's, through Redis)
 
     @property
     def remaining(self) -> int | None:
@@ -40,3 +41,10 @@ class Quota:
                 self.resets_at = time.monotonic() + float(resets)
         except ValueError:
             log.debug("unreadable quota headers: %r %r", remaining, resets)
+        self.told_at = time.time()
+
+    def adopt(self, remaining: int, resets_in: float | None, told_at: float) -> None:
+        """Take a view another replica published, when it is newer than this one's."""
+        if told_at > self.told_at:
+            self.last_remaining, self.told_at = remaining, told_at
+            self.resets_at = None if resets_in is None else time.monotonic() + resets_in

@@ -20,7 +20,7 @@ from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
 from focus_mcp.tools import names
 from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
 from focus_mcp.tools.names import GROUP, GroupRef
-from focus_mcp.tools.outcomes import OUTCOME, Outcome, not_written, settle, unknown
+from focus_mcp.tools.outcomes import OUTCOME, Outcome, not_written, settle, turn_notes, unknown
 from focus_mcp.tools.render import answer
 from focus_mcp.tools.teams import team_line, team_record
 
@@ -102,7 +102,7 @@ async def delete_group(
         lines = [f"Not deleted: the user {verdict}. Group {gid} is unchanged."]
         return answer(state, lines, {"group_id": gid, "deleted": False, "outcome": "not_written"})
     structured: dict[str, object] = {"group_id": gid, "deleted": True, "outcome": "written"}
-    async with state.client.editing_group(org, gid):
+    async with state.client.editing_group(org, gid) as turn:
         try:
             await state.client.delete_group(org, gid, ws)
         except WriteOutcomeUnknown as exc:
@@ -121,7 +121,7 @@ async def delete_group(
             )
         except FocusError as exc:
             raise not_written(exc, "Not deleted") from None
-    return answer(state, [f"Deleted group {gid}."], structured)
+    return answer(state, [f"Deleted group {gid}.", *turn_notes(turn)], structured)
 
 
 TOOLS = [ToolSpec(delete_group, "Delete group", DeleteGroupArgs, DeleteResult, DESTRUCTIVE)]

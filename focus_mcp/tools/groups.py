@@ -33,7 +33,7 @@ from focus_mcp.tools.base import (
 )
 from focus_mcp.tools.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
 from focus_mcp.tools.names import GROUP, GroupRef, UserRefs
-from focus_mcp.tools.outcomes import OUTCOME, Outcome, not_written, settle, unknown
+from focus_mcp.tools.outcomes import OUTCOME, Outcome, not_written, settle, turn_notes, unknown
 from focus_mcp.tools.render import Record, answer, head, listing
 from focus_mcp.tools.teams import Team, team_line, team_record
 
@@ -119,7 +119,7 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
     body = GroupRequest(
         name=args.name, emoji=args.emoji, organization_users=args.organization_users, workspaces=workspaces
     )
-    async with state.client.creating_group(org, args.name):  # the check and the create, one at a time
+    async with state.client.creating_group(org, args.name) as turn:  # the check and the create, one at a time
         before = await _same_name(state, org, workspaces, args.name)
         if before and not args.allow_duplicate_name:
             taken = ", ".join(f"#{g.id} in workspace {ws}" for ws, g in before)
@@ -143,12 +143,13 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
             if not confirmed:
                 return unknown(state, exc, shows, waited, {"written": False})
             team = team_record(found[0])
-            lines = [f"Created group (its answer was lost; a fresh read found it): {shows}"]
+            lines = [f"Created group (its answer was lost; a fresh read found it): {shows}", *turn_notes(turn)]
             return answer(state, lines, {"group": team, "written": True, "outcome": "written"})
         except FocusError as exc:
             raise not_written(exc) from None
     team = team_record(created)
-    return answer(state, [f"Created group: {team_line(team)}"], {"group": team, "written": True, "outcome": "written"})
+    lines = [f"Created group: {team_line(team)}", *turn_notes(turn)]
+    return answer(state, lines, {"group": team, "written": True, "outcome": "written"})
 
 
 async def _same_name(state: AppState, org: int, workspaces: list[int], name: str) -> list[tuple[int, Group]]:
@@ -178,7 +179,7 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
         users["organization_users"] = await names.user_ids(state, org, args.organization_users, "organization_users")
     edit = narrowed(args.model_copy(update=users), GroupEdit)
     check_edit(edit)
-    async with state.client.editing_group(org, gid):  # parallel edits of the group wait their turn
+    async with state.client.editing_group(org, gid) as turn:  # parallel edits of the group wait their turn
         current = await state.client.get_group(org, gid, ws)
         if current is None:
             raise ToolError(
@@ -229,7 +230,7 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
             note = ""
     diff = name_added(diff, after)
     team = team_record(after)
-    lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team), *notes]
+    lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team), *notes, *turn_notes(turn)]
     return answer(state, lines, {"group": team, "changes": diff.model_dump(), "written": True, "outcome": "written"})
 
 
@@ -280,7 +281,7 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
     if args.focus_role_id is not None:
         structured["focus_role_id"] = args.focus_role_id
     note = ""
-    async with state.client.editing_group(org, gid):
+    async with state.client.editing_group(org, gid) as turn:
         try:
             await state.client.set_group_member_role(org, gid, body)
         except WriteOutcomeUnknown as exc:
@@ -306,7 +307,7 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
             note = " (its answer was lost; a fresh read shows it set)"
         except FocusError as exc:
             raise not_written(exc) from None
-    lines = [f"User {args.organization_user_id} now has {role} in group {gid}{note}."]
+    lines = [f"User {args.organization_user_id} now has {role} in group {gid}{note}.", *turn_notes(turn)]
     return answer(state, lines, structured)
 
 

@@ -16,6 +16,7 @@ import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
+from focus_mcp.api.client import Turn
 from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.render import answer
@@ -58,3 +59,13 @@ def unknown(
 def not_written(exc: FocusError, verb: str = "Not written") -> ToolError:
     """The error for a write the API refused, or that never left."""
     return ToolError(f"{verb}: {exc}")
+
+
+def turn_notes(turn: Turn) -> list[str]:
+    """What the answer must say when replicas could not take turns through Redis."""
+    if turn.shared is False:
+        return [
+            "Note: Redis (TOGGL_FOCUS_REDIS_URL) is unreachable, so this edit took turns with this server's own "
+            "edits only: edits of the group through other replicas were not serialised with it until Redis is back."
+        ]
+    return []

@@ -74,11 +74,13 @@ def as_tool(spec: ToolSpec) -> Tool:
 
     async def call(ctx: Context, **kwargs: Any) -> CallToolResult:
         extra = {name: kwargs.pop(name) for name in resolved_names}
+        state = ctx.request_context.lifespan_context
         try:
+            if isinstance(state, AppState):
+                await state.client.refresh_quota()  # another replica may have spent it
             return await handler(model.model_validate(kwargs), ctx, **extra)
-        except (FocusError, ToolError) as exc:
-            sandbox = isinstance(state := ctx.request_context.lifespan_context, AppState) and state.settings.sandbox
-            return _refusal(str(exc), sandbox)
+        except (FocusError, ToolError, TimeoutError) as exc:
+            return _refusal(str(exc), isinstance(state, AppState) and state.settings.sandbox)
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context), *fields, *resolved]
     returns = Annotated[CallToolResult, spec.output]

@@ -1,0 +1,40 @@
+"""Who the client is: the Authorization header (a bearer key, or HTTP basic), and what tells users apart."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import httpx2
+from pydantic import SecretStr
+
+from focus_mcp.config import Settings
+
+
+class BearerAuth(httpx2.Auth):
+    """`Authorization: Bearer <key>`, the key read from a SecretStr only when a request is sent."""
+
+    def __init__(self, key: SecretStr) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._key.get_secret_value()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(key=**********)"
+
+
+def auth_for(settings: Settings) -> httpx2.Auth | None:
+    if settings.api_key is not None:
+        return BearerAuth(settings.api_key)
+    if settings.email is not None and settings.password is not None:
+        return httpx2.BasicAuth(settings.email, settings.password.get_secret_value())
+    return None
+
+
+def credential(settings: Settings) -> str:
+    """What tells one user from another, for the shared state's identity (hashed there, never stored)."""
+    if settings.api_key is not None:
+        return settings.api_key.get_secret_value()
+    password = settings.password.get_secret_value() if settings.password is not None else ""
+    return f"{settings.email}:{password}"
