@@ -17,7 +17,7 @@ from mcp.server.mcpserver import MCPServer
 
 from focus_mcp import __version__
 from focus_mcp.config import ConfigurationError, Settings
-from focus_mcp.desktop import print_desktop_config
+from focus_mcp.desktop import desktop_config
 from focus_mcp.doctor import run_doctor
 from focus_mcp.server import build_server
 from focus_mcp.tools.registry import SPECS
@@ -130,7 +130,10 @@ def _main(argv: Sequence[str] | None) -> int:
     if options.command == "doctor":
         return anyio.run(run_doctor, settings, transport)
     if options.command == "desktop-config":
-        return print_desktop_config(settings, getattr(options, "sandbox", False))
+        entry, where = desktop_config(settings, getattr(options, "sandbox", False))
+        print(entry)
+        print(where, file=sys.stderr)
+        return 0
     server = build_server(settings, transport)
     if options.command == "tools":
         return anyio.run(_list_tools, server)

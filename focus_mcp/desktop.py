@@ -48,13 +48,12 @@ def desktop_entry(settings: Settings, sandbox: bool) -> dict[str, Any]:
     return entry
 
 
-def print_desktop_config(settings: Settings, sandbox: bool) -> int:
-    """The entry on stdout (JSON, nothing else), where to put it on stderr."""
-    print(json.dumps({"mcpServers": {"toggl-focus": desktop_entry(settings, sandbox)}}, indent=2))
+def desktop_config(settings: Settings, sandbox: bool) -> tuple[str, str]:
+    """(the entry, as JSON for stdout; where to put it, for stderr)."""
+    entry = json.dumps({"mcpServers": {"toggl-focus": desktop_entry(settings, sandbox)}}, indent=2)
     where = "\n".join(f"  {system}: {path}" for system, path in CONFIG_FILES.items())
-    print(
+    note = (
         'Paste this into claude_desktop_config.json (merge it into an existing "mcpServers"), then restart '
-        f"Claude Desktop:\n{where}" + ("" if sandbox else "\nReplace the placeholders with your own values."),
-        file=sys.stderr,
+        f"Claude Desktop:\n{where}" + ("" if sandbox else "\nReplace the placeholders with your own values.")
     )
-    return 0
+    return entry, note
