@@ -169,8 +169,8 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
     organization_users or workspaces replace the whole list. dry_run shows the change without writing.
     """
     state = app_state(ctx)
-    asked = {k for k, v in args.model_dump(exclude={"group_id", "organization_id", "workspace_id", "dry_run"}).items()}
-    if not any(getattr(args, k) not in (None, []) for k in asked):
+    changes = args.model_dump(exclude={"group_id", "organization_id", "workspace_id", "dry_run"})
+    if all(value in (None, []) for value in changes.values()):
         raise ToolError("Nothing to change: give name, emoji, add_users, remove_users or another field.")
     org, ws = organization(args, state), workspace(args, state)
     gid = await names.group_id(state, org, ws, args.group_id)
