@@ -12,9 +12,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
+from conftest import Routes, group_json, make_settings, teams_json
 from faulty_api import FaultyAPI, faulty_api
-from helpers import text
+from helpers import connect, text
 from mcp import Client
 
 from focus_mcp.config import Settings
@@ -157,3 +159,21 @@ async def test_a_member_role_whose_answer_is_lost_is_confirmed_by_a_read() -> No
         result = await client.call_tool("set_group_member_role", args)
         assert not result.is_error and result.structured_content["outcome"] == "written", text(result)
         assert api.sandbox.groups[SECURITY].roles[member] == 4 and api.count("PUT", "user_role") == 1
+
+
+async def test_writes_answered_2xx_with_an_unreadable_body_are_written(routes: Routes) -> None:
+    teams = [teams_json(), teams_json(group_json(gid=7, name="QA"))]  # before the create, then after it
+    routes.add("GET", "teams", lambda request: httpx2.Response(200, json=teams.pop(0) if len(teams) > 1 else teams[0]))
+    routes.add("POST", "groups", httpx2.Response(201, text="Created"))
+    routes.add("PUT", "groups/7", httpx2.Response(200, text="<html>ok</html>"))
+    routes.add("DELETE", "groups/7", httpx2.Response(200, text="deleted"))
+    routes.add("GET", "users", [])
+    async with connect(make_settings(write_settle=0.0), routes.transport()) as client:
+        created = await client.call_tool("create_group", {"name": "QA"})
+        updated = await client.call_tool("update_group", {"group_id": 7, "name": "QA Team"})
+        deleted = await client.call_tool("delete_group", {"group_id": 7, "confirm": True})
+    assert created.structured_content["outcome"] == "written" and created.structured_content["group"]["id"] == 7
+    assert "the API confirmed it, but its answer could not be read" in text(created)
+    assert updated.structured_content["outcome"] == "written", text(updated)
+    assert deleted.structured_content["deleted"] is True and not deleted.is_error
+    assert [r.method for r in routes.requests].count("PUT") == 1

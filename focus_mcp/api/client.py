@@ -22,6 +22,7 @@ from focus_mcp.api import retry
 from focus_mcp.api.auth import auth_for, credential
 from focus_mcp.api.cache import Key, SingleFlight, TTLCache, cache_key
 from focus_mcp.api.errors import (
+    InvalidResponseError,
     NotConfiguredError,
     NotFoundError,
     RedirectedError,
@@ -162,7 +163,7 @@ class FocusClient:
             if exc.after_uncertain_attempt:
                 return {"deleted_by_earlier_attempt": True}
             raise
-        return parse_object(data, "DELETE groups/{group_id}")
+        return _written(data, "DELETE groups/{group_id}")
 
     async def set_group_member_role(
         self, organization_id: int, group_id: int, body: GroupUserRoleRequest
@@ -175,7 +176,7 @@ class FocusClient:
             payload=body.model_dump(),
             ids={"workspace_id": body.workspace_id, "organization_user_id": body.organization_user_id},
         )
-        return parse_object(data, "PUT groups/{group_id}/user_role")
+        return _written(data, "PUT groups/{group_id}/user_role")
 
     async def list_member_tags(self, organization_id: int, workspace_id: int, fresh: bool = False) -> list[MemberTag]:
         data = await self._call(
@@ -414,6 +415,15 @@ class FocusClient:
 
         self.cache.drop(changed)
         self._flights.forget(changed)
+
+
+def _written(raw: bytes, what: str) -> dict[str, Any]:
+    """The answer to a write whose body nobody needs: a 2xx says it was written, whatever the body."""
+    try:
+        return parse_object(raw, what)
+    except InvalidResponseError:
+        log.info("%s: written (2xx), with a body that is not the documented JSON", what)
+        return {}
 
 
 def _host(location: str) -> str:

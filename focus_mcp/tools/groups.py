@@ -11,7 +11,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
+from focus_mcp.api.errors import FocusError, InvalidResponseError, WriteOutcomeUnknown
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, OrganizationUser, TeamsQuery
 from focus_mcp.tools import names
 from focus_mcp.tools.base import (
@@ -129,7 +129,7 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
             )
         try:
             created = await state.client.create_group(org, body)
-        except WriteOutcomeUnknown as exc:
+        except (WriteOutcomeUnknown, InvalidResponseError) as exc:  # no answer, or a 2xx we cannot read
             known = {g.id for _, g in before}
             found: list[Group] = []
 
@@ -140,11 +140,12 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
                 return False, f"no new group named {args.name!r}"
 
             confirmed, shows, waited = await settle(state, check)
-            if not confirmed:
+            if isinstance(exc, WriteOutcomeUnknown) and not confirmed:
                 return unknown(state, exc, shows, waited, {"written": False})
-            team = team_record(found[0])
-            lines = [f"Created group (its answer was lost; a fresh read found it): {shows}", *turn_notes(turn)]
-            return answer(state, lines, {"group": team, "written": True, "outcome": "written"})
+            why = _lost_or_unreadable(exc)
+            lines = [f"Created group ({why}; a fresh read shows {shows})", *turn_notes(turn)]
+            structured = {"group": team_record(found[0]) if found else None, "written": True, "outcome": "written"}
+            return answer(state, lines, structured)
         except FocusError as exc:
             raise not_written(exc) from None
     team = team_record(created)
@@ -223,7 +224,13 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
             confirmed, shows, waited = await settle(state, check)  # still holding the group's turn
             if not confirmed:
                 return unknown(state, exc, shows, waited, {"changes": diff.model_dump(), "written": False})
-            after, note = seen[0], " (its answer was lost; a fresh read shows it applied)"
+            after, note = seen[0], f" ({_lost_or_unreadable(exc)}; a fresh read shows it applied)"
+        except InvalidResponseError as exc:  # a 2xx: written, though its answer cannot be read
+            fresh = await state.client.get_group(org, gid, ws)
+            if fresh is None:
+                lines = [f"Updated group {gid} ({_lost_or_unreadable(exc)}): {diff.describe()}.", *notes]
+                return answer(state, lines, {"changes": diff.model_dump(), "written": True, "outcome": "written"})
+            after, note = fresh, f" ({_lost_or_unreadable(exc)}; shown as a fresh read finds it)"
         except FocusError as exc:
             raise not_written(exc) from None
         else:
@@ -232,6 +239,12 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
     team = team_record(after)
     lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team), *notes, *turn_notes(turn)]
     return answer(state, lines, {"group": team, "changes": diff.model_dump(), "written": True, "outcome": "written"})
+
+
+def _lost_or_unreadable(exc: FocusError) -> str:
+    if isinstance(exc, InvalidResponseError):
+        return "the API confirmed it, but its answer could not be read"
+    return "its answer was lost"
 
 
 def _name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> GroupDiff:
