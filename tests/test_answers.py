@@ -91,3 +91,12 @@ async def test_the_tool_list_stays_lean() -> None:
     wire = [{"name": t.name, "description": t.description, "inputSchema": t.input_schema} for t in tools]
     sizes = [len(json.dumps(tool, separators=(",", ":"))) for tool in wire]  # compact, as on the wire
     assert sum(sizes) / len(sizes) <= 1200, sizes
+
+
+async def test_an_empty_workspace_listing_names_the_other_workspaces() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool("list_teams", {"workspace_id": 4300001, "filter": "Security"})
+    said = text(result)
+    assert "listed one workspace at a time" in said and f"Operations#{OPERATIONS}" in said
+    assert "Brightwave HQ#4300001" not in said.split("Other workspaces:")[1]

@@ -34,7 +34,7 @@ from focus_mcp.tools.paging import (
     pages_in_order,
     progress,
 )
-from focus_mcp.tools.render import Record, head, listing, ref, refs_text
+from focus_mcp.tools.render import LOW_QUOTA, Record, head, listing, ref, refs_text
 from focus_mcp.tools.workspaces import find_workspaces
 
 
@@ -134,9 +134,8 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
         size = args.per_page or max(found.rows, len(groups)) or 1
         heading = [f"{len(groups)} of {total} teams, page {page}."]
         if not groups and page == 1:
-            heading[0] += (
-                f" Teams are listed one workspace at a time (this was workspace {ws}): pass another workspace_id "
-                "(list_workspaces names them) or all_workspaces=true."
+            heading[0] += f" Teams are listed one workspace at a time (this was workspace {ws}). " + await _others(
+                state, org, ws, ctx
             )
         extra["page"] = page
         if groups and total > (page - 1) * size + len(groups):
@@ -147,6 +146,21 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     roles = await role_names(state, org) if any(u.focus_role_id for g in groups for u in g.users) else {}
     records = [team_record(g, roles) for g in groups]
     return listing(state, heading, "teams", records, team_line, extra, "use filter or a smaller per_page", full)
+
+
+async def _others(state: AppState, org: int, ws: int, ctx: Context) -> str:
+    """Where else to look: the other workspaces by name, from the users listing (cached), unless few
+    requests are left this hour or the listing cannot be read."""
+    hint = "Pass another workspace_id, or all_workspaces=true."
+    left = state.client.quota.remaining
+    if left is not None and left <= LOW_QUOTA:
+        return hint + " (list_workspaces names them.)"
+    try:
+        found = await find_workspaces(state, org, ctx)
+    except (FocusError, ToolError):
+        return hint + " (list_workspaces names them.)"
+    others = ", ".join(f"{s['name']}#{s['id']}" for s in found.workspaces if s["id"] != ws)
+    return f"{hint} Other workspaces: {others or 'none'}."
 
 
 async def _every_workspace(
