@@ -93,7 +93,8 @@ async def test_filters_and_pagination(api: httpx2.AsyncClient) -> None:
         ("GET", "users", {"params": {"groups": "a,b"}}, 400),
         ("GET", "users", {"params": {"only_admins": "yes"}}, 400),
         ("GET", "users", {"params": {"sort_dir": "up"}}, 400),
-        ("GET", "users", {"params": {"cf_filter": "1:x"}}, 422),
+        ("GET", "users", {"params": {"cf_filter": "1:x"}}, 400),  # needs exactly one workspace
+        ("GET", "users", {"params": {"cf_filter": "7:Senior", "workspaces": "4300004"}}, 422),  # too broad
         ("GET", "teams", {"params": {"workspace_id": 999}}, 403),
         ("PUT", "groups/4500001", {"json": {"name": "x", "emoji": ""}}, 400),  # PUT needs all four fields
         ("PUT", "groups/999", {"json": {"name": "x", "emoji": "", "organization_users": [], "workspaces": []}}, 404),

@@ -156,7 +156,7 @@ class SandboxAPI:
         )
         workspaces = q.integers("workspaces")
         if (q.has("cf_filter") or q.boolean("include_custom_fields")) and len(workspaces or []) != 1:
-            raise _problem(422, "invalid_request", "cf_filter and include_custom_fields need exactly one workspace")
+            raise _problem(400, "invalid_request", "cf_filter and include_custom_fields need exactly one workspace")
         statuses = q.strings("active_status")
         for status in statuses or []:
             if status not in ("active", "inactive", "invited"):
@@ -175,11 +175,13 @@ class SandboxAPI:
             (q.boolean("only_admins") or None, lambda u, v: u.admin or u.owner),
             (q.boolean("has_group"), lambda u, v: bool(groups_of[u.id]) == v),
             (q.text("filter"), lambda u, v: v.lower() in u.name.lower() or v.lower() in u.email.lower()),
-            (q.strings("cf_filter"), lambda u, v: False),  # the sandbox defines no custom fields
+            (q.strings("cf_filter"), lambda u, v: all(seed.custom_field_matches(u, f) for f in v)),
         ]
         for value, check in checks:
             if value is not None:
                 users = [u for u in users if check(u, value)]
+        if q.has("cf_filter") and len(users) > seed.CF_FILTER_MAX_MATCHES:  # the sandbox's own limit
+            raise _problem(422, "cf_filter_too_broad", "cf_filter matches too many members; narrow the filter")
         pinned = q.integers("pinned_ids") or []
         users = [self.users[p] for p in pinned if p in self.users and self.users[p] in users] + [
             u for u in users if u.id not in pinned
@@ -350,7 +352,7 @@ class SandboxAPI:
                 "workspace_user_rate_id": u.id * 10,
             }
         if include.get("include_custom_fields"):
-            data["custom_field_values"] = []
+            data["custom_field_values"] = [seed.custom_field_json(u)]
         return data
 
     def _group_json(self, g: seed.SeedGroup, active_only: bool = False) -> dict[str, Any]:

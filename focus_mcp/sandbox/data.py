@@ -317,3 +317,32 @@ def tag_json(tag: tuple[int, str, str], full: bool = False) -> dict[str, Any]:
     if full:
         data |= {"organization_id": ORGANIZATION_ID, "created_at": CREATED, "updated_at": CREATED}
     return data
+
+
+# One custom field, "Level", a select with three options; each user has one. cf_filter entries are
+# "fieldID:value", the value an option's id or name. The spec says a too-broad cf_filter is refused
+# with 422 without saying where "too broad" starts: the sandbox's line is here.
+LEVEL_FIELD = (7, "Level")
+LEVELS = {71: "Junior", 72: "Mid", 73: "Senior"}
+CF_FILTER_MAX_MATCHES = 25  # Operations has 28 Seniors: "7:Senior" there is too broad
+
+
+def level_of(user: SeedUser) -> int:
+    return list(LEVELS)[user.id % len(LEVELS)]
+
+
+def custom_field_json(user: SeedUser) -> dict[str, Any]:
+    option = level_of(user)
+    return {
+        "custom_field_id": LEVEL_FIELD[0],
+        "custom_field_name": LEVEL_FIELD[1],
+        "field_type": "select",
+        "selected_options": [{"option_id": option, "option_name": LEVELS[option], "is_deleted": False}],
+        "value": LEVELS[option],
+    }
+
+
+def custom_field_matches(user: SeedUser, entry: str) -> bool:
+    field, _, value = entry.partition(":")
+    option = level_of(user)
+    return field == str(LEVEL_FIELD[0]) and value.casefold() in (str(option), LEVELS[option].casefold())
