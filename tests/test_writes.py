@@ -177,3 +177,27 @@ async def test_writes_answered_2xx_with_an_unreadable_body_are_written(routes: R
     assert updated.structured_content["outcome"] == "written", text(updated)
     assert deleted.structured_content["deleted"] is True and not deleted.is_error
     assert [r.method for r in routes.requests].count("PUT") == 1
+
+
+async def test_a_held_write_sends_progress_while_it_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from focus_mcp.tools import outcomes
+
+    monkeypatch.setattr(outcomes, "HEARTBEAT_SECONDS", 0.01)
+    async with served() as (api, client):
+        (x,) = outsiders(api, 1)
+        held = api.fault("PUT", f"groups/{SECURITY}", "hold")
+        heard = anyio.Event()
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            if message and "waiting for the API's answer" in message:
+                heard.set()
+
+        async def release_when_heard() -> None:
+            await heard.wait()
+            held.release.set()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(release_when_heard)
+            args = {"group_id": SECURITY, "add_users": [x]}
+            result = await client.call_tool("update_group", args, progress_callback=on_progress)
+        assert result.structured_content["outcome"] == "written" and x in api.sandbox.groups[SECURITY].users

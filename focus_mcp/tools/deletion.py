@@ -20,7 +20,7 @@ from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
 from focus_mcp.tools import names
 from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
 from focus_mcp.tools.names import GROUP, GroupRef
-from focus_mcp.tools.outcomes import OUTCOME, Outcome, not_written, settle, turn_notes, unknown
+from focus_mcp.tools.outcomes import OUTCOME, Outcome, awaited, not_written, settle, turn_notes, unknown
 from focus_mcp.tools.render import answer
 from focus_mcp.tools.teams import team_line, team_record
 
@@ -104,7 +104,7 @@ async def delete_group(
     structured: dict[str, object] = {"group_id": gid, "deleted": True, "outcome": "written"}
     async with state.client.editing_group(org, gid) as turn:
         try:
-            await state.client.delete_group(org, gid, ws)
+            await awaited(ctx, state.client.delete_group(org, gid, ws), "delete_group")
         except WriteOutcomeUnknown as exc:
 
             async def check() -> tuple[bool, str]:

@@ -33,7 +33,7 @@ from focus_mcp.tools.base import (
 )
 from focus_mcp.tools.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
 from focus_mcp.tools.names import GROUP, GroupRef, UserRefs
-from focus_mcp.tools.outcomes import OUTCOME, Outcome, not_written, settle, turn_notes, unknown
+from focus_mcp.tools.outcomes import OUTCOME, Outcome, awaited, not_written, settle, turn_notes, unknown
 from focus_mcp.tools.render import Record, answer, head, listing
 from focus_mcp.tools.teams import Team, team_line, team_record
 
@@ -128,7 +128,7 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
                 "it, or call create_group again with allow_duplicate_name=true if a second one is really wanted."
             )
         try:
-            created = await state.client.create_group(org, body)
+            created = await awaited(ctx, state.client.create_group(org, body), "create_group")
         except (WriteOutcomeUnknown, InvalidResponseError) as exc:  # no answer, or a 2xx we cannot read
             known = {g.id for _, g in before}
             found: list[Group] = []
@@ -207,7 +207,7 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
             structured = {"group": before, "changes": diff.model_dump(), "written": False, "outcome": "not_written"}
             return answer(state, lines, structured)
         try:
-            after = await state.client.update_group(org, gid, body)
+            after = await awaited(ctx, state.client.update_group(org, gid, body), "update_group")
         except WriteOutcomeUnknown as exc:
             seen: list[Group] = []
 
@@ -296,7 +296,7 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
     note = ""
     async with state.client.editing_group(org, gid) as turn:
         try:
-            await state.client.set_group_member_role(org, gid, body)
+            await awaited(ctx, state.client.set_group_member_role(org, gid, body), "set_group_member_role")
         except WriteOutcomeUnknown as exc:
 
             async def check() -> tuple[bool, str]:

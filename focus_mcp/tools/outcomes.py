@@ -10,9 +10,10 @@ an edit made after it. The answer says what the read shows and never advises a b
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Literal, TypeVar
 
 import anyio
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
@@ -21,7 +22,11 @@ from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.render import answer
 
+T = TypeVar("T")
 Outcome = Literal["written", "not_written", "unknown"]
+# While a write waits for its answer (up to TOGGL_FOCUS_WRITE_TIMEOUT), the client hears progress this
+# often, so that a client whose request timeout restarts on progress does not give up on a held write.
+HEARTBEAT_SECONDS = 2.0
 OUTCOME = "written: the API (or a fresh read) confirmed it; not_written: certainly not applied; unknown."
 
 # Reads the group now: (the write's effect is there, what the read shows).
@@ -69,3 +74,31 @@ def turn_notes(turn: Turn) -> list[str]:
             "edits only: edits of the group through other replicas were not serialised with it until Redis is back."
         ]
     return []
+
+
+async def awaited(ctx: Context, write: Awaitable[T], what: str) -> T:
+    """`write`'s result, with a progress notification every HEARTBEAT_SECONDS while it is awaited
+    (none reach a client that asked for no progress)."""
+    answered = anyio.Event()
+
+    async def beat() -> None:
+        beats = 0
+        while not answered.is_set():
+            with anyio.move_on_after(HEARTBEAT_SECONDS):
+                await answered.wait()
+            if not answered.is_set():
+                beats += 1
+                await ctx.report_progress(beats, None, f"{what}: waiting for the API's answer")
+
+    failure: Exception | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(beat)
+        try:
+            result = await write
+        except Exception as exc:  # raised below, outside the task group, as itself
+            failure = exc
+        finally:
+            answered.set()
+    if failure is not None:
+        raise failure
+    return result
