@@ -144,23 +144,32 @@ class ArgumentCheck:
         return None
 
 
+# The branches of an id-or-name argument, as pydantic names them in an error's location.
+BRANCHES = {"int": "as an id", "constrained-int": "as an id", "str": "as a name", "constrained-str": "as a name"}
+
+
 def plain_refusal(tool: str, model: type[ToolArgs], exc: ValidationError) -> str:
     """Pydantic's errors as sentences that name each argument; unknown ones with the valid names."""
-    unknown, problems = [], []
+    unknown: list[str] = []
+    problems: dict[str, list[str]] = {}
     for error in exc.errors(include_url=False, include_input=False):
-        where = _location(error["loc"])
+        loc, branch = error["loc"], None
+        if loc and loc[-1] in BRANCHES:
+            loc, branch = loc[:-1], BRANCHES[str(loc[-1])]
+        where = _location(loc)
         if error["type"] == "extra_forbidden":
             unknown.append(where)
         elif error["type"] == "missing":
-            problems.append(f"{where} is required")
+            problems.setdefault(where, []).append("is required")
         elif error["type"] == "too_short" and error.get("ctx", {}).get("min_length") == 1:
-            problems.append(f"{where} is empty: an empty list matches no one, omit the filter instead")
+            problems.setdefault(where, []).append("is empty: an empty list matches no one, omit the filter instead")
         else:
-            problems.append(f"{where} {_reworded(error['msg'])}")
+            problems.setdefault(where, []).append(_reworded(error["msg"]) + (f" ({branch})" if branch else ""))
+    sentences = [f"{where} {' or '.join(said)}" for where, said in problems.items()]
     if unknown:
         valid = ", ".join(model.model_fields)
-        problems.append(f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} (valid: {valid})")
-    return f"Not sent: invalid arguments for {tool}: " + "; ".join(problems) + "."
+        sentences.append(f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} (valid: {valid})")
+    return f"Not sent: invalid arguments for {tool}: " + "; ".join(sentences) + "."
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
