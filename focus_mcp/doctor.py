@@ -9,10 +9,11 @@ from typing import TextIO
 
 import httpx2
 
-from focus_mcp.api.client import FocusClient, display_url
+from focus_mcp.api.client import FocusClient
 from focus_mcp.api.errors import FocusError, human_duration
 from focus_mcp.api.models import TeamsQuery
 from focus_mcp.api.shared import SharedState
+from focus_mcp.api.urls import display_url
 from focus_mcp.config import Settings
 
 

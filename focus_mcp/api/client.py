@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
 
 import anyio
 import httpx2
@@ -22,7 +21,6 @@ from focus_mcp.api import retry
 from focus_mcp.api.auth import auth_for, credential
 from focus_mcp.api.cache import Key, SingleFlight, TTLCache, cache_key
 from focus_mcp.api.errors import (
-    InvalidResponseError,
     NotConfiguredError,
     NotFoundError,
     RedirectedError,
@@ -47,9 +45,10 @@ from focus_mcp.api.models import (
     UsersQuery,
     query_params,
 )
-from focus_mcp.api.parse import parse, parse_object
+from focus_mcp.api.parse import parse, written_answer
 from focus_mcp.api.quota import Quota
 from focus_mcp.api.shared import SharedState, identity
+from focus_mcp.api.urls import display_url, path_id, redirect_host
 from focus_mcp.config import Settings
 
 log = logging.getLogger(__name__)
@@ -66,22 +65,6 @@ NO_CREDENTIALS = (
     "TOGGL_FOCUS_PASSWORD) in the server's environment and restart it, or start it with --sandbox "
     "to try the embedded sandbox organization."
 )
-
-
-def display_url(url: str) -> str:
-    """The URL without any user:password part, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
-
-
-def _id(value: int) -> int:
-    """Every value that reaches a URL path passes here: a positive int or nothing."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"an id must be a positive integer, not {value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -156,14 +139,14 @@ class FocusClient:
                 "groups/{group_id}",
                 organization_id,
                 group_id=group_id,
-                query={"workspace_id": str(_id(workspace_id))},
+                query={"workspace_id": str(path_id(workspace_id))},
                 ids={"workspace_id": workspace_id},
             )
         except NotFoundError as exc:
             if exc.after_uncertain_attempt:
                 return {"deleted_by_earlier_attempt": True}
             raise
-        return _written(data, "DELETE groups/{group_id}")
+        return written_answer(data, "DELETE groups/{group_id}")
 
     async def set_group_member_role(
         self, organization_id: int, group_id: int, body: GroupUserRoleRequest
@@ -176,14 +159,14 @@ class FocusClient:
             payload=body.model_dump(),
             ids={"workspace_id": body.workspace_id, "organization_user_id": body.organization_user_id},
         )
-        return _written(data, "PUT groups/{group_id}/user_role")
+        return written_answer(data, "PUT groups/{group_id}/user_role")
 
     async def list_member_tags(self, organization_id: int, workspace_id: int, fresh: bool = False) -> list[MemberTag]:
         data = await self._call(
             "GET",
             "member-tags",
             organization_id,
-            query={"workspace_id": str(_id(workspace_id))},
+            query={"workspace_id": str(path_id(workspace_id))},
             ids={"workspace_id": workspace_id},
             fresh=fresh,
         )
@@ -200,7 +183,7 @@ class FocusClient:
             "GET",
             "teams",
             organization_id,
-            query=query_params(query, workspace_id=_id(workspace_id)),
+            query=query_params(query, workspace_id=path_id(workspace_id)),
             ids={"workspace_id": workspace_id},
             fresh=fresh,
         )
@@ -272,7 +255,7 @@ class FocusClient:
                     await anyio.sleep(delay)
                     continue
                 if write and uncertain:
-                    raise WriteOutcomeUnknown(info, _lost_answer(exc)) from None
+                    raise WriteOutcomeUnknown(info, lost_answer(exc)) from None
                 raise self._transport_error(info, exc, attempt) from None
             self.quota.update(response.headers)
             if self.shared is not None and self.quota.last_remaining is not None:
@@ -288,7 +271,7 @@ class FocusClient:
                 )
             status = response.status_code
             if 300 <= status < 400:  # never followed: a redirect is no answer of the API's
-                raise RedirectedError(info, status, _host(response.headers.get("location", "")))
+                raise RedirectedError(info, status, redirect_host(response.headers.get("location", "")))
             if status < 400:
                 return response
             if not last and retry.may_retry_status(method, status) and not self._quota_spent(response):
@@ -336,9 +319,9 @@ class FocusClient:
         fresh: bool = False,
     ) -> Any:
         """One logical request: GETs through the cache and single-flight, writes invalidating."""
-        params = {"organization_id": _id(organization_id)}
+        params = {"organization_id": path_id(organization_id)}
         if group_id is not None:
-            params["group_id"] = _id(group_id)
+            params["group_id"] = path_id(group_id)
         info = RequestInfo(method, endpoint, {**params, **(ids or {})})
         if self._auth is None:
             raise NotConfiguredError(NO_CREDENTIALS)
@@ -417,22 +400,7 @@ class FocusClient:
         self._flights.forget(changed)
 
 
-def _written(raw: bytes, what: str) -> dict[str, Any]:
-    """The answer to a write whose body nobody needs: a 2xx says it was written, whatever the body."""
-    try:
-        return parse_object(raw, what)
-    except InvalidResponseError:
-        log.info("%s: written (2xx), with a body that is not the documented JSON", what)
-        return {}
-
-
-def _host(location: str) -> str:
-    """Where a redirect points, as scheme and host only (a query could carry anything)."""
-    parts = urlsplit(location)
-    return f"{parts.scheme}://{parts.hostname}" if parts.scheme and parts.hostname else "a path on the same host"
-
-
-def _lost_answer(exc: httpx2.TransportError) -> str:
+def lost_answer(exc: httpx2.TransportError) -> str:
     if isinstance(exc, httpx2.TimeoutException):
         return f"no answer came in time ({type(exc).__name__})"
     return f"the connection ended without an answer ({type(exc).__name__})"

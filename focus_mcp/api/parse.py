@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from focus_mcp.api.errors import InvalidResponseError, RequestInfo, excerpt
+
+log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -56,3 +59,12 @@ def _without_nulls(data: Any) -> Any:
 def parse_object(raw: bytes, what: str) -> dict[str, Any]:
     data = parse(Any, raw, what)
     return data if isinstance(data, dict) else {"result": data}
+
+
+def written_answer(raw: bytes, what: str) -> dict[str, Any]:
+    """The answer to a write whose body nobody needs: a 2xx says it was written, whatever the body."""
+    try:
+        return parse_object(raw, what)
+    except InvalidResponseError:
+        log.info("%s: written (2xx), with a body that is not the documented JSON", what)
+        return {}
