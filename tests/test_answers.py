@@ -100,3 +100,14 @@ async def test_an_empty_workspace_listing_names_the_other_workspaces() -> None:
     said = text(result)
     assert "listed one workspace at a time" in said and f"Operations#{OPERATIONS}" in said
     assert "Brightwave HQ#4300001" not in said.split("Other workspaces:")[1]
+
+
+async def test_a_group_named_without_a_workspace_is_found_in_its_own() -> None:
+    settings, api = sandbox_settings()  # the configured workspace is Brightwave HQ; Security is in Operations
+    newcomer = next(u for u in api.users.values() if u.id not in api.groups[SECURITY].users)
+    async with connect(settings, api.transport()) as client:
+        by_name = await client.call_tool("update_group", {"group_id": "Security", "add_users": [newcomer.id]})
+        by_id = await client.call_tool("update_group", {"group_id": SECURITY, "name": "Security Team"})
+    assert by_name.structured_content["outcome"] == "written", text(by_name)
+    assert by_id.structured_content["outcome"] == "written", text(by_id)
+    assert newcomer.id in api.groups[SECURITY].users and api.groups[SECURITY].name == "Security Team"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import anyio
+import httpx2
 import mcp_types as types
 import pytest
 from conftest import ORG, SECRET_KEY, WS, Routes, group_json, make_settings, teams_json
@@ -164,10 +165,19 @@ async def test_dry_run_and_no_op_send_no_write(routes: Routes) -> None:
 
 async def test_group_not_in_workspace_is_explained(routes: Routes) -> None:
     routes.add("GET", "teams", teams_json())
+    someone = {"id": 1, "name": "A", "email": "a@x", "workspaces": [{"id": WS, "name": "Main"}]}
+    routes.add(
+        "GET",
+        "users",
+        lambda request: httpx2.Response(200, json=[] if request.url.params["page"] != "1" else [someone]),
+    )
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("update_group", {"group_id": 5, "name": "x"})
+        explicit = await client.call_tool("update_group", {"group_id": 5, "name": "x", "workspace_id": WS})
     assert result.is_error and f"not visible in workspace {WS}" in text(result) and "list_teams" in text(result)
-    assert [r.method for r in routes.requests] == ["GET"]
+    assert f"not visible in workspace {WS}" in text(explicit)
+    # the group's own workspace, then the others (from the users listing); with workspace_id, only that one
+    assert [r.url.path.rsplit("/", 1)[-1] for r in routes.requests] == ["teams", "users", "users", "teams"]
 
 
 async def test_api_errors_reach_the_model_with_a_next_step(routes: Routes) -> None:

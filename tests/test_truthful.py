@@ -66,3 +66,11 @@ async def test_zero_working_hours_and_rates_are_not_shown_as_zero() -> None:
     assert "working hours" not in text(plain) and "rate" not in text(plain) and "h/day" not in text(plain)
     assert "working hours " in text(asked) and "hourly rate " in text(asked)
     assert all("rate" not in u and "working_hours" not in u for u in plain.structured_content["users"])
+
+
+async def test_all_pages_stops_when_the_api_ignores_page(routes: Routes) -> None:
+    people = [{"id": 1000 + n, "name": f"P{n}", "email": f"p{n}@x"} for n in range(30)]
+    routes.add("GET", "users", people)  # the same 30 whatever page is asked
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("list_users", {"all_pages": True})
+    assert len(result.structured_content["users"]) == 30 and len(routes.requests) == 2

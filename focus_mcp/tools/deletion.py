@@ -62,7 +62,7 @@ async def ask_to_delete(
     args = DeleteGroupArgs(group_id=group_id, organization_id=organization_id, workspace_id=workspace_id)
     org, ws = organization(args, state), workspace(args, state)
     try:  # a cached read is good enough to name the group, and the resolver may run twice
-        gid = await names.group_id(state, org, ws, group_id)
+        gid, ws = await names.group_id(state, org, ws, group_id, ctx, explicit=workspace_id is not None)
         group = await state.client.get_group(org, gid, ws, fresh=False)
     except FocusError as exc:
         raise ToolError(str(exc)) from None
@@ -90,7 +90,7 @@ async def delete_group(
     """
     state = app_state(ctx)
     org, ws = organization(args, state), workspace(args, state)
-    gid = await names.group_id(state, org, ws, args.group_id)
+    gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
     if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, CannotAsk):
         if not args.confirm:
             raise ToolError(

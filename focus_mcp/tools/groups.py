@@ -174,7 +174,7 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
     if all(value in (None, []) for value in changes.values()):
         raise ToolError("Nothing to change: give name, emoji, add_users, remove_users or another field.")
     org, ws = organization(args, state), workspace(args, state)
-    gid = await names.group_id(state, org, ws, args.group_id)
+    gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
     users = {f: await names.user_ids(state, org, getattr(args, f), f) for f in ("add_users", "remove_users")}
     if args.organization_users is not None:
         users["organization_users"] = await names.user_ids(state, org, args.organization_users, "organization_users")
@@ -182,6 +182,12 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
     check_edit(edit)
     async with state.client.editing_group(org, gid) as turn:  # parallel edits of the group wait their turn
         current = await state.client.get_group(org, gid, ws)
+        if (
+            current is None
+            and args.workspace_id is None
+            and (elsewhere := await names.workspace_of(state, org, gid, ws, ctx))
+        ):
+            ws, current = elsewhere, await state.client.get_group(org, gid, elsewhere)
         if current is None:
             raise ToolError(
                 f"Group {gid} is not visible in workspace {ws}, so it was not changed. Pass the "
@@ -281,7 +287,7 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
     """Set a group member's Focus role (other products' roles are kept); null clears it."""
     state = app_state(ctx)
     org, ws = organization(args, state), workspace(args, state)
-    gid = await names.group_id(state, org, ws, args.group_id)
+    gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
     body = GroupUserRoleRequest(
         focus_role_id=args.focus_role_id, organization_user_id=args.organization_user_id, workspace_id=ws
     )

@@ -6,20 +6,24 @@ several, is refused before anything is written, listing the candidates with thei
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Id, OrganizationUser, TeamsQuery, UsersQuery
 from focus_mcp.tools.base import AppState
+from focus_mcp.tools.workspaces import find_workspaces
 
 MAX_CANDIDATES = 8
 NameText = Annotated[str, Field(min_length=1, max_length=255)]
 UserRef = Id | NameText
 GroupRef = Id | NameText
 UserRefs = Annotated[list[UserRef], Field(max_length=500)]
-GROUP = "Group id, or the group's exact name (looked up in workspace_id)."
+GROUP = "Group id, or the group's exact name."
 
 
 def _same(a: str, b: str) -> bool:
@@ -54,22 +58,45 @@ async def user_ids(state: AppState, org: int, refs: list[int | str], argument: s
     return ids
 
 
-async def group_id(state: AppState, org: int, ws: int, ref: int | str) -> int:
-    """The id of the group `ref` names in workspace `ws` (an id is taken as given)."""
+async def group_id(state: AppState, org: int, ws: int, ref: int | str, ctx: Context, explicit: bool) -> tuple[int, int]:
+    """(group id, its workspace) for `ref`: an id is taken as given; a name is looked up in `ws`, and,
+    when the caller named no workspace, in the others too (teams are listed per workspace)."""
     if isinstance(ref, int) or ref.strip().isdigit():
-        return int(ref)
-    page = await state.client.list_teams(org, ws, TeamsQuery(filter=ref.strip(), per_page=100))
-    exact = [g for g in page.data if _same(g.name, ref)]
-    if len(exact) == 1:
-        return exact[0].id
-    near = [(g.id, g.name) for g in (exact or page.data)]
-    if exact:
-        raise ToolError(f"Not changed: {len(exact)} groups are named {ref!r}: {_listed(near)}. Give the group id.")
+        return int(ref), ws
+    near: list[tuple[int, str]] = []
+    async for space in _workspaces_from(state, org, ws, ctx, only=explicit):
+        page = await state.client.list_teams(org, space, TeamsQuery(filter=ref.strip(), per_page=100))
+        exact = [g for g in page.data if _same(g.name, ref)]
+        if len(exact) == 1:
+            return exact[0].id, space
+        if exact:
+            listed = _listed([(g.id, g.name) for g in exact])
+            raise ToolError(f"Not changed: {len(exact)} groups are named {ref!r}: {listed}. Give the group id.")
+        near += [(g.id, g.name) for g in page.data]
+    where = f"workspace {ws}" if explicit else "any workspace"
     hint = f" Groups whose name contains it: {_listed(near)}." if near else ""
-    raise ToolError(
-        f"Not changed: no group is named {ref!r} in workspace {ws}.{hint} Teams are listed per workspace: pass "
-        "workspace_id, or the group's id (list_teams with all_workspaces=true shows them all)."
-    )
+    raise ToolError(f"Not changed: no group is named {ref!r} in {where}.{hint} Give the group id, or check the name.")
+
+
+async def _workspaces_from(state: AppState, org: int, ws: int, ctx: Context, only: bool) -> AsyncIterator[int]:
+    """`ws`, then (unless `only`) the organization's other workspaces, read only if asked for."""
+    yield ws
+    if not only:
+        for space in (await find_workspaces(state, org, ctx)).workspaces:
+            if space["id"] != ws:
+                yield int(space["id"])
+
+
+async def workspace_of(state: AppState, org: int, gid: int, ws: int, ctx: Context) -> int | None:
+    """Another workspace where group `gid` is visible (read now), when it is not in `ws`; None when
+    none is, or when the workspaces cannot be read (the caller then says the group is not visible)."""
+    try:
+        async for space in _workspaces_from(state, org, ws, ctx, only=False):
+            if space != ws and await state.client.get_group(org, gid, space) is not None:
+                return space
+    except FocusError:
+        return None
+    return None
 
 
 async def users_by_id(state: AppState, org: int, ids: list[int]) -> dict[int, OrganizationUser]:

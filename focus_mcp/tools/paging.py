@@ -1,8 +1,9 @@
 """all_pages: every record, whatever page size the API actually serves, within the hourly quota.
 
 Neither the spec nor the docs give a maximum per_page, so pages are asked for at REQUESTED_PER_PAGE
-and the answer is never assumed to be that long: paging stops on an empty page, or on a page
-shorter than one the API served before (the API showed it can serve more, so that was the last).
+and the answer is never assumed to be that long: paging stops on an empty page, on a page shorter
+than one the API served before (the API showed it can serve more, so that was the last), or on a
+page that repeats the one before (an API that ignores `page`).
 """
 
 from __future__ import annotations
@@ -64,15 +65,17 @@ async def pages_in_order(
 ) -> tuple[list[T], bool, int]:
     """(records, stopped at max_items, pages read), reading page 1, 2, ... until the last page."""
     records: list[T] = []
-    longest, page = 0, 0
+    longest, page, previous = 0, 0, None
     while len(records) < max_items:
         page += 1
         batch = await read_page(page)
+        if batch and batch == previous:  # the API ignores `page`: it has shown everything it will
+            return records[:max_items], False, page
         records += batch
         await on_page(len(records))
         if not batch or len(batch) < longest:
             return records[:max_items], False, page
-        longest = max(longest, len(batch))
+        longest, previous = max(longest, len(batch)), batch
     return records[:max_items], True, page
 
 
