@@ -17,7 +17,9 @@ import pytest
 from conftest import Routes, group_json, make_settings, teams_json
 from faulty_api import FaultyAPI, faulty_api
 from helpers import connect, text
+from loopback import free_port
 from mcp import Client
+from pydantic import SecretStr
 
 from focus_mcp.config import Settings
 from focus_mcp.sandbox import data as seed
@@ -201,3 +203,14 @@ async def test_a_held_write_sends_progress_while_it_waits(monkeypatch: pytest.Mo
             args = {"group_id": SECURITY, "add_users": [x]}
             result = await client.call_tool("update_group", args, progress_callback=on_progress)
         assert result.structured_content["outcome"] == "written" and x in api.sandbox.groups[SECURITY].users
+
+
+async def test_a_delete_settled_by_a_read_still_says_when_replicas_were_not_serialised() -> None:
+    nobody = f"redis://127.0.0.1:{free_port()}/0"  # a Redis that cannot be reached
+    async with served(redis_url=SecretStr(nobody), write_timeout=0.2) as (api, client):
+        for _ in range(3):  # every attempt is applied (the first deletes) and never answered
+            api.fault("DELETE", f"groups/{SECURITY}", "apply_then_hold")
+        result = await client.call_tool("delete_group", {"group_id": SECURITY, "confirm": True})
+    said = text(result)
+    assert result.structured_content["deleted"] is True and "a fresh read shows group" in said, said
+    assert "Redis (TOGGL_FOCUS_REDIS_URL) is unreachable" in said and api.count("DELETE") == 3

@@ -16,11 +16,11 @@ from mcp_types import CallToolResult
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
-from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
+from focus_mcp.api.errors import FocusError
 from focus_mcp.tools import names
 from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
 from focus_mcp.tools.names import GROUP, GroupRef
-from focus_mcp.tools.outcomes import OUTCOME, Outcome, awaited, not_written, settle, turn_notes, unknown
+from focus_mcp.tools.outcomes import OUTCOME, Outcome, Settled, turn_notes, unknown, write
 from focus_mcp.tools.render import answer
 from focus_mcp.tools.teams import team_line, team_record
 
@@ -103,25 +103,19 @@ async def delete_group(
         return answer(state, lines, {"group_id": gid, "deleted": False, "outcome": "not_written"})
     structured: dict[str, object] = {"group_id": gid, "deleted": True, "outcome": "written"}
     async with state.client.editing_group(org, gid) as turn:
-        try:
-            await awaited(ctx, state.client.delete_group(org, gid, ws), "delete_group")
-        except WriteOutcomeUnknown as exc:
 
-            async def check() -> tuple[bool, str]:
-                group = await state.client.get_group(org, gid, ws)
-                if group is None:
-                    return True, f"group {gid} gone from workspace {ws}"
-                return False, f"the group still there: {team_line(team_record(group))}"
+        async def check() -> tuple[bool, str]:
+            group = await state.client.get_group(org, gid, ws)
+            if group is None:
+                return True, f"group {gid} gone from workspace {ws}"
+            return False, f"the group still there: {team_line(team_record(group))}"
 
-            confirmed, shows, waited = await settle(state, check)
-            if not confirmed:
-                return unknown(state, exc, shows, waited, {**structured, "deleted": False})
-            return answer(
-                state, [f"Deleted group {gid} (its answer was lost; a fresh read shows {shows})."], structured
-            )
-        except FocusError as exc:
-            raise not_written(exc, "Not deleted") from None
-    return answer(state, [f"Deleted group {gid}.", *turn_notes(turn)], structured)
+        request = state.client.delete_group(org, gid, ws)
+        outcome = await write(state, ctx, request, "delete_group", check, refused="Not deleted")
+        if isinstance(outcome, Settled) and not outcome.written:
+            return unknown(state, outcome, {**structured, "deleted": False})
+    note = f" ({outcome.why}; a fresh read shows {outcome.shows})" if isinstance(outcome, Settled) else ""
+    return answer(state, [f"Deleted group {gid}{note}.", *turn_notes(turn)], structured)
 
 
 TOOLS = [ToolSpec(delete_group, "Delete group", DeleteGroupArgs, DeleteResult, DESTRUCTIVE)]

@@ -11,7 +11,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from focus_mcp.api.errors import FocusError, InvalidResponseError, WriteOutcomeUnknown
+from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, OrganizationUser, TeamsQuery
 from focus_mcp.tools import names
 from focus_mcp.tools.base import (
@@ -33,7 +33,7 @@ from focus_mcp.tools.base import (
 )
 from focus_mcp.tools.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
 from focus_mcp.tools.names import GROUP, GroupRef, UserRefs
-from focus_mcp.tools.outcomes import OUTCOME, Outcome, awaited, not_written, settle, turn_notes, unknown
+from focus_mcp.tools.outcomes import OUTCOME, Outcome, Settled, turn_notes, unknown, write
 from focus_mcp.tools.render import Record, answer, head, listing
 from focus_mcp.tools.teams import Team, team_line, team_record
 
@@ -127,27 +127,22 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
                 f"Not created: a group named {args.name!r} already exists ({taken}). Use update_group to change "
                 "it, or call create_group again with allow_duplicate_name=true if a second one is really wanted."
             )
-        try:
-            created = await awaited(ctx, state.client.create_group(org, body), "create_group")
-        except (WriteOutcomeUnknown, InvalidResponseError) as exc:  # no answer, or a 2xx we cannot read
-            known = {g.id for _, g in before}
-            found: list[Group] = []
+        known = {g.id for _, g in before}
+        found: list[Group] = []
 
-            async def check() -> tuple[bool, str]:
-                found[:] = [g for _, g in await _same_name(state, org, workspaces, args.name) if g.id not in known]
-                if found:
-                    return True, team_line(team_record(found[0]))
-                return False, f"no new group named {args.name!r}"
+        async def check() -> tuple[bool, str]:
+            found[:] = [g for _, g in await _same_name(state, org, workspaces, args.name) if g.id not in known]
+            if found:
+                return True, team_line(team_record(found[0]))
+            return False, f"no new group named {args.name!r}"
 
-            confirmed, shows, waited = await settle(state, check)
-            if isinstance(exc, WriteOutcomeUnknown) and not confirmed:
-                return unknown(state, exc, shows, waited, {"written": False})
-            why = _lost_or_unreadable(exc)
-            lines = [f"Created group ({why}; a fresh read shows {shows})", *turn_notes(turn)]
+        created = await write(state, ctx, state.client.create_group(org, body), "create_group", check)
+        if isinstance(created, Settled):
+            if not created.written:
+                return unknown(state, created, {"written": False})
+            lines = [f"Created group ({created.why}; a fresh read shows {created.shows})", *turn_notes(turn)]
             structured = {"group": team_record(found[0]) if found else None, "written": True, "outcome": "written"}
             return answer(state, lines, structured)
-        except FocusError as exc:
-            raise not_written(exc) from None
     team = team_record(created)
     lines = [f"Created group: {team_line(team)}", *turn_notes(turn)]
     return answer(state, lines, {"group": team, "written": True, "outcome": "written"})
@@ -212,45 +207,34 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
             lines = [f"Dry run, nothing written. Would change: {diff.describe()}.", *notes]
             structured = {"group": before, "changes": diff.model_dump(), "written": False, "outcome": "not_written"}
             return answer(state, lines, structured)
-        try:
-            after = await awaited(ctx, state.client.update_group(org, gid, body), "update_group")
-        except WriteOutcomeUnknown as exc:
-            seen: list[Group] = []
+        seen: list[Group] = []
 
-            async def check() -> tuple[bool, str]:
-                group = await state.client.get_group(org, gid, ws)
-                if group is None:
-                    return False, f"group {gid} no longer visible in workspace {ws}"
-                seen[:] = [group]
-                _, rest = plan_group_edit(group, edit)
-                if rest.empty:
-                    return True, team_line(team_record(group))
-                return False, f"this still to do: {rest.describe()}; the group now: {team_line(team_record(group))}"
+        async def check() -> tuple[bool, str]:
+            group = await state.client.get_group(org, gid, ws)
+            if group is None:
+                return False, f"group {gid} no longer visible in workspace {ws}"
+            seen[:] = [group]
+            _, rest = plan_group_edit(group, edit)
+            if rest.empty:
+                return True, team_line(team_record(group))
+            return False, f"this still to do: {rest.describe()}; the group now: {team_line(team_record(group))}"
 
-            confirmed, shows, waited = await settle(state, check)  # still holding the group's turn
-            if not confirmed:
-                return unknown(state, exc, shows, waited, {"changes": diff.model_dump(), "written": False})
-            after, note = seen[0], f" ({_lost_or_unreadable(exc)}; a fresh read shows it applied)"
-        except InvalidResponseError as exc:  # a 2xx: written, though its answer cannot be read
-            fresh = await state.client.get_group(org, gid, ws)
-            if fresh is None:
-                lines = [f"Updated group {gid} ({_lost_or_unreadable(exc)}): {diff.describe()}.", *notes]
+        # A lost answer is settled while the group's turn is still held.
+        outcome = await write(state, ctx, state.client.update_group(org, gid, body), "update_group", check)
+        if isinstance(outcome, Settled):
+            if not outcome.written:
+                return unknown(state, outcome, {"changes": diff.model_dump(), "written": False})
+            if not seen:  # a 2xx, but the group is not visible to a read now
+                lines = [f"Updated group {gid} ({outcome.why}): {diff.describe()}.", *notes, *turn_notes(turn)]
                 return answer(state, lines, {"changes": diff.model_dump(), "written": True, "outcome": "written"})
-            after, note = fresh, f" ({_lost_or_unreadable(exc)}; shown as a fresh read finds it)"
-        except FocusError as exc:
-            raise not_written(exc) from None
+            shown = "a fresh read shows it applied" if outcome.confirmed else "shown as a fresh read finds it"
+            after, note = seen[0], f" ({outcome.why}; {shown})"
         else:
-            note = ""
+            after, note = outcome, ""
     diff = name_added(diff, after)
     team = team_record(after)
     lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team), *notes, *turn_notes(turn)]
     return answer(state, lines, {"group": team, "changes": diff.model_dump(), "written": True, "outcome": "written"})
-
-
-def _lost_or_unreadable(exc: FocusError) -> str:
-    if isinstance(exc, InvalidResponseError):
-        return "the API confirmed it, but its answer could not be read"
-    return "its answer was lost"
 
 
 def _name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> GroupDiff:
@@ -299,33 +283,25 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
     }
     if args.focus_role_id is not None:
         structured["focus_role_id"] = args.focus_role_id
-    note = ""
     async with state.client.editing_group(org, gid) as turn:
-        try:
-            await awaited(ctx, state.client.set_group_member_role(org, gid, body), "set_group_member_role")
-        except WriteOutcomeUnknown as exc:
 
-            async def check() -> tuple[bool, str]:
-                group = await state.client.get_group(org, gid, ws)
-                member = (
-                    next((u for u in group.users if u.organization_user_id == body.organization_user_id), None)
-                    if group
-                    else None
-                )
-                if member is None:
-                    return (
-                        False,
-                        f"user {body.organization_user_id} not a member of group {gid} in workspace {ws}",
-                    )
-                held = f"role {member.focus_role_id}" if member.focus_role_id else "no Focus role"
-                return (member.focus_role_id or None) == body.focus_role_id, f"the user with {held}"
+        async def check() -> tuple[bool, str]:
+            group = await state.client.get_group(org, gid, ws)
+            member = (
+                next((u for u in group.users if u.organization_user_id == body.organization_user_id), None)
+                if group
+                else None
+            )
+            if member is None:
+                return False, f"user {body.organization_user_id} not a member of group {gid} in workspace {ws}"
+            held = f"role {member.focus_role_id}" if member.focus_role_id else "no Focus role"
+            return (member.focus_role_id or None) == body.focus_role_id, f"the user with {held}"
 
-            confirmed, shows, waited = await settle(state, check)
-            if not confirmed:
-                return unknown(state, exc, shows, waited, structured)
-            note = " (its answer was lost; a fresh read shows it set)"
-        except FocusError as exc:
-            raise not_written(exc) from None
+        request = state.client.set_group_member_role(org, gid, body)
+        outcome = await write(state, ctx, request, "set_group_member_role", check)
+        if isinstance(outcome, Settled) and not outcome.written:
+            return unknown(state, outcome, structured)
+        note = f" ({outcome.why}; a fresh read shows it set)" if isinstance(outcome, Settled) else ""
     lines = [f"User {args.organization_user_id} now has {role} in group {gid}{note}.", *turn_notes(turn)]
     return answer(state, lines, structured)
 

@@ -10,6 +10,7 @@ an edit made after it. The answer says what the read shows and never advises a b
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 import anyio
@@ -18,7 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
 from focus_mcp.api.client import Turn
-from focus_mcp.api.errors import FocusError, WriteOutcomeUnknown
+from focus_mcp.api.errors import FocusError, InvalidResponseError, WriteOutcomeUnknown
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.render import answer
 
@@ -49,21 +50,48 @@ async def settle(state: AppState, check: Check) -> tuple[bool, str, float]:
     return False, shows, waited
 
 
-def unknown(
-    state: AppState, exc: WriteOutcomeUnknown, shows: str, waited: float, structured: dict[str, object]
-) -> CallToolResult:
+@dataclass(frozen=True)
+class Settled:
+    """A write with no readable answer, and what a fresh read then showed."""
+
+    cause: WriteOutcomeUnknown | InvalidResponseError  # no answer, or a 2xx whose body cannot be read
+    confirmed: bool  # the read shows the write's effect
+    shows: str
+    waited: float
+
+    @property
+    def written(self) -> bool:
+        """A 2xx is written, whatever its body; a lost answer only when the read shows it."""
+        return self.confirmed or isinstance(self.cause, InvalidResponseError)
+
+    @property
+    def why(self) -> str:
+        if isinstance(self.cause, InvalidResponseError):
+            return "the API confirmed it, but its answer could not be read"
+        return "its answer was lost"
+
+
+async def write(
+    state: AppState, ctx: Context, request: Awaitable[T], what: str, check: Check, refused: str = "Not written"
+) -> T | Settled:
+    """The write's answer; or, when there is none to read, what `check` shows (see settle); a refusal,
+    or a write that never left, raises the ToolError that says it was not written."""
+    try:
+        return await awaited(ctx, request, what)
+    except (WriteOutcomeUnknown, InvalidResponseError) as exc:
+        return Settled(exc, *await settle(state, check))
+    except FocusError as exc:
+        raise ToolError(f"{refused}: {exc}") from None
+
+
+def unknown(state: AppState, settled: Settled, structured: dict[str, object]) -> CallToolResult:
     """The answer for a write that neither the API nor a fresh read confirmed."""
-    when = f"{waited:g} s later" if waited else "at once"
+    when = f"{settled.waited:g} s later" if settled.waited else "at once"
     lines = [
-        f"Outcome unknown: {exc}. A fresh read {when} shows {shows}. The write may still land: do not repeat "
-        "it blindly; read again with fresh=true in a minute and decide from what it shows."
+        f"Outcome unknown: {settled.cause}. A fresh read {when} shows {settled.shows}. The write may still "
+        "land: do not repeat it blindly; read again with fresh=true in a minute and decide from what it shows."
     ]
     return answer(state, lines, {**structured, "outcome": "unknown"}, error=True)
-
-
-def not_written(exc: FocusError, verb: str = "Not written") -> ToolError:
-    """The error for a write the API refused, or that never left."""
-    return ToolError(f"{verb}: {exc}")
 
 
 def turn_notes(turn: Turn) -> list[str]:
