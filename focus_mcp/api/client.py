@@ -68,11 +68,13 @@ NO_CREDENTIALS = (
 
 
 @dataclass(frozen=True)
-class Turn:
-    """An edit's turn on a group. `shared`: None without Redis; False when Redis could not be had,
-    so that only this process's edits wait for each other."""
+class EditLock:
+    """The lock an edit holds on a group (or on a new group's name) while it reads, writes and settles.
 
-    shared: bool | None = None
+    `across_replicas`: None without Redis (one process, its own lock is all there is); True when the
+    Redis lock is held too; False when Redis could not be had, so only this process's edits wait."""
+
+    across_replicas: bool | None = None
 
 
 class FocusClient:
@@ -194,29 +196,30 @@ class FocusClient:
         return cast("list[OrganizationUser]", parse(list[OrganizationUser], data, "GET users"))
 
     @asynccontextmanager
-    async def editing_group(self, organization_id: int, group_id: int) -> AsyncIterator[Turn]:
+    async def editing_group(self, organization_id: int, group_id: int) -> AsyncIterator[EditLock]:
         """Hold it from reading a group to writing it back (and settling an unknown outcome): edits of
         one group wait for each other, in this process and, with Redis, across replicas."""
         async with (
             self._group_edits.hold((organization_id, group_id)),
-            self._turn(f"group:{organization_id}:{group_id}") as turn,
+            self._replica_lock(f"group:{organization_id}:{group_id}") as lock,
         ):
-            yield turn
+            yield lock
 
     @asynccontextmanager
-    async def creating_group(self, organization_id: int, name: str) -> AsyncIterator[Turn]:
+    async def creating_group(self, organization_id: int, name: str) -> AsyncIterator[EditLock]:
         """Hold it from the duplicate-name check to the create: two creates of one name take turns."""
         key = (organization_id, "create", name.casefold())
-        async with self._group_edits.hold(key), self._turn(f"create:{organization_id}:{name.casefold()}") as turn:
-            yield turn
+        replica_key = f"create:{organization_id}:{name.casefold()}"
+        async with self._group_edits.hold(key), self._replica_lock(replica_key) as lock:
+            yield lock
 
     @asynccontextmanager
-    async def _turn(self, name: str) -> AsyncIterator[Turn]:
+    async def _replica_lock(self, name: str) -> AsyncIterator[EditLock]:
         if self.shared is None:
-            yield Turn()
+            yield EditLock()
             return
         async with self.shared.holding(name) as held:
-            yield Turn(shared=held)
+            yield EditLock(across_replicas=held)
 
     async def get_group(
         self, organization_id: int, group_id: int, workspace_id: int, fresh: bool = True

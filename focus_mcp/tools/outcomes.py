@@ -18,7 +18,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 
-from focus_mcp.api.client import Turn
+from focus_mcp.api.client import EditLock
 from focus_mcp.api.errors import FocusError, InvalidResponseError, WriteOutcomeUnknown
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.render import answer
@@ -94,9 +94,9 @@ def unknown(state: AppState, settled: Settled, structured: dict[str, object]) ->
     return answer(state, lines, {**structured, "outcome": "unknown"}, error=True)
 
 
-def turn_notes(turn: Turn) -> list[str]:
+def turn_notes(turn: EditLock) -> list[str]:
     """What the answer must say when replicas could not take turns through Redis."""
-    if turn.shared is False:
+    if turn.across_replicas is False:
         return [
             "Note: Redis (TOGGL_FOCUS_REDIS_URL) is unreachable, so this edit took turns with this server's own "
             "edits only: edits of the group through other replicas were not serialised with it until Redis is back."
