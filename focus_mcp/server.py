@@ -11,6 +11,7 @@ from mcp.server.mcpserver import MCPServer
 from focus_mcp import __version__
 from focus_mcp.api.client import FocusClient
 from focus_mcp.config import Settings
+from focus_mcp.journal import Journal, open_journal
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.registry import ArgumentCheck, as_tool, tool_specs
 
@@ -32,15 +33,18 @@ READ_ONLY_INSTRUCTIONS = "\nRead-only mode: no tool here can change anything."
 
 
 class SharedClient:
-    """One FocusClient (one connection pool, cache and quota view) for every session of the process.
+    """One FocusClient (one connection pool, cache and quota view) and one change journal for every
+    session of the process.
 
     stdio and streamable HTTP enter the lifespan once; SSE enters it per connection, so the client
-    is counted in and out and closed when the last session ends.
+    is counted in and out and closed when the last session ends. The journal lives as long as the
+    server: its in-memory store (TOGGL_FOCUS_JOURNAL=off) must outlive one SSE session.
     """
 
     def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> None:
         self.settings, self.transport = settings, transport
         self.client: FocusClient | None = None
+        self.journal: Journal = open_journal(settings)
         self.users = 0
 
     @asynccontextmanager
@@ -56,6 +60,7 @@ class SharedClient:
             if self.users == 0:
                 self.client = None
                 await client.aclose()
+                await self.journal.aclose()  # closes connections only: the next session reopens them
 
 
 def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> MCPServer[AppState]:
@@ -66,7 +71,7 @@ def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         async with shared.use() as client:
-            yield AppState(client=client, settings=settings)
+            yield AppState(client=client, settings=settings, journal=shared.journal)
 
     specs = tool_specs(settings)
     instructions = INSTRUCTIONS

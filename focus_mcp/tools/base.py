@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from focus_mcp.api.client import NO_CREDENTIALS, FocusClient
 from focus_mcp.api.models import Id
 from focus_mcp.config import Settings
+from focus_mcp.journal import Journal
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,6 +30,7 @@ class AppState:
 
     client: FocusClient
     settings: Settings
+    journal: Journal  # every write made through this server (focus_mcp.journal)
 
 
 class ToolArgs(BaseModel):

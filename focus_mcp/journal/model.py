@@ -1,0 +1,151 @@
+"""The change journal's contract: a `Change` (one write made through this server) and the `Journal`
+every store implements (memory, SQLite, Redis).
+
+A change is begun before its write is sent (outcome "pending") and settled when the outcome is
+known: "written", "not_written", or "unknown" (settled later by a read). The pending and unknown
+changes of an organization are its unsettled writes: the memory that lets the next edit of a group
+wait for, or refuse to race, a write still out.
+
+No secret is ever stored: `arguments` are the model's, `who` is a few hex digits of a hash.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+Outcome = Literal["pending", "written", "not_written", "unknown"]  # pending: sent, no outcome yet
+UNSETTLED: tuple[Outcome, ...] = ("pending", "unknown")
+ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: ids are read aloud and retyped
+
+
+def new_change_id() -> str:
+    """Eight characters from a 31-letter alphabet (~10^12 ids): short, and unique in practice."""
+    return "".join(secrets.choice(ID_ALPHABET) for _ in range(8))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Change(BaseModel):
+    """One write made through this server, from before it was sent to its outcome."""
+
+    model_config = ConfigDict(extra="ignore")  # an entry written by a newer version still reads
+
+    id: str  # what list_changes shows and undo_change takes
+    at: datetime  # UTC, when begun (before the write is sent)
+    tool: str  # create_group | update_group | delete_group | set_group_member_role | undo_change
+    organization_id: int
+    workspace_id: int | None
+    group_id: int | None  # None for a create until its id is known
+    group_name: str | None
+    arguments: dict[str, Any]  # as the model gave them (JSON-able; never a secret)
+    before: dict[str, Any] | None  # the group (Group.model_dump(mode="json")) as read under its turn
+    request: dict[str, Any] | None  # what was sent: the body; a delete: {"workspace_id": n}
+    after: dict[str, Any] | None  # the group as the answer or a fresh read showed it (None after a delete)
+    outcome: Outcome
+    settled_at: datetime | None = None
+    note: str = ""  # how the outcome was settled ("answer", "fresh read", "not seen after N s"...)
+    who: str  # credential fingerprint: a few hex digits of a hash, never the key
+    client: str | None = None  # over HTTP: the MCP client's name (and remote address if known)
+    undoes: str | None = None  # id of the change this one reverses
+    undone_by: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.outcome not in UNSETTLED
+
+
+class Journal(Protocol):
+    """Where changes are kept. Every method is safe to call concurrently, from several processes
+    (SQLite) or replicas (Redis) at once."""
+
+    async def begin(self, change: Change) -> None:
+        """Store `change` (its outcome is stored as "pending" whatever it says)."""
+
+    async def settle(
+        self,
+        change_id: str,
+        outcome: Outcome,
+        *,
+        group_id: int | None = None,
+        group_name: str | None = None,
+        after: dict[str, Any] | None = None,
+        note: str = "",
+    ) -> None:
+        """Record the outcome (and settled_at = now); a given group_id/group_name/after replaces the
+        stored one, None keeps it. An unknown id is ignored (the entry may have expired)."""
+
+    async def get(self, change_id: str) -> Change | None: ...
+
+    async def changes(
+        self,
+        organization_id: int,
+        *,
+        group_id: int | None = None,
+        since: datetime | None = None,
+        limit: int = 20,
+        group_name: str | None = None,
+    ) -> list[Change]:
+        """Newest first. `group_id` and `group_name` (exact) select a group's changes: given both,
+        a change matching either is kept (a deleted group is still found by its name)."""
+
+    async def unsettled(
+        self, organization_id: int, *, group_id: int | None = None, create_name: str | None = None
+    ) -> list[Change]:
+        """Changes whose outcome is pending or unknown, oldest first. Neither filter: all of the
+        organization's; `group_id`: those of that group; `create_name`: creates of that name
+        (compared case-insensitively); both: those matching either."""
+
+    async def mark_undone(self, change_id: str, undone_by: str) -> None: ...
+
+    async def aclose(self) -> None:
+        """Release connections. The journal stays usable: the next call reconnects (the server
+        keeps one journal for its whole life, across SSE sessions)."""
+
+
+def matches_unsettled(change: Change, group_id: int | None, create_name: str | None) -> bool:
+    """The selection of `Journal.unsettled`, for stores that filter in Python."""
+    if change.settled:
+        return False
+    if group_id is None and create_name is None:
+        return True
+    if group_id is not None and change.group_id == group_id:
+        return True
+    return (
+        create_name is not None
+        and change.tool == "create_group"
+        and (change.group_name or "").strip().casefold() == create_name.strip().casefold()
+    )
+
+
+def matches_group(change: Change, group_id: int | None, group_name: str | None) -> bool:
+    """The group selection of `Journal.changes`."""
+    if group_id is None and group_name is None:
+        return True
+    return (group_id is not None and change.group_id == group_id) or (
+        group_name is not None and change.group_name == group_name
+    )
+
+
+def settled_copy(
+    change: Change,
+    outcome: Outcome,
+    *,
+    group_id: int | None,
+    group_name: str | None,
+    after: dict[str, Any] | None,
+    note: str,
+) -> Change:
+    update: dict[str, Any] = {"outcome": outcome, "settled_at": now(), "note": note}
+    if group_id is not None:
+        update["group_id"] = group_id
+    if group_name is not None:
+        update["group_name"] = group_name
+    if after is not None:
+        update["after"] = after
+    return change.model_copy(update=update)
