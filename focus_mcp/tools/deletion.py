@@ -20,7 +20,7 @@ from focus_mcp.api.errors import FocusError
 from focus_mcp.tools import names
 from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
 from focus_mcp.tools.names import GROUP, GroupRef
-from focus_mcp.tools.outcomes import OUTCOME, Outcome, Settled, turn_notes, unknown, write
+from focus_mcp.tools.outcomes import OUTCOME, NoReadableAnswer, Outcome, turn_notes, unknown, write
 from focus_mcp.tools.render import answer
 from focus_mcp.tools.teams import team_line, team_record
 
@@ -104,17 +104,17 @@ async def delete_group(
     structured: dict[str, object] = {"group_id": gid, "deleted": True, "outcome": "written"}
     async with state.client.editing_group(org, gid) as turn:
 
-        async def check() -> tuple[bool, str]:
+        async def read_back() -> tuple[bool, str]:
             group = await state.client.get_group(org, gid, ws)
             if group is None:
                 return True, f"group {gid} gone from workspace {ws}"
             return False, f"the group still there: {team_line(team_record(group))}"
 
         request = state.client.delete_group(org, gid, ws)
-        outcome = await write(state, ctx, request, "delete_group", check, refused="Not deleted")
-        if isinstance(outcome, Settled) and not outcome.written:
+        outcome = await write(state, ctx, request, "delete_group", read_back, refused="Not deleted")
+        if isinstance(outcome, NoReadableAnswer) and not outcome.written:
             return unknown(state, outcome, {**structured, "deleted": False})
-    note = f" ({outcome.why}; a fresh read shows {outcome.shows})" if isinstance(outcome, Settled) else ""
+    note = f" ({outcome.why}; a fresh read shows {outcome.shows})" if isinstance(outcome, NoReadableAnswer) else ""
     return answer(state, [f"Deleted group {gid}{note}.", *turn_notes(turn)], structured)
 
 

@@ -33,7 +33,7 @@ from focus_mcp.tools.base import (
 )
 from focus_mcp.tools.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
 from focus_mcp.tools.names import GROUP, GroupRef, UserRefs
-from focus_mcp.tools.outcomes import OUTCOME, Outcome, Settled, turn_notes, unknown, write
+from focus_mcp.tools.outcomes import OUTCOME, NoReadableAnswer, Outcome, turn_notes, unknown, write
 from focus_mcp.tools.render import Record, answer, head, listing
 from focus_mcp.tools.teams import Team, team_line, team_record
 
@@ -130,14 +130,14 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
         known = {g.id for _, g in before}
         found: list[Group] = []
 
-        async def check() -> tuple[bool, str]:
+        async def read_back() -> tuple[bool, str]:
             found[:] = [g for _, g in await _same_name(state, org, workspaces, args.name) if g.id not in known]
             if found:
                 return True, team_line(team_record(found[0]))
             return False, f"no new group named {args.name!r}"
 
-        created = await write(state, ctx, state.client.create_group(org, body), "create_group", check)
-        if isinstance(created, Settled):
+        created = await write(state, ctx, state.client.create_group(org, body), "create_group", read_back)
+        if isinstance(created, NoReadableAnswer):
             if not created.written:
                 return unknown(state, created, {"written": False})
             lines = [f"Created group ({created.why}; a fresh read shows {created.shows})", *turn_notes(turn)]
@@ -209,7 +209,7 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
             return answer(state, lines, structured)
         seen: list[Group] = []
 
-        async def check() -> tuple[bool, str]:
+        async def read_back() -> tuple[bool, str]:
             group = await state.client.get_group(org, gid, ws)
             if group is None:
                 return False, f"group {gid} no longer visible in workspace {ws}"
@@ -220,8 +220,8 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
             return False, f"this still to do: {rest.describe()}; the group now: {team_line(team_record(group))}"
 
         # A lost answer is settled while the group's turn is still held.
-        outcome = await write(state, ctx, state.client.update_group(org, gid, body), "update_group", check)
-        if isinstance(outcome, Settled):
+        outcome = await write(state, ctx, state.client.update_group(org, gid, body), "update_group", read_back)
+        if isinstance(outcome, NoReadableAnswer):
             if not outcome.written:
                 return unknown(state, outcome, {"changes": diff.model_dump(), "written": False})
             if not seen:  # a 2xx, but the group is not visible to a read now
@@ -285,7 +285,7 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
         structured["focus_role_id"] = args.focus_role_id
     async with state.client.editing_group(org, gid) as turn:
 
-        async def check() -> tuple[bool, str]:
+        async def read_back() -> tuple[bool, str]:
             group = await state.client.get_group(org, gid, ws)
             member = (
                 next((u for u in group.users if u.organization_user_id == body.organization_user_id), None)
@@ -298,10 +298,10 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
             return (member.focus_role_id or None) == body.focus_role_id, f"the user with {held}"
 
         request = state.client.set_group_member_role(org, gid, body)
-        outcome = await write(state, ctx, request, "set_group_member_role", check)
-        if isinstance(outcome, Settled) and not outcome.written:
+        outcome = await write(state, ctx, request, "set_group_member_role", read_back)
+        if isinstance(outcome, NoReadableAnswer) and not outcome.written:
             return unknown(state, outcome, structured)
-        note = f" ({outcome.why}; a fresh read shows it set)" if isinstance(outcome, Settled) else ""
+        note = f" ({outcome.why}; a fresh read shows it set)" if isinstance(outcome, NoReadableAnswer) else ""
     lines = [f"User {args.organization_user_id} now has {role} in group {gid}{note}.", *turn_notes(turn)]
     return answer(state, lines, structured)
 

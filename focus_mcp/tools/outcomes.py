@@ -31,18 +31,18 @@ HEARTBEAT_SECONDS = 2.0
 OUTCOME = "written: the API (or a fresh read) confirmed it; not_written: certainly not applied; unknown."
 
 # Reads the group now: (the write's effect is there, what the read shows).
-Check = Callable[[], Awaitable[tuple[bool, str]]]
+ReadBack = Callable[[], Awaitable[tuple[bool, str]]]
 
 
-async def settle(state: AppState, check: Check) -> tuple[bool, str, float]:
-    """(confirmed, what the last read shows, seconds waited): `check` now, then after write_settle."""
+async def settle_by_reading(state: AppState, read_back: ReadBack) -> tuple[bool, str, float]:
+    """(confirmed, what the last read shows, seconds waited): `read_back` now, then after write_settle."""
     shows, waited = "", 0.0
     for wait in (0.0, state.settings.write_settle):
         if wait:
             await anyio.sleep(wait)
             waited += wait
         try:
-            confirmed, shows = await check()
+            confirmed, shows = await read_back()
         except FocusError as exc:
             confirmed, shows = False, f"nothing: the read failed too ({exc})"
         if confirmed:
@@ -51,7 +51,7 @@ async def settle(state: AppState, check: Check) -> tuple[bool, str, float]:
 
 
 @dataclass(frozen=True)
-class Settled:
+class NoReadableAnswer:
     """A write with no readable answer, and what a fresh read then showed."""
 
     cause: WriteOutcomeUnknown | InvalidResponseError  # no answer, or a 2xx whose body cannot be read
@@ -72,23 +72,23 @@ class Settled:
 
 
 async def write(
-    state: AppState, ctx: Context, request: Awaitable[T], what: str, check: Check, refused: str = "Not written"
-) -> T | Settled:
-    """The write's answer; or, when there is none to read, what `check` shows (see settle); a refusal,
+    state: AppState, ctx: Context, request: Awaitable[T], what: str, read_back: ReadBack, refused: str = "Not written"
+) -> T | NoReadableAnswer:
+    """The write's answer; or, when there is none to read, what `read_back` shows (see settle_by_reading); a refusal,
     or a write that never left, raises the ToolError that says it was not written."""
     try:
-        return await awaited(ctx, request, what)
+        return await await_with_progress(ctx, request, what)
     except (WriteOutcomeUnknown, InvalidResponseError) as exc:
-        return Settled(exc, *await settle(state, check))
+        return NoReadableAnswer(exc, *await settle_by_reading(state, read_back))
     except FocusError as exc:
         raise ToolError(f"{refused}: {exc}") from None
 
 
-def unknown(state: AppState, settled: Settled, structured: dict[str, object]) -> CallToolResult:
+def unknown(state: AppState, unread: NoReadableAnswer, structured: dict[str, object]) -> CallToolResult:
     """The answer for a write that neither the API nor a fresh read confirmed."""
-    when = f"{settled.waited:g} s later" if settled.waited else "at once"
+    when = f"{unread.waited:g} s later" if unread.waited else "at once"
     lines = [
-        f"Outcome unknown: {settled.cause}. A fresh read {when} shows {settled.shows}. The write may still "
+        f"Outcome unknown: {unread.cause}. A fresh read {when} shows {unread.shows}. The write may still "
         "land: do not repeat it blindly; read again with fresh=true in a minute and decide from what it shows."
     ]
     return answer(state, lines, {**structured, "outcome": "unknown"}, error=True)
@@ -104,8 +104,8 @@ def turn_notes(turn: EditLock) -> list[str]:
     return []
 
 
-async def awaited(ctx: Context, write: Awaitable[T], what: str) -> T:
-    """`write`'s result, with a progress notification every HEARTBEAT_SECONDS while it is awaited
+async def await_with_progress(ctx: Context, write: Awaitable[T], what: str) -> T:
+    """`write`'s result, with a progress notification every HEARTBEAT_SECONDS while it is await_with_progress
     (none reach a client that asked for no progress)."""
     answered = anyio.Event()
 
