@@ -87,7 +87,7 @@ def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBa
     # One-shot calls keep the sandbox's groups in a file, so that a create, rename, delete cycle works
     # call by call as on the real API; a served sandbox keeps its changes for the life of the process.
     one_shot = getattr(options, "command", None) == "call"
-    api = sandbox.SandboxAPI(state_file=sandbox_state.default_state_file() if one_shot else None)
+    api = sandbox.SandboxAPI(state_file=sandbox_state.default_state_file(settings.sandbox_state) if one_shot else None)
     settings = Settings(
         **{
             **settings.model_dump(),
@@ -113,13 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     options = _parser().parse_args(argv)
-    if options.command == "sandbox-reset":
-        from focus_mcp.sandbox.state import default_state_file
-
-        default_state_file().unlink(missing_ok=True)
-        print(f"sandbox reset: {default_state_file()} removed; the next --sandbox call starts from the seed")
-        return 0
     try:
+        if options.command == "sandbox-reset":
+            return _sandbox_reset(Settings.load())
         settings, transport = load_settings(options)
     except ConfigurationError as exc:
         print(f"focus-mcp: {exc}", file=sys.stderr)
@@ -153,6 +149,15 @@ def _main(argv: Sequence[str] | None) -> int:
     return _serve(server, settings, options)
 
 
+def _sandbox_reset(settings: Settings) -> int:
+    from focus_mcp.sandbox.state import default_state_file
+
+    state = default_state_file(settings.sandbox_state)
+    state.unlink(missing_ok=True)
+    print(f"sandbox reset: {state} removed; the next --sandbox call starts from the seed")
+    return 0
+
+
 def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespace) -> int:
     if options.transport == "stdio":
         anyio.run(server.run_stdio_async)  # the SDK's own transport
@@ -169,7 +174,7 @@ def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespa
         port=options.port,
         stateless=options.stateless,
         allowed_hosts=[*settings.allowed_hosts, *options.allow_host],
-        allowed_origins=options.allow_origin,
+        allowed_origins=[*settings.allowed_origins, *options.allow_origin],
     )
     serve_http(server, settings, http)
     return 0

@@ -1,33 +1,61 @@
-"""Settings from the environment (TOGGL_FOCUS_*) and command-line overrides.
+"""Settings from the environment (TOGGL_FOCUS_*) and command-line overrides, by pydantic-settings.
 
-Secrets are kept as `SecretStr` so that no repr, log line or error can print them.
+Secrets are kept as `SecretStr` so that no repr, log line or error can print them. A validation
+error becomes one plain sentence per variable, naming it: that sentence is what the user reads.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import Field, PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails, PydanticUseDefault
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from focus_mcp.api.errors import FocusError
 
 DEFAULT_BASE_URL = "https://focus.toggl.com/api"
 ENV_PREFIX = "TOGGL_FOCUS_"
+MIB = 1024 * 1024
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+CommaList = Annotated[list[str], NoDecode]  # `a.example, b.example` in the environment, a list in code
+
+# The environment `Settings.load` reads instead of os.environ, while it reads (tests pass their own).
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("focus_mcp_environ", default=None)
 
 
 class ConfigurationError(FocusError):
     """The environment or the flags hold a value that cannot be used."""
 
 
-class Settings(BaseModel):
-    """Everything the server needs to know, whatever its source."""
+class _MappingEnvSource(EnvSettingsSource):
+    """TOGGL_FOCUS_* variables from a given mapping rather than from os.environ."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.env_vars = {key.lower(): value for key, value in environ.items()}
+
+
+class Settings(BaseSettings):
+    """Everything the server needs to know, whatever its source: the keyword arguments, then
+    the TOGGL_FOCUS_* environment variables, then the defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", env_ignore_empty=True, hide_input_in_errors=True
+    )
 
     api_key: SecretStr | None = None
     email: str | None = None
@@ -38,7 +66,9 @@ class Settings(BaseModel):
     read_only: bool = False
     http_token: SecretStr | None = None
     redis_url: SecretStr | None = None  # shared cache, quota view and edit locks for replicas; may hold a password
-    allowed_hosts: list[str] = Field(default_factory=list)  # TOGGL_FOCUS_ALLOWED_HOSTS, comma-separated
+    # HTTP serving: the deployment's own Host names and the browser Origins to accept, comma-separated.
+    allowed_hosts: CommaList = Field(default_factory=list)
+    allowed_origins: CommaList = Field(default_factory=list)
     timeout: float = Field(default=6.0, gt=0, le=300)  # seconds per upstream request
     deadline: float = Field(default=10.0, gt=0, le=600)  # seconds per upstream read, retries included
     # Seconds to wait for the answer to a write. A write that may have reached the API is never sent
@@ -48,13 +78,66 @@ class Settings(BaseModel):
     write_settle: float = Field(default=5.0, ge=0, le=120)
     cache_ttl: float = Field(default=60.0, ge=0, le=86_400)  # seconds for teams/users; 0 disables the cache
     log_level: LogLevel = "WARNING"
-    max_response_chars: int = Field(default=40_000, ge=2_000)
+    max_response_chars: int = Field(default=40_000, ge=2_000)  # what one tool answer may show the model
+    # The largest upstream answer read, decoded; a real page is a few hundred KiB at most.
+    max_response_bytes: int = Field(default=16 * MIB, ge=1024)
     sandbox: bool = False
+    sandbox_state: Path | None = None  # `--sandbox call`'s state file; default in the user's state directory
+    journal: str | None = None  # the change journal's SQLite path, or "off"; default in the user's state directory
+    journal_days: int = Field(default=90, ge=1)  # how long journal entries are kept
+    request_state_key: SecretStr | None = None  # replicas' shared secret for request state
+
+    # Extra advice after the sentence for a variable, e.g. where to find an id (keyed by field name).
+    ADVICE: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environ = _environ.get()
+        return (init_settings, env_settings if environ is None else _MappingEnvSource(settings_cls, environ))
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        """Surrounding spaces (a pasted key) are dropped; a blank value means the default."""
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise PydanticUseDefault()
+        return value
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("journal")
+    @classmethod
+    def _journal_off(cls, value: str | None) -> str | None:
+        return "off" if value is not None and value.lower() == "off" else value
+
+    @field_validator("request_state_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters long (e.g. `openssl rand -hex 32`)")
+        return value
 
     @field_validator("base_url")
     @classmethod
     def _plain_http_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
+        parts = urlsplit(value)
         if "@" in (parts.netloc or value.split("/", 1)[0]):  # never echoed: it may hold a password
             raise ValueError(
                 "the URL carries a user name or password; remove it and set TOGGL_FOCUS_EMAIL and "
@@ -64,7 +147,7 @@ class Settings(BaseModel):
             raise ValueError(
                 f"{value!r} is not an http(s) URL; give it whole, with its scheme: https://focus.toggl.com/api"
             )
-        return value.strip()
+        return value
 
     @property
     def has_credentials(self) -> bool:
@@ -92,40 +175,52 @@ class Settings(BaseModel):
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Read TOGGL_FOCUS_* variables, then apply non-None overrides (the CLI flags).
+        """The TOGGL_FOCUS_* variables of `environ` (default: os.environ), under the non-None
+        `overrides` (the CLI flags).
 
         Raises ConfigurationError naming the variable when a value is unusable.
         """
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for field in cls.model_fields:
-            raw = env.get(ENV_PREFIX + field.upper())
-            if raw is None or raw.strip() == "":
-                continue
-            if field in ("read_only", "sandbox"):
-                values[field] = _parse_bool(raw)
-            elif field == "allowed_hosts":
-                values[field] = [h.strip() for h in raw.split(",") if h.strip()]
-            else:
-                values[field] = raw.strip()
-        if isinstance(values.get("log_level"), str):
-            values["log_level"] = values["log_level"].upper()
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        flags = {name: value for name, value in overrides.items() if value is not None}
         try:
-            return cls(**values)
+            with _reading(os.environ if environ is None else environ):
+                return cls(**flags)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: "
-                + err["msg"].removeprefix("Value error, ")
-                for err in exc.errors(include_input=False)
-            )
+            problems = "; ".join(_sentence(error) for error in exc.errors(include_input=False, include_url=False))
             raise ConfigurationError(f"invalid configuration: {problems}") from None
 
 
-def _parse_bool(raw: str) -> bool | str:
-    lowered = raw.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    return raw  # let validation name the variable
+@contextmanager
+def _reading(environ: Mapping[str, str]) -> Iterator[None]:
+    token = _environ.set(environ)
+    try:
+        yield
+    finally:
+        _environ.reset(token)
+
+
+def _sentence(error: ErrorDetails) -> str:
+    """One validation error as the plain sentence the user reads, naming the variable."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    variable = ENV_PREFIX + field.upper()
+    kind, context = error["type"], error.get("ctx", {})
+    if field in ("organization_id", "workspace_id"):
+        said = f"{variable} must be a number (the id, digits only, like 123456)"
+    elif kind in ("int_parsing", "int_type", "int_from_float"):
+        said = f"{variable} must be a whole number"
+    elif kind in ("float_parsing", "float_type"):
+        said = f"{variable} must be a number"
+    elif kind == "bool_parsing":
+        said = f"{variable} must be true or false (1 or 0)"
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bound = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than"}
+        limit = next(iter(context.values()), "")
+        said = f"{variable} must be {bound.get(kind, 'at most')} {limit}"
+    elif kind == "literal_error":
+        said = f"{variable} must be one of {context.get('expected', '')}"
+    elif kind == "extra_forbidden":
+        said = f"{field} is not a setting"
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+        said = f"{variable} {message}" if message.startswith("must ") else f"{variable}: {message}"
+    advice = Settings.ADVICE.get(field)
+    return f"{said}. {advice}" if advice else said

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ defi
 SECRET_KEY = "toggl_sk_TEST_never_shown_0123456789"
 ORG, WS = 11, 22
 BASE = "https://focus.test/api"
+
+
+@pytest.fixture(autouse=True)
+def _no_developer_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings() reads TOGGL_FOCUS_* from the environment: the developer's own must not leak into a test."""
+    for name in [n for n in os.environ if n.startswith("TOGGL_FOCUS_")]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture

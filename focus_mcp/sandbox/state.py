@@ -54,11 +54,10 @@ class SavedState(BaseModel):
     groups: list[SavedGroup]
 
 
-def default_state_file() -> Path:
-    """TOGGL_FOCUS_SANDBOX_STATE, else `sandbox-state.json` in the user's state directory."""
-    configured = os.environ.get("TOGGL_FOCUS_SANDBOX_STATE")
-    if configured:
-        return Path(configured)
+def default_state_file(configured: Path | None = None) -> Path:
+    """`configured` (the setting TOGGL_FOCUS_SANDBOX_STATE), else `sandbox-state.json` in the user's state directory."""
+    if configured is not None:
+        return configured
     return platformdirs.user_state_path("focus-mcp", appauthor=False) / "sandbox-state.json"
 
 
