@@ -8,7 +8,8 @@ refuses a foreign Host (421) or Origin (403) unless the deployment's names are a
 from __future__ import annotations
 
 import hmac
-import logging
+import socket
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +18,6 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from focus_mcp.config import Settings
-
-log = logging.getLogger(__name__)
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ANY_ADDRESS = ("0.0.0.0", "::", "")
@@ -105,11 +104,37 @@ def exposure_problem(settings: Settings, host: str) -> str | None:
     )
 
 
+def ready_line(settings: Settings, options: HttpOptions, port: int) -> str:
+    """What a user needs once the socket listens: where, with a token or not, which mode."""
+    host = f"[{options.host}]" if ":" in options.host else options.host or "0.0.0.0"
+    endpoint = "/sse" if options.transport == "sse" else "/mcp"
+    facts = [
+        "SSE" if options.transport == "sse" else "streamable HTTP" + (", stateless" if options.stateless else ""),
+        "token required (Authorization: Bearer <TOGGL_FOCUS_HTTP_TOKEN>)"
+        if settings.http_token is not None
+        else "no token, loopback only",
+    ]
+    if settings.read_only:
+        facts.append("read-only")
+    if settings.sandbox:
+        facts.append("sandbox (invented demo data)")
+    return f"focus-mcp: ready at http://{host}:{port}{endpoint}; {'; '.join(facts)}; health check {HEALTH_PATH}"
+
+
 def serve_http(server: MCPServer[Any], settings: Settings, options: HttpOptions) -> None:
-    """Run uvicorn until stopped. The caller has checked `exposure_problem` first."""
+    """Run uvicorn until stopped; say on stderr where it listens once it does. The caller has checked
+    `exposure_problem` first."""
     import uvicorn
 
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # the lifespan has run and the socket listens (port 0: the one chosen)
+                port = self.servers[0].sockets[0].getsockname()[1] if self.servers else options.port
+                print(ready_line(settings, options, port), file=sys.stderr, flush=True)
+
     app = http_app(server, settings, options)
-    endpoint = "/sse" if options.transport == "sse" else "/mcp"
-    log.info("serving MCP over %s at http://%s:%d%s", options.transport, options.host, options.port, endpoint)
-    uvicorn.run(app, host=options.host, port=options.port, log_level=settings.log_level.lower(), lifespan="on")
+    config = uvicorn.Config(
+        app, host=options.host, port=options.port, log_level=settings.log_level.lower(), lifespan="on"
+    )
+    AnnouncingServer(config).run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +12,7 @@ from contextlib import contextmanager
 import anyio
 import httpx2
 import pytest
+from anyio.streams.buffered import BufferedByteReceiveStream
 from helpers import sandbox_settings, text
 from loopback import serving
 from mcp import ClientSession
@@ -164,3 +167,27 @@ async def test_delete_over_http_asks_when_the_transport_can_carry_the_question(
         assert not result.is_error and "Deleted group 4500019" in text(result)
     else:
         assert result.is_error and "confirm=true" in text(result)
+
+
+@pytest.mark.parametrize(("transport", "endpoint"), [("streamable-http", "/mcp"), ("sse", "/sse")])
+async def test_the_server_says_on_stderr_where_it_listens_once_it_does(transport: str, endpoint: str) -> None:
+    command = [sys.executable, "-m", "focus_mcp", "--sandbox", "--read-only", "--transport", transport, "--port", "0"]
+    env = {"PATH": os.environ["PATH"], "TOGGL_FOCUS_HTTP_TOKEN": TOKEN}
+    async with await anyio.open_process(command, env=env) as process:
+        assert process.stderr is not None and process.stdout is not None
+        try:
+            with anyio.fail_after(60):
+                line = (await BufferedByteReceiveStream(process.stderr).receive_until(b"\n", 4096)).decode()
+            url = re.search(r"ready at (http://127\.0\.0\.1:(\d+)(/\w+));", line)
+            assert url and url.group(3) == endpoint, line
+            assert "token required" in line and "read-only" in line and "sandbox" in line and TOKEN not in line
+            async with httpx2.AsyncClient(timeout=30) as http:  # it listens: the line came after the bind
+                assert (await http.get(f"http://127.0.0.1:{url.group(2)}/healthz")).status_code == 200
+            if transport == "streamable-http":
+                seen = await _use_streamable(f"http://127.0.0.1:{url.group(2)}", auth())
+                assert "Design" in seen[-1] and "create_group" not in seen
+        finally:
+            process.terminate()
+        with anyio.fail_after(30):
+            printed = [chunk async for chunk in process.stdout]
+        assert printed == []  # stdout is never written to, in any mode
