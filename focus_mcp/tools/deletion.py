@@ -22,7 +22,7 @@ from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, a
 from focus_mcp.tools.names import GROUP, GroupRef
 from focus_mcp.tools.outcomes import OUTCOME, NoReadableAnswer, Outcome, turn_notes, unknown, write
 from focus_mcp.tools.render import answer
-from focus_mcp.tools.teams import team_line, team_record
+from focus_mcp.tools.teams import Team, team_line
 
 
 class DeleteGroupArgs(WorkspaceArgs):
@@ -108,7 +108,7 @@ async def delete_group(
             group = await state.client.get_group(org, gid, ws)
             if group is None:
                 return True, f"group {gid} gone from workspace {ws}"
-            return False, f"the group still there: {team_line(team_record(group))}"
+            return False, f"the group still there: {team_line(Team.from_api(group))}"
 
         request = state.client.delete_group(org, gid, ws)
         outcome = await write(state, ctx, request, "delete_group", read_back, refused="Not deleted")

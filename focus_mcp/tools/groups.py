@@ -34,8 +34,8 @@ from focus_mcp.tools.base import (
 from focus_mcp.tools.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
 from focus_mcp.tools.names import GROUP, GroupRef, UserRefs
 from focus_mcp.tools.outcomes import OUTCOME, NoReadableAnswer, Outcome, turn_notes, unknown, write
-from focus_mcp.tools.render import Record, answer, head, listing
-from focus_mcp.tools.teams import Team, team_line, team_record
+from focus_mcp.tools.render import answer, id_emoji_name, listing
+from focus_mcp.tools.teams import Team, team_line
 
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 Emoji = Annotated[str, Field(max_length=32)]
@@ -96,8 +96,8 @@ async def list_my_groups(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
     """List the groups (teams) the API key's own user belongs to: id, emoji, name."""
     state = app_state(ctx)
     groups = await state.client.list_my_groups(organization(args, state), fresh=args.fresh)
-    records: list[Record] = [{"id": g.id, "name": g.name, "emoji": g.emoji} for g in groups]
-    return listing(state, [f"You are in {len(records)} groups."], "groups", records, head, {}, "")
+    records = [MyGroup(id=g.id, name=g.name, emoji=g.emoji) for g in groups]
+    return listing(state, [f"You are in {len(records)} groups."], "groups", records, id_emoji_name, {}, "")
 
 
 async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
@@ -133,7 +133,7 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
         async def read_back() -> tuple[bool, str]:
             found[:] = [g for _, g in await _same_name(state, org, workspaces, args.name) if g.id not in known]
             if found:
-                return True, team_line(team_record(found[0]))
+                return True, team_line(Team.from_api(found[0]))
             return False, f"no new group named {args.name!r}"
 
         created = await write(state, ctx, state.client.create_group(org, body), "create_group", read_back)
@@ -141,11 +141,13 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
             if not created.written:
                 return unknown(state, created, {"written": False})
             lines = [f"Created group ({created.why}; a fresh read shows {created.shows})", *turn_notes(turn)]
-            structured = {"group": team_record(found[0]) if found else None, "written": True, "outcome": "written"}
+            structured = GroupWriteResult(
+                group=Team.from_api(found[0]) if found else None, written=True, outcome="written"
+            )
             return answer(state, lines, structured)
-    team = team_record(created)
+    team = Team.from_api(created)
     lines = [f"Created group: {team_line(team)}", *turn_notes(turn)]
-    return answer(state, lines, {"group": team, "written": True, "outcome": "written"})
+    return answer(state, lines, GroupWriteResult(group=team, written=True, outcome="written"))
 
 
 async def _same_name(state: AppState, org: int, workspaces: list[int], name: str) -> list[tuple[int, Group]]:
@@ -189,10 +191,10 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
                 "workspace_id the group belongs to, or call list_teams to check the group id."
             )
         body, diff = plan_group_edit(current, edit)
-        before = team_record(current)
+        before = Team.from_api(current)
         if diff.empty:
             lines = [f"No change needed, nothing written: {team_line(before)}"]
-            return answer(state, lines, {"group": before, "written": False, "outcome": "not_written"})
+            return answer(state, lines, GroupWriteResult(group=before, written=False, outcome="not_written"))
         added_ids = [r.id for r in diff.users_added]
         if args.dry_run:
             added = await names.users_by_id(state, org, added_ids)
@@ -205,8 +207,9 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
         notes = _member_warnings(added, diff, body.workspaces, current)
         if args.dry_run:
             lines = [f"Dry run, nothing written. Would change: {diff.describe()}.", *notes]
-            structured = {"group": before, "changes": diff.model_dump(), "written": False, "outcome": "not_written"}
-            return answer(state, lines, structured)
+            return answer(
+                state, lines, GroupWriteResult(group=before, changes=diff, written=False, outcome="not_written")
+            )
         seen: list[Group] = []
 
         async def read_back() -> tuple[bool, str]:
@@ -216,8 +219,8 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
             seen[:] = [group]
             _, rest = plan_group_edit(group, edit)
             if rest.empty:
-                return True, team_line(team_record(group))
-            return False, f"this still to do: {rest.describe()}; the group now: {team_line(team_record(group))}"
+                return True, team_line(Team.from_api(group))
+            return False, f"this still to do: {rest.describe()}; the group now: {team_line(Team.from_api(group))}"
 
         # A lost answer is settled while the group's turn is still held.
         outcome = await write(state, ctx, state.client.update_group(org, gid, body), "update_group", read_back)
@@ -226,15 +229,15 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
                 return unknown(state, outcome, {"changes": diff.model_dump(), "written": False})
             if not seen:  # a 2xx, but the group is not visible to a read now
                 lines = [f"Updated group {gid} ({outcome.why}): {diff.describe()}.", *notes, *turn_notes(turn)]
-                return answer(state, lines, {"changes": diff.model_dump(), "written": True, "outcome": "written"})
+                return answer(state, lines, GroupWriteResult(changes=diff, written=True, outcome="written"))
             shown = "a fresh read shows it applied" if outcome.confirmed else "shown as a fresh read finds it"
             after, note = seen[0], f" ({outcome.why}; {shown})"
         else:
             after, note = outcome, ""
     diff = name_added(diff, after)
-    team = team_record(after)
+    team = Team.from_api(after)
     lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team), *notes, *turn_notes(turn)]
-    return answer(state, lines, {"group": team, "changes": diff.model_dump(), "written": True, "outcome": "written"})
+    return answer(state, lines, GroupWriteResult(group=team, changes=diff, written=True, outcome="written"))
 
 
 def _name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> GroupDiff:

@@ -83,8 +83,8 @@ async def _workspaces_from(state: AppState, org: int, ws: int, ctx: Context, onl
     yield ws
     if not only:
         for space in (await find_workspaces(state, org, ctx)).workspaces:
-            if space["id"] != ws:
-                yield int(space["id"])
+            if space.id != ws:
+                yield space.id
 
 
 async def workspace_of(state: AppState, org: int, gid: int, ws: int, ctx: Context) -> int | None:

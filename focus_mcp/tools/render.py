@@ -1,22 +1,23 @@
 """How an answer is composed: one line per record, within the response budget, marked when it is the
 sandbox, saying so when few API requests are left this hour.
 
-Each kind of record has a pydantic model (the tool's output schema), a function that turns the API's
-record into a plain dict of that shape (the `structuredContent`), and a function that renders the
-dict as one line of text: no keys repeated, no timestamps, nulls or empty lists, each fact once.
+Each kind of record has a pydantic model (part of the tool's output schema) that the tool builds from
+the API's record; its dump is the `structuredContent`, and a renderer turns the model into one line
+of text: no keys repeated, no timestamps, nulls or empty lists, each fact once.
 """
 
 from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from mcp_types import CallToolResult, TextContent
+from pydantic import BaseModel
 
 from focus_mcp.api.errors import human_duration
-from focus_mcp.tools.base import AppState
+from focus_mcp.tools.base import AppState, Ref
 
 SANDBOX_BANNER = "[SANDBOX: invented demo organization, not real data]"
 # Characters kept free in the response budget for the notes after the records: what was cut, quota.
@@ -27,21 +28,32 @@ LOW_QUOTA = 10
 # Joiners that emoji sequences need; every other control or format character is shown escaped.
 KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
 
-Record = dict[str, Any]
+M = TypeVar("M", bound=BaseModel)
 
 
-def ref(id: int, name: str) -> Record:
-    return {"id": id, "name": name}
+class Emojied(Protocol):
+    """A team or group as shown: id, emoji, name."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def emoji(self) -> str: ...
 
 
-def refs_text(refs: list[Record]) -> str:
-    return ", ".join(f"{r['name']}#{r['id']}" if r["name"] else f"#{r['id']}" for r in refs)
+def refs_text(refs: Sequence[Ref]) -> str:
+    return ", ".join(f"{r.name}#{r.id}" if r.name else f"#{r.id}" for r in refs)
 
 
-def head(record: Record) -> str:
+def id_emoji_name(group: Emojied) -> str:
     """`id emoji name`, the start of a team's or group's line."""
-    emoji = record.get("emoji")
-    return f"{record['id']} {emoji} {record['name']}" if emoji else f"{record['id']} {record['name']}"
+    return f"{group.id} {group.emoji} {group.name}" if group.emoji else f"{group.id} {group.name}"
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """A model as structured content: JSON types, absent values left out."""
+    return model.model_dump(mode="json", exclude_none=True)
 
 
 def one_line(text: str) -> str:
@@ -63,9 +75,9 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def fit(head: list[str], lines: list[str], budget: int) -> int:
-    """How many of `lines` fit after `head` in `budget` characters (at least what fits, maybe 0)."""
-    used = sum(len(h) + 1 for h in head)
+def fit(heading: list[str], lines: list[str], budget: int) -> int:
+    """How many of `lines` fit after `heading` in `budget` characters (at least what fits, maybe 0)."""
+    used = sum(len(h) + 1 for h in heading)
     for kept, line in enumerate(lines):
         used += len(line) + 1
         if used > budget:
@@ -73,8 +85,12 @@ def fit(head: list[str], lines: list[str], budget: int) -> int:
     return len(lines)
 
 
-def answer(state: AppState, lines: list[str], structured: dict[str, Any], error: bool = False) -> CallToolResult:
-    """The text lines and the structured content; `error` marks a failed call."""
+def answer(
+    state: AppState, lines: list[str], structured: BaseModel | dict[str, Any], error: bool = False
+) -> CallToolResult:
+    """The text lines and the structured content (the tool's output model); `error` marks a failed call."""
+    if isinstance(structured, BaseModel):
+        structured = dump(structured)
     if state.settings.sandbox:
         lines = [SANDBOX_BANNER, *lines]
         structured = {**structured, "sandbox": True}
@@ -97,8 +113,8 @@ def listing(
     state: AppState,
     heading: list[str],
     key: str,
-    records: list[Record],
-    render: Callable[[Record], str],
+    records: Sequence[M],
+    render: Callable[[M], str],
     extra: dict[str, Any],
     narrow: str,
     full: list[Any] | None = None,
@@ -110,7 +126,7 @@ def listing(
     lines = [one_line(compact_json(r)) for r in full] if full is not None else [one_line(render(r)) for r in records]
     banner = [SANDBOX_BANNER] if state.settings.sandbox else []
     kept = fit(banner + heading, lines, state.settings.max_response_chars - NOTE_RESERVE)
-    structured: dict[str, Any] = {key: records[:kept], **extra}
+    structured: dict[str, Any] = {key: [dump(r) for r in records[:kept]], **extra}
     if full is not None:
         structured["records"] = full[:kept]
     shown = heading + lines[:kept]

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from focus_mcp.api.models import MemberTag, Role
 from focus_mcp.tools.base import READ_ONLY, ReadOrgArgs, ReadWorkspaceArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.base import workspace as workspace_id
-from focus_mcp.tools.render import Record, listing
+from focus_mcp.tools.render import listing
 
 
 class RoleSummary(BaseModel):
@@ -22,6 +22,19 @@ class RoleSummary(BaseModel):
     require_group: bool = False
     permissions: list[str] = Field(default_factory=list)
 
+    @classmethod
+    def from_api(cls, role: Role) -> RoleSummary:
+        return cls(
+            id=role.role_id,
+            name=role.name,
+            code=role.code,
+            type=role.type,
+            entity=role.entity,
+            privilege_level=role.privilege_level,
+            require_group=role.require_group,
+            permissions=[p.name for p in role.permissions],
+        )
+
 
 class RolesResult(Result):
     roles: list[RoleSummary]
@@ -32,48 +45,36 @@ class Tag(BaseModel):
     label: str
     color: str = ""
 
+    @classmethod
+    def from_api(cls, tag: MemberTag) -> Tag:
+        return cls(id=tag.id, label=tag.label, color=tag.color)
+
 
 class TagsResult(Result):
     tags: list[Tag]
 
 
-def role_record(role: Role) -> Record:
-    record: Record = {
-        "id": role.role_id,
-        "name": role.name,
-        "code": role.code,
-        "require_group": role.require_group,
-        "permissions": [p.name for p in role.permissions],
-    }
-    for key in ("type", "entity", "privilege_level"):
-        if getattr(role, key) is not None:
-            record[key] = getattr(role, key)
-    return record
-
-
-def role_line(role: Record) -> str:
-    facts = [f"{key} {role[key]}" for key in ("code", "type", "entity") if role.get(key)]
-    if "privilege_level" in role:
-        facts.append(f"level {role['privilege_level']}")
-    if role["require_group"]:
+def role_line(role: RoleSummary) -> str:
+    facts = [
+        f"{key} {value}" for key, value in (("code", role.code), ("type", role.type), ("entity", role.entity)) if value
+    ]
+    if role.privilege_level is not None:
+        facts.append(f"level {role.privilege_level}")
+    if role.require_group:
         facts.append("only via a team")
-    perms = ", ".join(role["permissions"]) or "none"
-    return f"{role['id']} {role['name']} ({', '.join(facts)}) perms: {perms}"
+    perms = ", ".join(role.permissions) or "none"
+    return f"{role.id} {role.name} ({', '.join(facts)}) perms: {perms}"
 
 
-def tag_record(tag: MemberTag) -> Record:
-    return {"id": tag.id, "label": tag.label, "color": tag.color}
-
-
-def tag_line(tag: Record) -> str:
-    return f"{tag['id']} {tag['label']} {tag['color']}".rstrip()
+def tag_line(tag: Tag) -> str:
+    return f"{tag.id} {tag.label} {tag.color}".rstrip()
 
 
 async def list_roles(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
     """List the organization's roles: id, name, code, type, entity, privilege level, permission names."""
     state = app_state(ctx)
     roles = await state.client.list_roles(organization(args, state), fresh=args.fresh)
-    records = [role_record(r) for r in roles]
+    records = [RoleSummary.from_api(r) for r in roles]
     return listing(state, [f"{len(records)} roles."], "roles", records, role_line, {}, "")
 
 
@@ -82,7 +83,7 @@ async def list_member_tags(args: ReadWorkspaceArgs, ctx: Context) -> CallToolRes
     state = app_state(ctx)
     org, ws = organization(args, state), workspace_id(args, state)
     tags = await state.client.list_member_tags(org, ws, fresh=args.fresh)
-    records = [tag_record(t) for t in tags]
+    records = [Tag.from_api(t) for t in tags]
     return listing(state, [f"{len(records)} member tags."], "tags", records, tag_line, {}, "")
 
 

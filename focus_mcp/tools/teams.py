@@ -34,7 +34,7 @@ from focus_mcp.tools.paging import (
     pages_in_order,
     progress,
 )
-from focus_mcp.tools.render import LOW_QUOTA, Record, head, listing, ref, refs_text
+from focus_mcp.tools.render import LOW_QUOTA, id_emoji_name, listing, refs_text
 from focus_mcp.tools.workspaces import find_workspaces
 
 
@@ -42,6 +42,9 @@ class ListTeamsArgs(TeamsQuery, PagingArgs, ReadWorkspaceArgs):
     all_workspaces: bool = Field(
         default=False, description="Every team of every workspace, each once (instead of workspace_id)."
     )
+
+
+RoleNames = dict[int, str]
 
 
 class Member(Ref):
@@ -56,6 +59,22 @@ class Team(BaseModel):
     members: list[Member] = Field(default_factory=list, description="Organization users (id, display name, role).")
     ghosts: list[Ref] = Field(default_factory=list, description="The team's ghosts as the API lists them.")
 
+    @classmethod
+    def from_api(cls, group: Group, roles: RoleNames | None = None) -> Team:
+        """The team; each member with the name of their Focus role in it when `roles` names it."""
+        roles = roles or {}
+        return cls(
+            id=group.id,
+            name=group.name,
+            emoji=group.emoji,
+            workspaces=[Ref(id=w.workspace_id, name=w.name) for w in group.workspaces],
+            members=[
+                Member(id=u.organization_user_id, name=u.display_name, role=roles.get(u.focus_role_id or 0))
+                for u in group.users
+            ],
+            ghosts=[Ref(id=g.id, name=g.name) for g in group.ghosts],
+        )
+
 
 class TeamsResult(Result):
     teams: list[Team]
@@ -65,29 +84,8 @@ class TeamsResult(Result):
     records: list[dict[str, Any]] | None = Field(default=None, description="Full API records (detail=true).")
 
 
-RoleNames = dict[int, str]
-
-
-def team_record(group: Group, roles: RoleNames | None = None) -> Record:
-    """The team; each member with the name of their Focus role in it when `roles` names it."""
-    members = []
-    for u in group.users:
-        member = ref(u.organization_user_id, u.display_name)
-        if u.focus_role_id and roles and u.focus_role_id in roles:
-            member["role"] = roles[u.focus_role_id]
-        members.append(member)
-    return {
-        "id": group.id,
-        "name": group.name,
-        "emoji": group.emoji,
-        "workspaces": [ref(w.workspace_id, w.name) for w in group.workspaces],
-        "members": members,
-        "ghosts": [ref(g.id, g.name) for g in group.ghosts],
-    }
-
-
-def _members_text(members: list[Record]) -> str:
-    return ", ".join(f"{refs_text([m])} ({m['role']})" if m.get("role") else refs_text([m]) for m in members)
+def _members_text(members: list[Member]) -> str:
+    return ", ".join(f"{refs_text([m])} ({m.role})" if m.role else refs_text([m]) for m in members)
 
 
 async def role_names(state: AppState, org: int) -> RoleNames:
@@ -98,9 +96,9 @@ async def role_names(state: AppState, org: int) -> RoleNames:
         return {}
 
 
-def team_line(team: Record) -> str:
-    parts = [head(team), f"ws {refs_text(team['workspaces'])}" if team["workspaces"] else "no workspace"]
-    members, ghosts = team["members"], team["ghosts"]
+def team_line(team: Team) -> str:
+    parts = [id_emoji_name(team), f"ws {refs_text(team.workspaces)}" if team.workspaces else "no workspace"]
+    members, ghosts = team.members, team.ghosts
     parts.append(f"{len(members)} members: {_members_text(members)}" if members else "0 members")
     if ghosts:
         parts.append(f"{len(ghosts)} ghosts: {refs_text(ghosts)}")
@@ -144,7 +142,7 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     extra["total"] = total
     full = [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in groups] if args.detail else None
     roles = await role_names(state, org) if any(u.focus_role_id for g in groups for u in g.users) else {}
-    records = [team_record(g, roles) for g in groups]
+    records = [Team.from_api(g, roles) for g in groups]
     return listing(state, heading, "teams", records, team_line, extra, "use filter or a smaller per_page", full)
 
 
@@ -159,7 +157,7 @@ async def _others(state: AppState, org: int, ws: int, ctx: Context) -> str:
         found = await find_workspaces(state, org, ctx)
     except (FocusError, ToolError):
         return hint + " (list_workspaces names them.)"
-    others = ", ".join(f"{s['name']}#{s['id']}" for s in found.workspaces if s["id"] != ws)
+    others = ", ".join(f"{s.name}#{s.id}" for s in found.workspaces if s.id != ws)
     return f"{hint} Other workspaces: {others or 'none'}."
 
 
@@ -178,17 +176,17 @@ async def _every_workspace(
     teams: dict[int, Group] = {}
     for space in spaces:
 
-        async def read_page(n: int, ws: int = space["id"]) -> list[Group]:
+        async def read_page(n: int, ws: int = space.id) -> list[Group]:
             page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
             return (await state.client.list_teams(org, ws, page_query, fresh=args.fresh)).data
 
         groups, _, _ = await pages_in_order(read_page, args.max_items, _nothing)
         for group in groups:
             teams.setdefault(group.id, group)
-    names = ", ".join(f"{s['name']}#{s['id']}" for s in spaces)
+    names = ", ".join(f"{s.name}#{s.id}" for s in spaces)
     heading = [f"{len(teams)} teams across {len(spaces)} workspaces ({names}); each team once."]
     roles = await role_names(state, org) if any(u.focus_role_id for g in teams.values() for u in g.users) else {}
-    records = [team_record(g, roles) for g in teams.values()]
+    records = [Team.from_api(g, roles) for g in teams.values()]
     extra: dict[str, Any] = {"total": len(records)}
     return listing(state, heading, "teams", records, team_line, extra, "use filter or query")
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from focus_mcp.api.models import OrganizationUser, UsersQuery
 from focus_mcp.tools.base import READ_ONLY, Ref, Result, ToolSpec, app_state, narrowed, organization
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, check_paging, pages_in_order, progress
-from focus_mcp.tools.render import Record, listing, ref
+from focus_mcp.tools.render import listing
 
 Status = Literal["active", "inactive", "invited", "locked"]
 STATUS_OF: dict[str, Callable[[OrganizationUser], bool]] = {
@@ -55,45 +55,44 @@ class User(BaseModel):
     rate: HourlyRate | None = None
     custom_fields: dict[str, Any] | None = None
 
+    @classmethod
+    def from_api(cls, user: OrganizationUser) -> User:
+        """The summary of one user. Working hours and rates come only when asked for (include_*), and
+        a zero or absent value is left out rather than shown as 0."""
+        rate = user.rate
+        return cls(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            owner=user.owner,
+            admin=user.admin,
+            two_factor=user.two_factor_enabled,
+            active=user.active,
+            joined=user.joined,
+            invite_sent=user.invite_sent,
+            locked=bool(user.account_locked_at),
+            locked_since=user.account_locked_at[:10] if user.account_locked_at else None,
+            groups=[Ref(id=g.id, name=g.name) for g in user.groups or ()],
+            workspaces=[Ref(id=w.id, name=w.name) for w in user.workspaces or ()],
+            tags=[Ref(id=t.id, name=t.label) for t in user.tags or ()],
+            working_hours=user.working_hours or None,
+            rate=HourlyRate(hourly_rate=rate.hourly_rate, currency=rate.currency, workspace_id=rate.workspace_id)
+            if rate is not None and rate.hourly_rate
+            else None,
+            custom_fields={
+                str(v.get("custom_field_name") or v.get("custom_field_id")): _field_value(v)
+                for v in user.custom_field_values
+            }
+            if user.custom_field_values
+            else None,
+        )
+
 
 class UsersResult(Result):
     users: list[User]
     page: int | None = None
     next_page: int | None = Field(default=None, description="Set when the page was full.")
     records: list[dict[str, Any]] | None = Field(default=None, description="Full API records (detail=true).")
-
-
-def user_record(user: OrganizationUser) -> Record:
-    """The summary of one user. Working hours and rates come only when asked for (include_*), and a
-    zero or absent value is left out rather than shown as 0."""
-    record: Record = {
-        "id": user.id,
-        "name": user.name,
-        "email": user.email,
-        "owner": user.owner,
-        "admin": user.admin,
-        "two_factor": user.two_factor_enabled,
-        "active": user.active,
-        "joined": user.joined,
-        "invite_sent": user.invite_sent,
-        "locked": bool(user.account_locked_at),
-        "groups": [ref(g.id, g.name) for g in user.groups or ()],
-        "workspaces": [ref(w.id, w.name) for w in user.workspaces or ()],
-        "tags": [ref(t.id, t.label) for t in user.tags or ()],
-    }
-    if user.account_locked_at:
-        record["locked_since"] = user.account_locked_at[:10]
-    if user.working_hours:
-        record["working_hours"] = user.working_hours
-    if user.rate is not None and user.rate.hourly_rate:
-        rate = user.rate
-        record["rate"] = {"hourly_rate": rate.hourly_rate, "currency": rate.currency, "workspace_id": rate.workspace_id}
-    if user.custom_field_values:
-        record["custom_fields"] = {
-            str(v.get("custom_field_name") or v.get("custom_field_id")): _field_value(v)
-            for v in user.custom_field_values
-        }
-    return record
 
 
 def _field_value(value: dict[str, Any]) -> Any:
@@ -120,11 +119,11 @@ USER_LEGEND = (
 USER_REFS = (("groups", "teams"), ("workspaces", "ws"), ("tags", "tags"))
 
 
-def user_id_legend(users: list[Record]) -> tuple[str, frozenset[str]]:
+def user_id_legend(users: list[User]) -> tuple[str, frozenset[str]]:
     """One line naming every team, workspace and tag id once, and the names that need their id inline."""
     parts, ambiguous = [], set()
     for field, label in USER_REFS:
-        pairs = sorted({(r["name"], r["id"]) for user in users for r in user[field]})
+        pairs = sorted({(r.name, r.id) for user in users for r in getattr(user, field)})
         previous = None
         for name, _ in pairs:  # sorted, so a name with several ids comes several times in a row
             if name == previous or not name:
@@ -135,31 +134,31 @@ def user_id_legend(users: list[Record]) -> tuple[str, frozenset[str]]:
     return ("Ids: " + " | ".join(parts) if parts else ""), frozenset(ambiguous)
 
 
-def _names(refs: list[Record], ambiguous: frozenset[str]) -> str:
-    return ", ".join(f"{r['name']}#{r['id']}" if r["name"] in ambiguous else r["name"] for r in refs)
+def _names(refs: list[Ref], ambiguous: frozenset[str]) -> str:
+    return ", ".join(f"{r.name}#{r.id}" if r.name in ambiguous else r.name for r in refs)
 
 
-def user_line(user: Record, ambiguous: frozenset[str] = frozenset()) -> str:
+def user_line(user: User, ambiguous: frozenset[str] = frozenset()) -> str:
     """One user; teams, workspaces and tags by name (their ids are in the legend line)."""
-    flags = [shown for shown, field, value in USER_FLAGS if user[field] is value]
-    if user["locked"]:
-        flags.append(f"locked since {user['locked_since']}" if user.get("locked_since") else "locked")
-    parts = [" ".join([f"{user['id']} {user['name']} <{user['email']}>", *flags])]
-    parts.append(f"teams {_names(user['groups'], ambiguous)}" if user["groups"] else "no team")
-    if user["workspaces"]:
-        parts.append("ws " + _names(user["workspaces"], ambiguous))
-    if user["tags"]:
-        parts.append("tags " + _names(user["tags"], ambiguous))
-    if "working_hours" in user:
-        parts.append(f"working hours {user['working_hours']:g}")
-    if "rate" in user:
-        rate = user["rate"]
-        where = next((w["name"] for w in user["workspaces"] if w["id"] == rate["workspace_id"]), None)
-        where = where or (f"workspace {rate['workspace_id']}" if rate["workspace_id"] else None)
-        text = f"hourly rate {rate['hourly_rate']:g} {rate['currency'] or ''}".rstrip()
+    flags = [shown for shown, field, value in USER_FLAGS if getattr(user, field) is value]
+    if user.locked:
+        flags.append(f"locked since {user.locked_since}" if user.locked_since else "locked")
+    parts = [" ".join([f"{user.id} {user.name} <{user.email}>", *flags])]
+    parts.append(f"teams {_names(user.groups, ambiguous)}" if user.groups else "no team")
+    if user.workspaces:
+        parts.append("ws " + _names(user.workspaces, ambiguous))
+    if user.tags:
+        parts.append("tags " + _names(user.tags, ambiguous))
+    if user.working_hours is not None:
+        parts.append(f"working hours {user.working_hours:g}")
+    if user.rate is not None:
+        rate = user.rate
+        where = next((w.name for w in user.workspaces if w.id == rate.workspace_id), None)
+        where = where or (f"workspace {rate.workspace_id}" if rate.workspace_id else None)
+        text = f"hourly rate {rate.hourly_rate:g} {rate.currency or ''}".rstrip()
         parts.append(f"{text} ({where})" if where else text)
-    if user.get("custom_fields"):
-        parts.append("fields " + ", ".join(f"{k}={_shown(v)}" for k, v in user["custom_fields"].items()))
+    if user.custom_fields:
+        parts.append("fields " + ", ".join(f"{k}={_shown(v)}" for k, v in user.custom_fields.items()))
     return " | ".join(parts)
 
 
@@ -210,7 +209,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
             heading[0] += f" Page full: more may exist, call again with page={page + 1} (or all_pages=true)."
         elif args.per_page is None and users:
             heading[0] += f" More may exist: page={page + 1}, or all_pages=true."
-    records = [user_record(u) for u in users]
+    records = [User.from_api(u) for u in users]
     full = [u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in users] if args.detail else None
     legend, ambiguous = user_id_legend(records)
     if users and not args.detail:

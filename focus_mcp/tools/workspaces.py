@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from focus_mcp.api.models import UsersQuery
 from focus_mcp.tools.base import READ_ONLY, AppState, ReadOrgArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, check_quota, pages_in_order, progress
-from focus_mcp.tools.render import Record, listing
+from focus_mcp.tools.render import listing
 
 MAX_USERS_READ = 10_000
 
@@ -32,7 +32,7 @@ class WorkspacesResult(Result):
 
 @dataclass
 class Found:
-    workspaces: list[Record]
+    workspaces: list[Workspace]
     users: int
     pages: int
 
@@ -55,12 +55,12 @@ async def find_workspaces(state: AppState, org: int, ctx: Context, fresh: bool =
     names: dict[int, str] = {}
     counts: dict[int, int] = {}
     users, _, pages = await pages_in_order(read_page, MAX_USERS_READ, on_page)
-    spaces = [{"id": i, "name": names[i], "members": counts[i]} for i in sorted(names, key=lambda i: names[i])]
+    spaces = [Workspace(id=i, name=names[i], members=counts[i]) for i in sorted(names, key=lambda i: names[i])]
     return Found(spaces, len(users), pages)
 
 
-def workspace_line(space: Record) -> str:
-    return f"{space['id']} {space['name']} | {space['members']} members"
+def workspace_line(space: Workspace) -> str:
+    return f"{space.id} {space.name} | {space.members} members"
 
 
 async def list_workspaces(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
