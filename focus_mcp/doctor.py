@@ -4,15 +4,17 @@ do the ids work, how much of the hourly quota is left. Each failing check says w
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from typing import TextIO
 
 import httpx2
 
+from focus_mcp.api.auth import credential
 from focus_mcp.api.client import FocusClient
 from focus_mcp.api.errors import FocusError, human_duration
 from focus_mcp.api.models import TeamsQuery
-from focus_mcp.api.shared import SharedState
+from focus_mcp.api.shared import SharedState, identity
 from focus_mcp.api.urls import display_url
 from focus_mcp.config import Settings
 
@@ -76,11 +78,13 @@ async def run_doctor(
 
 
 async def _redis_line(settings: Settings, line: Callable[[bool | None, str, str], None]) -> bool:
-    """Is the replicas' Redis reachable? What a replica does without it, if not."""
+    """Is the replicas' Redis reachable? What a replica does without it, if not. Edit locks lost mid-edit."""
     assert settings.redis_url is not None
-    shared = SharedState(settings.redis_url.get_secret_value(), "doctor")
+    who = identity(settings.base_url.rstrip("/"), credential(settings))
+    shared = SharedState(settings.redis_url.get_secret_value(), who)
     try:
         up = await shared.ping()
+        lost, last = await shared.locks_lost() if up else (0, None)
     finally:
         await shared.aclose()
     if up:
@@ -92,4 +96,13 @@ async def _redis_line(settings: Settings, line: Callable[[bool | None, str, str]
             "unreachable (TOGGL_FOCUS_REDIS_URL): reads go on without the shared cache, and edits take turns "
             "only within each replica until it is back",
         )
-    return up
+    if lost:
+        ago = human_duration(time.time() - last) if last is not None else "an unknown time"
+        line(
+            False,
+            "edit locks",
+            f"{lost} lost mid-edit since Redis last started empty (the last {ago} ago): Redis restarted or was "
+            "emptied while an edit held its lock, so those edits may not have been serialised with others; each "
+            "answer said so. Keep Redis up, and check the groups they edited with list_teams fresh=true",
+        )
+    return up and not lost

@@ -16,8 +16,10 @@ import pytest
 from helpers import Gate, sandbox_settings, text
 from mcp import Client
 from pydantic import SecretStr
+from redis.asyncio import Redis
 from redis_server import redis_server
 
+from focus_mcp.api.shared import SharedState
 from focus_mcp.config import Settings
 from focus_mcp.doctor import run_doctor
 from focus_mcp.sandbox import SandboxAPI
@@ -113,6 +115,10 @@ async def test_with_redis_stopped_reads_go_on_and_edits_say_they_were_not_serial
         edit
     )
 
+    assert "[FAIL] redis: unreachable" in await doctor(settings, api.transport())
+
+
+async def doctor(settings: Settings, transport: httpx2.AsyncBaseTransport) -> str:
     class Out:
         text = ""
 
@@ -120,5 +126,65 @@ async def test_with_redis_stopped_reads_go_on_and_edits_say_they_were_not_serial
             self.text += chunk
 
     out = Out()
-    assert await run_doctor(settings, api.transport(), out) == 1  # type: ignore[arg-type]
-    assert "[FAIL] redis: unreachable" in out.text
+    assert await run_doctor(settings, transport, out) == 1  # type: ignore[arg-type]
+    return out.text
+
+
+class HoldPuts(httpx2.AsyncBaseTransport):
+    """Holds every PUT until `go` is set; `arrived` says one is held."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner, self.arrived, self.go = inner, anyio.Event(), anyio.Event()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.method == "PUT":
+            self.arrived.set()
+            await self.go.wait()
+        return await self.inner.handle_async_request(request)
+
+
+async def test_an_edit_whose_lock_redis_lost_mid_write_says_so_and_doctor_counts_it(redis_url: str) -> None:
+    api = SandboxAPI()
+    held = HoldPuts(api.transport())
+    settings = replica_settings(redis_url)
+    first, second = [u for u in api.users if u not in api.groups[SECURITY].users][:2]
+    answers: dict[str, Any] = {}
+    async with (
+        Client(build_server(settings, held)) as a,
+        Client(build_server(settings, api.transport())) as b,
+        Redis.from_url(redis_url) as redis,
+    ):
+
+        async def edit_through_a() -> None:
+            answers["a"] = await a.call_tool("update_group", {"group_id": SECURITY, "add_users": [first]})
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(edit_through_a)
+            await held.arrived.wait()  # A holds the group's lock, its PUT is out
+            await redis.flushall()  # Redis restarted empty: the lock is gone
+            answers["b"] = await b.call_tool("update_group", {"group_id": SECURITY, "add_users": [second]})
+            held.go.set()  # B was not kept waiting; now A's PUT, merged before B's, lands
+    assert answers["a"].structured_content["outcome"] == "written"
+    assert "lock in Redis (TOGGL_FOCUS_REDIS_URL) was lost while it ran" in text(answers["a"])
+    assert second not in api.groups[SECURITY].users  # what the note warns of: B's edit was undone
+    report = await doctor(settings, api.transport())
+    assert "[FAIL] edit locks: 1 lost mid-edit" in report and "[ok  ] redis: reachable" in report
+
+
+async def test_an_edit_lock_is_extended_while_held_past_its_timeout(redis_url: str) -> None:
+    shared = SharedState(redis_url, "test", lock_seconds=2.0)  # extended every 2/3 s
+    key = "focus-mcp:test:lock:g"
+    async with Redis.from_url(redis_url) as watcher:
+        await watcher.config_set("notify-keyspace-events", "Kg")  # a keyspace event at every (re)expire
+        async with watcher.pubsub() as pubsub:
+            await pubsub.subscribe(f"__keyspace@0__:{key}")
+            assert (await pubsub.get_message(timeout=None))["type"] == "subscribe"
+            async with shared.holding("g") as lock:
+                expires = 0
+                with anyio.fail_after(30):
+                    while expires < 5:  # the acquisition's, then four extensions: past the 2 s timeout
+                        message = await pubsub.get_message(timeout=None)
+                        expires += message is not None and message["data"] == b"expire"
+                assert not lock.lost and await watcher.pttl(key) > 0
+            assert not lock.lost and not await watcher.exists(key)  # released by its holder
+    await shared.aclose()

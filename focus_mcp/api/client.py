@@ -47,7 +47,7 @@ from focus_mcp.api.models import (
 )
 from focus_mcp.api.parse import parse, written_answer
 from focus_mcp.api.quota import Quota
-from focus_mcp.api.shared import SharedState, identity
+from focus_mcp.api.shared import ReplicaLock, SharedState, identity
 from focus_mcp.api.urls import display_url, path_id, redirect_host
 from focus_mcp.config import Settings
 
@@ -72,9 +72,17 @@ class EditLock:
     """The lock an edit holds on a group (or on a new group's name) while it reads, writes and settles.
 
     `across_replicas`: None without Redis (one process, its own lock is all there is); True when the
-    Redis lock is held too; False when Redis could not be had, so only this process's edits wait."""
+    Redis lock is held too; False when Redis could not be had, so only this process's edits wait.
+    `lost`: the Redis lock was found gone mid-edit (Redis restarted empty, flushed, or away longer
+    than the lock lives), so edits through other replicas may have interleaved; known by the time
+    the lock is released, earlier if its extension found it gone."""
 
     across_replicas: bool | None = None
+    replica: ReplicaLock | None = None
+
+    @property
+    def lost(self) -> bool:
+        return self.replica is not None and self.replica.lost
 
 
 class FocusClient:
@@ -219,7 +227,7 @@ class FocusClient:
             yield EditLock()
             return
         async with self.shared.holding(name) as held:
-            yield EditLock(across_replicas=held)
+            yield EditLock(across_replicas=held.held, replica=held)
 
     async def get_group(
         self, organization_id: int, group_id: int, workspace_id: int, fresh: bool = True

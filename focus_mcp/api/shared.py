@@ -15,18 +15,22 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from redis.asyncio import Redis
-from redis.exceptions import LockError, RedisError
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockNotOwnedError, RedisError
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "focus-mcp"
 TIMEOUT = 1.0  # seconds for one Redis command: a slow Redis must not hold up a tool call
-# Longer than any edit (its read, its write's answer, the settling reads), so that a lock is never
-# lost mid-edit; a replica that dies holding one frees it after this many seconds.
-LOCK_SECONDS = 180.0
+# An edit's lock expires after this many seconds unless its holder extends it, which it does every
+# third of that while the edit runs (its read, its write's answer, the settling reads), however long
+# the write is out; a replica that dies holding one frees it after at most this long.
+LOCK_SECONDS = 30.0
 LOCK_WAIT = 120.0  # seconds an edit waits for its turn before it gives up, saying so
 
 
@@ -35,11 +39,24 @@ def identity(base_url: str, credential: str) -> str:
     return hashlib.sha256(f"{base_url}\n{credential}".encode()).hexdigest()[:16]
 
 
+@dataclass
+class ReplicaLock:
+    """An edit's lock across replicas. `held`: False when Redis could not be had (nothing is held).
+    `lost`: the lock was found gone or another's while the edit ran (Redis restarted empty or
+    flushed, or unreachable longer than the lock lives), so edits through other replicas may have
+    interleaved with this one."""
+
+    name: str
+    held: bool
+    lost: bool = False
+
+
 class SharedState:
-    def __init__(self, url: str, who: str) -> None:
+    def __init__(self, url: str, who: str, lock_seconds: float = LOCK_SECONDS) -> None:
         self.redis: Redis = Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
         self.who = who
         self.available = True
+        self.lock_seconds = lock_seconds
 
     def _key(self, *parts: object) -> str:
         return ":".join([NAMESPACE, self.who, *map(str, parts)])
@@ -105,25 +122,75 @@ class SharedState:
     # --- the edit locks -----------------------------------------------------------------------
 
     @asynccontextmanager
-    async def holding(self, name: str) -> AsyncIterator[bool]:
-        """Hold the replicas' lock `name`; yields False (and holds nothing) when Redis cannot be had.
+    async def holding(self, name: str) -> AsyncIterator[ReplicaLock]:
+        """Hold the replicas' lock `name` for the block, extended every third of its timeout.
 
-        redis-py's lock keeps a token: only its holder can release it, and it expires on its own
-        after LOCK_SECONDS if the holder dies."""
-        lock = self.redis.lock(self._key("lock", name), timeout=LOCK_SECONDS, blocking_timeout=LOCK_WAIT)
+        redis-py's lock keeps a token: only its holder can extend or release it, and it expires on its
+        own if the holder dies. Redis unreachable at the start: holds nothing (`held` False)."""
+        lock = self.redis.lock(self._key("lock", name), timeout=self.lock_seconds, blocking_timeout=LOCK_WAIT)
         try:
             acquired = await lock.acquire()
         except (RedisError, OSError) as exc:
             self._lost(exc)
-            yield False
+            yield ReplicaLock(name, held=False)
             return
         if not acquired:
             raise TimeoutError(f"another replica held the edit lock of {name} for over {LOCK_WAIT:g} s")
         self._back()
+        held = ReplicaLock(name, held=True)
+        failure: Exception | None = None
         try:
-            yield True
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._keep, lock, held)
+                try:
+                    yield held
+                except Exception as exc:  # raised below, outside the task group, as itself
+                    failure = exc
+                finally:
+                    tg.cancel_scope.cancel()
         finally:
+            with anyio.CancelScope(shield=True):  # a cancelled edit still gives its lock back
+                await self._release(lock, held)
+        if failure is not None:
+            raise failure
+
+    async def _keep(self, lock: Lock, held: ReplicaLock) -> None:
+        """Reset the lock's timeout every third of it; stop when it turns out lost."""
+        while not held.lost:
+            await anyio.sleep(self.lock_seconds / 3)
             try:
-                await lock.release()
-            except (LockError, RedisError, OSError) as exc:  # expired, or Redis went away: it frees itself
-                log.warning("releasing the edit lock of %s: %s", name, exc)
+                await lock.reacquire()
+            except LockNotOwnedError:
+                await self._mark_lost(held, "it was gone when its holder extended it")
+            except (RedisError, OSError) as exc:  # it may come back in time: tried again at the next tick
+                self._lost(exc)
+
+    async def _release(self, lock: Lock, held: ReplicaLock) -> None:
+        try:
+            await lock.release()
+        except LockNotOwnedError:
+            if not held.lost:
+                await self._mark_lost(held, "it was gone when its holder released it")
+        except (RedisError, OSError) as exc:  # it expires on its own; whether it was held throughout is unknown
+            self._lost(exc)
+            if not held.lost:
+                await self._mark_lost(held, f"Redis could not be reached to release it ({exc})")
+
+    async def _mark_lost(self, held: ReplicaLock, how: str) -> None:
+        held.lost = True
+        log.warning(
+            "the edit lock of %s was lost mid-edit (%s; Redis restarted or flushed?): edits through other "
+            "replicas may have interleaved with this one",
+            held.name,
+            how,
+        )
+        await self._do("hincrby", self._key("locks-lost"), "count", 1)
+        await self._do("hset", self._key("locks-lost"), "at", time.time())
+
+    async def locks_lost(self) -> tuple[int, float | None]:
+        """How many edit locks were lost mid-edit since Redis last started empty, and when the last was."""
+        raw = await self._do("hgetall", self._key("locks-lost"))
+        if not raw:
+            return 0, None
+        fields = {k.decode(): v.decode() for k, v in raw.items()}
+        return int(fields.get("count", 0)), float(fields["at"]) if fields.get("at") else None

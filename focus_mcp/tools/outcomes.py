@@ -101,6 +101,12 @@ def turn_notes(turn: EditLock) -> list[str]:
             "Note: Redis (TOGGL_FOCUS_REDIS_URL) is unreachable, so this edit took turns with this server's own "
             "edits only: edits of the group through other replicas were not serialised with it until Redis is back."
         ]
+    if turn.lost:
+        return [
+            "Note: this edit's lock in Redis (TOGGL_FOCUS_REDIS_URL) was lost while it ran (Redis restarted or was "
+            "emptied), so edits of the group through other replicas may not have been serialised with it: read the "
+            "group with fresh=true to check that every edit made meanwhile is there."
+        ]
     return []
 
 
