@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -16,6 +16,7 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
 from focus_mcp import __version__
+from focus_mcp.api.client import NO_CREDENTIALS
 from focus_mcp.config import ConfigurationError, Settings
 from focus_mcp.desktop import desktop_config
 from focus_mcp.doctor import run_doctor
@@ -69,15 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_settings(options: argparse.Namespace) -> tuple[Settings, httpx2.AsyncBaseTransport | None]:
-    """Settings from the environment and flags; with --sandbox, the sandbox's own transport and defaults."""
+def load_settings(
+    options: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> tuple[Settings, httpx2.AsyncBaseTransport | None]:
+    """Settings from the environment (default: os.environ) and flags; with --sandbox, the sandbox's own
+    transport and defaults."""
     flags: dict[str, Any] = {
         name: getattr(options, name, None)
         for name in ("organization_id", "workspace_id", "base_url", "log_level", "read_only", "sandbox", "redis_url")
     }
     if isinstance(flags["log_level"], str):
         flags["log_level"] = flags["log_level"].upper()
-    settings = Settings.load(**flags)
+    settings = Settings.load(environ, **flags)
     if not settings.sandbox:
         return settings, None
     from focus_mcp import sandbox
@@ -159,6 +163,8 @@ def _sandbox_reset(settings: Settings) -> int:
 
 
 def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespace) -> int:
+    if not settings.has_credentials:  # the server still starts (a host shows its tools); the log says why calls fail
+        print(f"focus-mcp: {settings.half_credentials or NO_CREDENTIALS}", file=sys.stderr)
     if options.transport == "stdio":
         anyio.run(server.run_stdio_async)  # the SDK's own transport
         return 0

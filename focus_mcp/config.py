@@ -7,6 +7,7 @@ error becomes one plain sentence per variable, naming it: that sentence is what 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,6 +30,7 @@ from focus_mcp.api.errors import FocusError
 DEFAULT_BASE_URL = "https://focus.toggl.com/api"
 ENV_PREFIX = "TOGGL_FOCUS_"
 MIB = 1024 * 1024
+UNFILLED_MCPB_SETTING = re.compile(r"\$\{user_config\.\w+\}")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 CommaList = Annotated[list[str], NoDecode]  # `a.example, b.example` in the environment, a list in code
@@ -88,7 +90,19 @@ class Settings(BaseSettings):
     request_state_key: SecretStr | None = None  # replicas' shared secret for request state
 
     # Extra advice after the sentence for a variable, e.g. where to find an id (keyed by field name).
-    ADVICE: ClassVar[dict[str, str]] = {}
+    # The Focus API documentation does not say where the app shows the ids, and no Focus endpoint
+    # lists organizations; Toggl's Track API documents one that does (GET me/organizations).
+    ADVICE: ClassVar[dict[str, str]] = {
+        "organization_id": (
+            "It is your Toggl organization's number: Toggl's Track API lists your organizations with their ids "
+            "(`curl -u YOUR_EMAIL https://api.track.toggl.com/api/v9/me/organizations` asks for your password), "
+            "or your organization's admin can tell you; leave it unset to name the organization in each call"
+        ),
+        "workspace_id": (
+            "With the organization id set, `focus-mcp call list_workspaces` lists your workspaces with their ids; "
+            "leave it unset to name the workspace in each call"
+        ),
+    }
 
     @classmethod
     def settings_customise_sources(
@@ -105,10 +119,11 @@ class Settings(BaseSettings):
     @field_validator("*", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
-        """Surrounding spaces (a pasted key) are dropped; a blank value means the default."""
+        """Surrounding spaces (a pasted key) are dropped; a blank value means the default, and so does
+        `${user_config.KEY}`: what an MCPB host (Claude Desktop) passes for an optional setting left empty."""
         if isinstance(value, str):
             value = value.strip()
-            if not value:
+            if not value or UNFILLED_MCPB_SETTING.fullmatch(value):
                 raise PydanticUseDefault()
         return value
 

@@ -1,7 +1,7 @@
 """Build dist/focus-mcp-<version>.mcpb: one Claude Desktop extension for every platform and Python.
 
 The bundle uses the MCPB manifest 0.4 `uv` server type: it carries manifest.json, pyproject.toml,
-README.md, LICENSE and the focus_mcp package, and the host's uv installs the dependencies that
+README.md, LICENSE, the icon and the focus_mcp package, and the host's uv installs the dependencies that
 pyproject.toml names, for the platform and Python it runs on (nothing compiled is bundled). The
 build is reproducible: the same checkout gives the same bytes (entries sorted, timestamps fixed).
 
@@ -16,6 +16,7 @@ import json
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "dist"
@@ -30,9 +31,10 @@ def version() -> str:
     return found.group(1)
 
 
-def bundle_files() -> list[Path]:
+def bundle_files(manifest: dict[str, Any]) -> list[Path]:
     package = [p for p in (ROOT / "focus_mcp").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-    return sorted([ROOT / name for name in TOP_FILES] + package)
+    icon = [ROOT / manifest["icon"]] if "icon" in manifest else []  # hosts list extensions by their icon
+    return sorted([ROOT / name for name in TOP_FILES] + icon + package)
 
 
 def build() -> Path:
@@ -42,7 +44,7 @@ def build() -> Path:
     DIST.mkdir(exist_ok=True)
     target = DIST / f"focus-mcp-{version()}.mcpb"
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in bundle_files():
+        for path in bundle_files(manifest):
             entry = zipfile.ZipInfo(path.relative_to(ROOT).as_posix(), FIXED_TIME)
             entry.external_attr = 0o644 << 16
             archive.writestr(entry, path.read_bytes(), zipfile.ZIP_DEFLATED)

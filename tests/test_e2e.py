@@ -18,6 +18,8 @@ from conftest import SECRET_KEY
 from helpers import text
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
+from focus_mcp.config import Settings
+from focus_mcp.desktop import desktop_entry
 from focus_mcp.sandbox import data as seed
 
 pytestmark = pytest.mark.anyio
@@ -225,3 +227,15 @@ def test_desktop_config_names_this_installation_and_no_secret() -> None:
     assert os.path.isabs(entry["command"]) and os.path.exists(entry["command"])
     assert entry["env"]["TOGGL_FOCUS_ORGANIZATION_ID"] == "123456"
     assert SECRET_KEY not in done.stdout + done.stderr and "claude_desktop_config.json" in done.stderr
+
+
+def test_an_entry_pasted_without_its_ids_says_in_the_hosts_log_what_they_must_be_and_where_to_find_them() -> None:
+    pasted = desktop_entry(Settings.load({}), sandbox=False)["env"]  # the placeholders, unfilled
+    done = subprocess.run([COMMAND, *PREFIX], capture_output=True, text=True, env=_env(**pasted), timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    said = done.stderr
+    assert (
+        "TOGGL_FOCUS_ORGANIZATION_ID must be a number" in said and "TOGGL_FOCUS_WORKSPACE_ID must be a number" in said
+    )
+    assert "me/organizations" in said and "list_workspaces" in said  # where each id is found
+    assert "Traceback" not in said and "Input should be" not in said and "your organization id" not in said

@@ -63,7 +63,8 @@ CHANGED_BY_GROUP_WRITES = frozenset({"teams", "groups/me", "users"})
 NO_CREDENTIALS = (
     "No Toggl Focus credentials are configured: set TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and "
     "TOGGL_FOCUS_PASSWORD) in the server's environment and restart it, or start it with --sandbox "
-    "to try the embedded sandbox organization."
+    "to try the embedded sandbox organization. As a Claude Desktop extension: fill in its API key, or "
+    "turn on its Sandbox option."
 )
 
 
