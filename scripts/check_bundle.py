@@ -23,7 +23,6 @@ from typing import Any
 # stays the literal `${user_config.KEY}`, which the server takes as unset; a boolean's default is
 # "true"/"false".
 USER_CONFIG = {"sandbox": "true"}
-EXPECTED_TOOLS = 10
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -76,8 +75,8 @@ def main(bundle: str, inspector: str) -> int:
         names = sorted(tool["name"] for tool in json.loads(listed.stdout)["tools"])
         declared = sorted(tool["name"] for tool in manifest.get("tools", []))
         print(f"bundle serves {len(names)} tools: {', '.join(names)}")
-        if len(names) != EXPECTED_TOOLS or names != declared:
-            print(f"expected the {EXPECTED_TOOLS} tools the manifest declares: {declared}", file=sys.stderr)
+        if not names or names != declared:  # the manifest's tools are the inventory's (scripts/sync_tools.py)
+            print(f"expected the tools the manifest declares: {declared}", file=sys.stderr)
             return 1
         called = subprocess.run(
             [*base, "--method", "tools/call", "--tool-name", "list_teams", "--tool-arg", "filter=Design"],

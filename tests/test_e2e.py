@@ -21,6 +21,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from focus_mcp.config import Settings
 from focus_mcp.desktop import desktop_entry
 from focus_mcp.sandbox import data as seed
+from focus_mcp.tools.registry import SPECS
 
 pytestmark = pytest.mark.anyio
 COMMAND = shutil.which("focus-mcp") or sys.executable
@@ -51,7 +52,7 @@ async def test_stdio_against_an_api_on_loopback_leaks_no_secret(loopback_sandbox
         async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
             tools = (await session.list_tools()).tools
-            assert len(tools) == 10
+            assert [t.name for t in tools] == [s.name for s in SPECS]
             teams = await session.call_tool("list_teams", {"filter": "Design"})
             assert not teams.is_error and "Design" in text(teams)
             bad = await session.call_tool("list_users", {"per_page": 1000})
@@ -104,7 +105,9 @@ def test_call_prints_what_the_model_reads_with_exit_codes() -> None:
     no_account = _cli("call", "list_roles", "{}")
     assert no_account.returncode == 1 and "TOGGL_FOCUS_API_KEY" in no_account.stdout
     listed = _cli("--sandbox", "tools")
-    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 10
+    assert listed.returncode == 0 and [line.split()[0] for line in listed.stdout.splitlines()] == [
+        s.name for s in SPECS
+    ]
 
 
 INITIALIZE = {

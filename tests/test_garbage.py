@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -13,8 +15,10 @@ from hypothesis import strategies as st
 from focus_mcp.tools.registry import SPECS
 
 TOOLS = {s.name: sorted(s.args.model_fields) for s in SPECS}
+# Every URL a tool may reach: the paths of Toggl's spec (tests/spec), each id a decimal number.
+SPEC = json.loads((Path(__file__).parent / "spec" / "organization.swagger.json").read_text(encoding="utf-8"))
 SAFE_PATH = re.compile(
-    r"^/api/organizations/\d+/(users|roles|teams|member-tags|groups|groups/me|groups/\d+|groups/\d+/user_role)$"
+    "^(" + "|".join(re.sub(r"\\{\w+\\}", r"[1-9]\\d*", re.escape(SPEC["basePath"] + p)) for p in SPEC["paths"]) + ")$"
 )
 
 json_values = st.recursive(

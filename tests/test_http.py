@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from focus_mcp.config import Settings
 from focus_mcp.http import HttpOptions, exposure_problem, http_app
 from focus_mcp.server import build_server
+from focus_mcp.tools.registry import SPECS
 
 pytestmark = pytest.mark.anyio
 TOKEN = "http-token-0123456789abcdef"
@@ -66,7 +67,7 @@ async def test_sse_with_the_token() -> None:
     with serving_focus("sse") as url:
         async with sse_client(f"{url}/sse", headers=auth()) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
-            assert len((await session.list_tools()).tools) == 10
+            assert len((await session.list_tools()).tools) == len(SPECS)
             result = await session.call_tool("list_roles", {})
     assert not result.is_error and "Owner" in text(result)
 

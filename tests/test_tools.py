@@ -12,6 +12,7 @@ from conftest import ORG, SECRET_KEY, WS, Routes, group_json, make_settings, tea
 from helpers import Gate, connect, sandbox_settings, text
 
 from focus_mcp.api.locks import KeyedLocks
+from focus_mcp.tools.registry import SPECS
 
 pytestmark = pytest.mark.anyio
 
@@ -118,7 +119,7 @@ async def test_missing_default_names_the_variable(routes: Routes, missing: str, 
 
 async def test_no_credentials_server_starts_and_every_call_names_the_variables(routes: Routes) -> None:
     async with connect(make_settings(api_key=None), routes.transport()) as client:
-        assert len((await client.list_tools()).tools) == 10
+        assert len((await client.list_tools()).tools) == len(SPECS)
         for tool in ("list_roles", "list_users", "list_my_groups"):
             result = await client.call_tool(tool, {})
             assert result.is_error and "TOGGL_FOCUS_API_KEY" in text(result) and "TOGGL_FOCUS_EMAIL" in text(result)

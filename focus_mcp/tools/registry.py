@@ -33,24 +33,16 @@ from focus_mcp.tools import deletion, groups, roles_and_tags, teams, users, work
 from focus_mcp.tools.base import AppState, ToolArgs, ToolSpec
 from focus_mcp.tools.render import one_line
 
-SPECS: list[ToolSpec] = [
-    *users.TOOLS,
-    *teams.TOOLS,
-    *workspaces.TOOLS,
-    *groups.TOOLS,
-    *deletion.TOOLS,
-    *roles_and_tags.TOOLS,
-]
-ORDER = [  # reads first, as clients show them
-    "list_users", "list_teams", "list_workspaces", "list_my_groups", "list_roles", "list_member_tags",
-    "create_group", "update_group", "delete_group", "set_group_member_role",
-]  # fmt: skip
+# The tool inventory: every area module lists its tools in a module-level TOOLS. Everything else is
+# derived from it: the order clients show (reads first, then writes, each in this order), read-only
+# mode, manifest.json's tools and the README's table (scripts/sync_tools.py), the tests' lists.
+AREAS = (users, teams, workspaces, groups, roles_and_tags, deletion)
+SPECS: list[ToolSpec] = sorted((spec for area in AREAS for spec in area.TOOLS), key=lambda spec: spec.writes)
 
 
 def tool_specs(settings: Settings) -> list[ToolSpec]:
     """The tools this server offers: read-only mode is a filter on annotations, not a second list."""
-    specs = sorted(SPECS, key=lambda s: ORDER.index(s.name) if s.name in ORDER else len(ORDER))
-    return [s for s in specs if not (settings.read_only and s.writes)]
+    return [s for s in SPECS if not (settings.read_only and s.writes)]
 
 
 def as_tool(spec: ToolSpec) -> Tool:
