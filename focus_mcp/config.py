@@ -145,8 +145,13 @@ class Settings(BaseSettings):
     @field_validator("request_state_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 32:
-            raise ValueError("must be at least 32 characters long (e.g. `openssl rand -hex 32`)")
+        # Several keys, comma-separated, during a rotation (docs/deploy.md): each must be long enough.
+        keys = value.get_secret_value().split(",") if value is not None else []
+        if value is not None and (not keys or any(len(key.strip()) < 32 for key in keys)):
+            raise ValueError(
+                "must be at least 32 characters long (e.g. `openssl rand -hex 32`); during a rotation, each of "
+                "its comma-separated keys"
+            )
         return value
 
     @field_validator("base_url")

@@ -10,6 +10,7 @@ from typing import TextIO
 
 import httpx2
 
+from focus_mcp import request_state
 from focus_mcp.api.auth import credential
 from focus_mcp.api.client import FocusClient
 from focus_mcp.api.errors import FocusError, human_duration
@@ -48,6 +49,12 @@ async def run_doctor(
             _line(True, f"{name} id", str(value))
     if settings.redis_url is not None:
         failures += not await _redis_line(settings, _line)
+    elif (shared_key := request_state.source(settings)) is not None:
+        _line(True, "request-state key", f"{shared_key}: every replica holding it accepts a user's answers")
+    else:
+        _line(
+            None, "request-state key", f"per process, fine for one process; for replicas: {request_state.NO_SHARED_KEY}"
+        )
     if not settings.has_credentials or settings.organization_id is None:
         _line(None, "API", "not contacted until credentials and an organization id are set")
         return 1
@@ -85,6 +92,7 @@ async def _redis_line(settings: Settings, line: Callable[[bool | None, str, str]
     try:
         up = await shared.ping()
         lost, last = await shared.locks_lost() if up else (0, None)
+        ring = request_state.parse_ring(await shared.read_value(request_state.RING)) if up else []
     finally:
         await shared.aclose()
     if up:
@@ -96,6 +104,13 @@ async def _redis_line(settings: Settings, line: Callable[[bool | None, str, str]
             "unreachable (TOGGL_FOCUS_REDIS_URL): reads go on without the shared cache, and edits take turns "
             "only within each replica until it is back",
         )
+    if settings.request_state_key is not None:
+        line(True, "request-state key", f"{request_state.source(settings)}; the ring in Redis is not used")
+    elif ring:
+        age, every = human_duration(time.time() - ring[0][1]), human_duration(request_state.ROTATE_AFTER)
+        line(True, "request-state key", f"shared through Redis: sealing key {age} old, rotated at {every}")
+    elif up:
+        line(True, "request-state key", "shared through Redis: the first replica to serve creates it")
     if lost:
         ago = human_duration(time.time() - last) if last is not None else "an unknown time"
         line(

@@ -18,6 +18,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from focus_mcp.config import Settings
+from focus_mcp.request_state import replica_warning
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ANY_ADDRESS = ("0.0.0.0", "::", "")
@@ -133,6 +134,8 @@ def serve_http(server: MCPServer[Any], settings: Settings, options: HttpOptions)
                 port = self.servers[0].sockets[0].getsockname()[1] if self.servers else options.port
                 print(ready_line(settings, options, port), file=sys.stderr, flush=True)
 
+    if warning := replica_warning(settings, options.stateless):
+        print(f"focus-mcp: warning: {warning}", file=sys.stderr, flush=True)
     app = http_app(server, settings, options)
     config = uvicorn.Config(
         app, host=options.host, port=options.port, log_level=settings.log_level.lower(), lifespan="on"

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import httpx2
 from mcp.server.mcpserver import MCPServer
 
-from focus_mcp import __version__
+from focus_mcp import __version__, request_state
 from focus_mcp.api.client import FocusClient
 from focus_mcp.config import Settings
 from focus_mcp.journal import Journal, open_journal
@@ -28,6 +28,9 @@ Deleting a group always needs the user's explicit yes."""
 SANDBOX_INSTRUCTIONS = """
 THIS IS THE SANDBOX: an invented demo organization, not the user's real data. Say so when you
 report anything from it; changes last only until the server stops."""
+
+# The audience of every sealed requestState: replicas behind one balancer must all carry this name.
+SERVER_NAME = "focus-mcp"
 
 READ_ONLY_INSTRUCTIONS = "\nRead-only mode: no tool here can change anything."
 
@@ -79,13 +82,17 @@ def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None
         instructions += SANDBOX_INSTRUCTIONS
     if settings.read_only:
         instructions += READ_ONLY_INSTRUCTIONS
-    return MCPServer(
-        "focus-mcp",
+    sealing, ring = request_state.security(settings)
+    server = MCPServer(
+        SERVER_NAME,
         title="Toggl Focus",
         instructions=instructions,
         version=__version__,
         tools=[as_tool(spec) for spec in specs],
         lifespan=lifespan,
         log_level=settings.log_level,
+        request_state_security=sealing,
         middleware=[ArgumentCheck(specs, settings)],
     )
+    request_state.install(server, ring, settings.sandbox)
+    return server

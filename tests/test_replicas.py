@@ -6,15 +6,24 @@ only Redis connects them. They share one sandbox API, as replicas share the real
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
+import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 from typing import Any
 
 import anyio
 import httpx2
+import mcp_types as types
 import pytest
+from anyio.streams.buffered import BufferedByteReceiveStream
+from balancer import RoundRobin
 from helpers import Gate, sandbox_settings, text
+from loopback import serving
 from mcp import Client
+from mcp.client.context import ClientRequestContext
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from redis_server import redis_server
@@ -23,6 +32,7 @@ from focus_mcp.api.shared import SharedState
 from focus_mcp.config import Settings
 from focus_mcp.doctor import run_doctor
 from focus_mcp.sandbox import SandboxAPI
+from focus_mcp.sandbox import data as seed
 from focus_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
@@ -169,6 +179,7 @@ async def test_an_edit_whose_lock_redis_lost_mid_write_says_so_and_doctor_counts
     assert second not in api.groups[SECURITY].users  # what the note warns of: B's edit was undone
     report = await doctor(settings, api.transport())
     assert "[FAIL] edit locks: 1 lost mid-edit" in report and "[ok  ] redis: reachable" in report
+    assert "[ok  ] request-state key: shared through Redis: sealing key" in report
 
 
 async def test_an_edit_lock_is_extended_while_held_past_its_timeout(redis_url: str) -> None:
@@ -188,3 +199,67 @@ async def test_an_edit_lock_is_extended_while_held_past_its_timeout(redis_url: s
                 assert not lock.lost and await watcher.pttl(key) > 0
             assert not lock.lost and not await watcher.exists(key)  # released by its holder
     await shared.aclose()
+
+
+ONBOARDING, HQ = 4500019, 4300001
+
+
+async def replica(stack: AsyncExitStack, env: dict[str, str]) -> tuple[str, str]:
+    """A `focus-mcp --transport streamable-http --stateless` process: its URL and what it said before it was ready."""
+    command = [sys.executable, "-m", "focus_mcp", "--transport", "streamable-http", "--stateless", "--port", "0"]
+    process = await stack.enter_async_context(await anyio.open_process(command, env=env))
+    stack.callback(process.terminate)
+    assert process.stderr is not None
+    said = BufferedByteReceiveStream(process.stderr)
+    before: list[str] = []
+    with anyio.fail_after(60):
+        while "ready at" not in (line := (await said.receive_until(b"\n", 65536)).decode()):
+            before.append(line)
+    url = re.search(r"ready at (http://127\.0\.0\.1:\d+)/mcp", line)
+    assert url, line
+    return url.group(1), "\n".join(before)
+
+
+@pytest.mark.parametrize("shared_key", ["redis", "setting", None])
+async def test_a_yes_answered_on_the_other_replica_deletes_the_group(shared_key: str | None) -> None:
+    """Two stateless replicas behind a per-request balancer, a 2026-07-28 client whose user says yes."""
+    api = SandboxAPI()
+    questions: list[str] = []
+
+    async def yes(
+        context: ClientRequestContext, params: types.ElicitRequestParams
+    ) -> types.ElicitResult | types.ErrorData:
+        questions.append(params.message)
+        return types.ElicitResult(action="accept", content={"confirm": True})
+
+    with ExitStack() as sync, serving(api.app) as root:
+        env = {
+            "PATH": os.environ["PATH"],
+            "TOGGL_FOCUS_API_KEY": "replica-test",
+            "TOGGL_FOCUS_BASE_URL": f"{root}/api",
+            "TOGGL_FOCUS_ORGANIZATION_ID": str(seed.ORGANIZATION_ID),
+            "TOGGL_FOCUS_WORKSPACE_ID": str(HQ),
+            "TOGGL_FOCUS_JOURNAL": "off",
+        }
+        if shared_key == "redis":
+            env["TOGGL_FOCUS_REDIS_URL"] = sync.enter_context(redis_server())
+        elif shared_key == "setting":
+            env["TOGGL_FOCUS_REQUEST_STATE_KEY"] = secrets.token_hex(32)
+        async with AsyncExitStack() as stack:
+            (a, said), (b, _) = [await replica(stack, env), await replica(stack, env)]
+            balancer = RoundRobin([a, b])
+            with serving(balancer) as front:
+                async with Client(f"{front}/mcp", mode="2026-07-28", elicitation_callback=yes) as client:
+                    result = await client.call_tool("delete_group", {"group_id": ONBOARDING})
+    calls = [upstream for upstream, method in balancer.routed if method == "tools/call"]
+    assert len(calls) == 2 and calls[0] != calls[1]  # asked through one replica, answered through the other
+    assert len(questions) == 1 and "Onboarding" in questions[0]
+    if shared_key is None:
+        assert "--stateless without a shared request-state key" in said  # warned at the start, saying what to set
+        assert "TOGGL_FOCUS_REDIS_URL" in said and "TOGGL_FOCUS_REQUEST_STATE_KEY" in said
+        assert result.is_error and text(result).startswith("Nothing was deleted:"), text(result)
+        assert ONBOARDING in api.groups
+    else:
+        assert "request-state key" not in said
+        assert not result.is_error and "Deleted group 4500019" in text(result), text(result)
+        assert ONBOARDING not in api.groups

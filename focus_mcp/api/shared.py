@@ -1,5 +1,5 @@
 """What replicas share through Redis (TOGGL_FOCUS_REDIS_URL): the GET cache, the quota view, the
-per-group edit locks.
+per-group edit locks, the request-state key ring (focus_mcp.request_state).
 
 Keys carry an identity, a hash of the base URL and the credential (never the credential itself), so
 that two users' data never mix. A group write bumps the organization's generation, which is part of
@@ -32,6 +32,9 @@ TIMEOUT = 1.0  # seconds for one Redis command: a slow Redis must not hold up a 
 # the write is out; a replica that dies holding one frees it after at most this long.
 LOCK_SECONDS = 30.0
 LOCK_WAIT = 120.0  # seconds an edit waits for its turn before it gives up, saying so
+COMPARE_AND_SET = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2]) return 1 end return 0"
+)
 
 
 def identity(base_url: str, credential: str) -> str:
@@ -118,6 +121,20 @@ class SharedState:
         resets_at = float(fields["resets_at"]) if fields.get("resets_at") else None
         resets_in = None if resets_at is None else resets_at - time.time()
         return int(fields["remaining"]), resets_in, float(fields["at"])
+
+    # --- values the replicas agree on (the request-state key ring) ------------------------------
+
+    async def read_value(self, name: str) -> bytes | None:
+        value = await self._do("get", self._key(name))
+        return value if isinstance(value, bytes) else None
+
+    async def create_value(self, name: str, value: str) -> bool:
+        """Set `name` only if it does not exist (SET NX): True when this call created it."""
+        return bool(await self._do("set", self._key(name), value, nx=True))
+
+    async def replace_value(self, name: str, expected: bytes, value: str) -> bool:
+        """Set `name` only if it still holds `expected` (compare-and-set): True when this call replaced it."""
+        return bool(await self._do("eval", COMPARE_AND_SET, 1, self._key(name), expected, value))
 
     # --- the edit locks -----------------------------------------------------------------------
 
