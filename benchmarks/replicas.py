@@ -2,20 +2,30 @@
 
 Both serve the same sandbox API on a loopback port, as replicas behind a balancer serve the real one:
 10 parallel add_users on one group, split across the two; one listing read through each; the quota
-as the second replica sees it after the first spent it. Needs redis-server (Debian's package).
+as the second replica sees it after the first spent it. Then delete_group through a per-request
+round-robin balancer with a 2026-07-28 client whose user says yes, for each source of the
+request-state key: how often the user was asked, whether the group went. Needs redis-server.
 Run from the repository root: .venv/bin/python -m benchmarks.replicas
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import sys
+import time
 from contextlib import AsyncExitStack, ExitStack
 from typing import Any
 
 import anyio
 import httpx2
+import mcp_types as types
+from anyio.streams.buffered import BufferedByteReceiveStream
+from balancer import RoundRobin
 from loopback import free_port, serving
+from mcp import Client
+from mcp.client.context import ClientRequestContext
 from redis_server import redis_server
 
 from benchmarks.load import TOKEN, Session, wait_until_up
@@ -85,11 +95,64 @@ async def sitting(redis_url: str | None) -> None:
     )
 
 
+async def stateless_replica(stack: AsyncExitStack, env: dict[str, str]) -> str:
+    command = [sys.executable, "-m", "focus_mcp", "--transport", "streamable-http", "--stateless", "--port", "0"]
+    process = await stack.enter_async_context(await anyio.open_process(command, env=env))
+    stack.callback(process.terminate)
+    assert process.stderr is not None
+    said = BufferedByteReceiveStream(process.stderr)
+    while "ready at" not in (line := (await said.receive_until(b"\n", 65536)).decode()):
+        pass
+    found = re.search(r"ready at (http://127\.0\.0\.1:\d+)/mcp", line)
+    assert found, line
+    return found.group(1)
+
+
+async def confirmation(key_source: str, redis_url: str) -> None:
+    """delete_group asked on one replica, answered yes on the other (the balancer alternates per request)."""
+    api, asked = SandboxAPI(), []
+
+    async def yes(context: ClientRequestContext, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"confirm": True})
+
+    group = 4500019
+    with serving(api.app) as root:
+        env = {
+            "PATH": os.environ["PATH"],
+            "TOGGL_FOCUS_API_KEY": "bench",
+            "TOGGL_FOCUS_BASE_URL": f"{root}/api",
+            "TOGGL_FOCUS_ORGANIZATION_ID": str(seed.ORGANIZATION_ID),
+            "TOGGL_FOCUS_WORKSPACE_ID": str(next(iter(seed.WORKSPACES))),
+            "TOGGL_FOCUS_JOURNAL": "off",
+        }
+        if key_source == "Redis ring":
+            env["TOGGL_FOCUS_REDIS_URL"] = redis_url
+        elif key_source == "shared setting":
+            env["TOGGL_FOCUS_REQUEST_STATE_KEY"] = secrets.token_hex(32)
+        async with AsyncExitStack() as stack:
+            balancer = RoundRobin([await stateless_replica(stack, env), await stateless_replica(stack, env)])
+            with serving(balancer) as front:
+                async with Client(f"{front}/mcp", mode="2026-07-28", elicitation_callback=yes) as client:
+                    started = time.perf_counter()
+                    result = await client.call_tool("delete_group", {"group_id": group})
+                    took = time.perf_counter() - started
+    calls = [upstream for upstream, method in balancer.routed if method == "tools/call"]
+    said = "".join(block.text for block in result.content if block.type == "text")
+    print(
+        f"delete_group, key from {key_source:<14}: asked {len(asked)} time(s); tools/call on replicas {calls}; "
+        f"group deleted: {'yes' if group not in api.groups else 'no'}; {'refused' if result.is_error else 'done'} "
+        f"in {took * 1000:.0f} ms" + (f": {said[:60]}..." if result.is_error else "")
+    )
+
+
 async def main() -> None:
     with ExitStack() as stack:
         url = stack.enter_context(redis_server())
         await sitting(url)
         await sitting(None)
+        for key_source in ("Redis ring", "shared setting", "each process"):
+            await confirmation(key_source, url)
 
 
 if __name__ == "__main__":
