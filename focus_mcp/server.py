@@ -10,6 +10,7 @@ from mcp.server.mcpserver import MCPServer
 
 from focus_mcp import __version__, request_state
 from focus_mcp.api.client import FocusClient
+from focus_mcp.api.retry import RetryPolicy
 from focus_mcp.config import Settings
 from focus_mcp.journal import Journal, open_journal
 from focus_mcp.tools.base import AppState
@@ -44,8 +45,10 @@ class SharedClient:
     server: its in-memory store (TOGGL_FOCUS_JOURNAL=off) must outlive one SSE session.
     """
 
-    def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> None:
-        self.settings, self.transport = settings, transport
+    def __init__(
+        self, settings: Settings, transport: httpx2.AsyncBaseTransport | None, retry_policy: RetryPolicy | None
+    ) -> None:
+        self.settings, self.transport, self.retry_policy = settings, transport, retry_policy
         self.client: FocusClient | None = None
         self.journal: Journal = open_journal(settings)
         self.users = 0
@@ -53,7 +56,7 @@ class SharedClient:
     @asynccontextmanager
     async def use(self) -> AsyncIterator[FocusClient]:
         if self.client is None:
-            self.client = FocusClient(self.settings, transport=self.transport)
+            self.client = FocusClient(self.settings, transport=self.transport, retry_policy=self.retry_policy)
         client = self.client
         self.users += 1
         try:
@@ -66,10 +69,13 @@ class SharedClient:
                 await self.journal.aclose()  # closes connections only: the next session reopens them
 
 
-def build_server(settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> MCPServer[AppState]:
-    """The focus-mcp server. `transport` replaces the network (the sandbox, tests)."""
+def build_server(
+    settings: Settings, transport: httpx2.AsyncBaseTransport | None = None, retry_policy: RetryPolicy | None = None
+) -> MCPServer[AppState]:
+    """The focus-mcp server. `transport` replaces the network (the sandbox, tests); `retry_policy` the
+    timing of retries (tests pass a fast one)."""
 
-    shared = SharedClient(settings, transport)
+    shared = SharedClient(settings, transport, retry_policy)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:

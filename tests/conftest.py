@@ -15,12 +15,15 @@ import pytest
 from conformance import Conformance, request_problems
 from loopback import serving
 
+from focus_mcp.api.retry import RetryPolicy
 from focus_mcp.config import Settings
 from focus_mcp.sandbox import SandboxAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ define shared scenarios
 
 SECRET_KEY = "toggl_sk_TEST_never_shown_0123456789"
+# Retries keep their logic but not their waiting, so that the suite stays fast.
+FAST_RETRIES = RetryPolicy(initial_backoff=0.001, max_backoff=0.004)
 ORG, WS = 11, 22
 BASE = "https://focus.test/api"
 
@@ -142,12 +145,3 @@ def wire_follows_the_spec(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     yield
     problems = sent + [problem for wire in wires for problem in wire.problems]
     assert problems == [], "off the spec:\n" + "\n".join(problems)
-
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries keep their logic but not their waiting, so that the suite stays fast."""
-    from focus_mcp.api import retry
-
-    monkeypatch.setattr(retry, "INITIAL_BACKOFF", 0.001)
-    monkeypatch.setattr(retry, "MAX_BACKOFF", 0.004)

@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 import httpx2
+from conftest import FAST_RETRIES
 from mcp import Client
 
 from focus_mcp.cli import load_settings
@@ -19,7 +20,7 @@ from focus_mcp.server import build_server
 
 @asynccontextmanager
 async def connect(settings: Settings, transport: httpx2.AsyncBaseTransport, **client: Any) -> AsyncIterator[Client]:
-    async with Client(build_server(settings, transport), **client) as c:
+    async with Client(build_server(settings, transport, FAST_RETRIES), **client) as c:
         yield c
 
 

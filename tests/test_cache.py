@@ -7,7 +7,7 @@ import json
 import anyio
 import httpx2
 import pytest
-from conftest import ORG, WS, Routes, group_json, make_settings, teams_json
+from conftest import FAST_RETRIES, ORG, WS, Routes, group_json, make_settings, teams_json
 from helpers import connect, text
 
 from benchmarks.session import NAIVE_REQUESTS, SCRIPT, run_session
@@ -142,7 +142,10 @@ async def test_a_fresh_read_does_not_share_a_request_that_left_before_it(routes:
         return httpx2.Response(200, json=teams_json(group_json()))
 
     routes.add("GET", "teams", slow_teams)
-    async with FocusClient(make_settings(), transport=routes.transport()) as c, anyio.create_task_group() as tg:
+    async with (
+        FocusClient(make_settings(), transport=routes.transport(), retry_policy=FAST_RETRIES) as c,
+        anyio.create_task_group() as tg,
+    ):
         tg.start_soon(c.list_teams, ORG, WS, TeamsQuery(group_ids=[5]))
         await anyio.wait_all_tasks_blocked()
         assert await c.get_group(ORG, 5, WS) is not None  # the same GET, read fresh

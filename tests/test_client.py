@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from conftest import BASE, ORG, SECRET_KEY, WS, Routes, group_json, make_settings, teams_json
+from conftest import BASE, FAST_RETRIES, ORG, SECRET_KEY, WS, Routes, group_json, make_settings, teams_json
 
 from focus_mcp import __version__
 from focus_mcp.api import errors
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.anyio
 
 
 def client(routes: Routes, **settings: Any) -> FocusClient:
-    return FocusClient(make_settings(**settings), transport=routes.transport())
+    return FocusClient(make_settings(**settings), transport=routes.transport(), retry_policy=FAST_RETRIES)
 
 
 async def test_every_endpoint_sends_the_documented_request(routes: Routes) -> None:
@@ -173,7 +173,7 @@ async def test_unreachable_api_is_named() -> None:
     def refuse(request: httpx2.Request) -> httpx2.Response:
         raise httpx2.ConnectError("connection refused", request=request)
 
-    async with FocusClient(make_settings(), transport=httpx2.MockTransport(refuse)) as c:
+    async with FocusClient(make_settings(), transport=httpx2.MockTransport(refuse), retry_policy=FAST_RETRIES) as c:
         with pytest.raises(errors.TransportError, match=r"cannot reach https://focus\.test/api"):
             await c.list_roles(ORG)
 
@@ -182,7 +182,9 @@ async def test_timeout_is_explained() -> None:
     def hang(request: httpx2.Request) -> httpx2.Response:
         raise httpx2.ReadTimeout("timed out", request=request)
 
-    async with FocusClient(make_settings(timeout=3), transport=httpx2.MockTransport(hang)) as c:
+    async with FocusClient(
+        make_settings(timeout=3), transport=httpx2.MockTransport(hang), retry_policy=FAST_RETRIES
+    ) as c:
         with pytest.raises(errors.UpstreamTimeoutError, match="within 3 s"):
             await c.list_roles(ORG)
 

@@ -11,7 +11,7 @@ from email.utils import format_datetime
 import anyio
 import httpx2
 import pytest
-from conftest import ORG, SECRET_KEY, Routes, make_settings
+from conftest import FAST_RETRIES, ORG, SECRET_KEY, Routes, make_settings
 from helpers import connect, text
 
 from focus_mcp.api import errors, retry
@@ -41,14 +41,14 @@ def fail(status: int, **headers: str) -> httpx2.Response:
 
 async def test_get_comes_through_two_503s_and_a_429(routes: Routes) -> None:
     routes.add("GET", "roles", sequence(fail(503), fail(429, **{"Retry-After": "0"}), httpx2.Response(200, json=[])))
-    async with FocusClient(make_settings(), transport=routes.transport()) as c:
+    async with FocusClient(make_settings(), transport=routes.transport(), retry_policy=FAST_RETRIES) as c:
         assert await c.list_roles(ORG) == []
     assert len(routes.requests) == 3
 
 
 async def test_retries_stop_after_three_attempts(routes: Routes) -> None:
     routes.add("GET", "roles", sequence(fail(502), fail(503), fail(504), httpx2.Response(200, json=[])))
-    async with FocusClient(make_settings(), transport=routes.transport()) as c:
+    async with FocusClient(make_settings(), transport=routes.transport(), retry_policy=FAST_RETRIES) as c:
         with pytest.raises(errors.ServerError, match="after 3 attempts"):
             await c.list_roles(ORG)
     assert len(routes.requests) == 3
@@ -56,7 +56,7 @@ async def test_retries_stop_after_three_attempts(routes: Routes) -> None:
 
 async def test_post_that_met_a_503_is_sent_once(routes: Routes) -> None:
     routes.add("POST", "groups", sequence(fail(503), httpx2.Response(201, json={"id": 1})))
-    async with FocusClient(make_settings(), transport=routes.transport()) as c:
+    async with FocusClient(make_settings(), transport=routes.transport(), retry_policy=FAST_RETRIES) as c:
         with pytest.raises(errors.WriteOutcomeUnknown):
             await c.create_group(ORG, GroupRequest(name="x"))
     assert len(routes.requests) == 1
@@ -64,10 +64,10 @@ async def test_post_that_met_a_503_is_sent_once(routes: Routes) -> None:
 
 async def test_post_is_retried_only_when_it_never_left(routes: Routes) -> None:
     routes.add("POST", "groups", sequence(httpx2.ConnectError("refused"), httpx2.Response(201, json={"id": 1})))
-    async with FocusClient(make_settings(), transport=routes.transport()) as c:
+    async with FocusClient(make_settings(), transport=routes.transport(), retry_policy=FAST_RETRIES) as c:
         assert (await c.create_group(ORG, GroupRequest(name="x"))).id == 1
     routes.add("POST", "groups", sequence(httpx2.ReadTimeout("slow"), httpx2.Response(201, json={"id": 2})))
-    async with FocusClient(make_settings(), transport=routes.transport()) as c:
+    async with FocusClient(make_settings(), transport=routes.transport(), retry_policy=FAST_RETRIES) as c:
         with pytest.raises(errors.WriteOutcomeUnknown, match="may or may not have been applied"):
             await c.create_group(ORG, GroupRequest(name="x"))
     assert len(routes.requests) == 3
@@ -77,27 +77,26 @@ async def test_read_timeouts_and_connection_errors_are_retried_for_get(routes: R
     routes.add(
         "GET", "roles", sequence(httpx2.ReadTimeout("slow"), httpx2.ConnectError("x"), httpx2.Response(200, json=[]))
     )
-    async with FocusClient(make_settings(), transport=routes.transport()) as c:
+    async with FocusClient(make_settings(), transport=routes.transport(), retry_policy=FAST_RETRIES) as c:
         assert await c.list_roles(ORG) == []
 
 
 async def test_retry_after_beyond_the_cap_fails_at_once_saying_when(routes: Routes) -> None:
     routes.add("GET", "roles", sequence(fail(429, **{"Retry-After": "300"}), httpx2.Response(200, json=[])))
-    async with FocusClient(make_settings(), transport=routes.transport()) as c:
+    async with FocusClient(make_settings(), transport=routes.transport(), retry_policy=FAST_RETRIES) as c:
         with pytest.raises(errors.RateLimitedError, match="try again in 5 min"):
             await c.list_roles(ORG)
     assert len(routes.requests) == 1
 
 
-def test_retry_after_as_http_date_and_backoff_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retry_after_as_http_date_and_backoff_bounds() -> None:
     now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     assert errors.retry_after_seconds(format_datetime(now + timedelta(seconds=90), usegmt=True), now) == 90
     assert errors.retry_after_seconds("7", now) == 7 and errors.retry_after_seconds("soon", now) is None
-    monkeypatch.undo()  # the real constants
-    rng = random.Random(1)
-    delays = [retry.backoff(attempt, rng) for attempt in (1, 2, 3, 4, 5, 6) for _ in range(50)]
+    policy = retry.RetryPolicy(rng=random.Random(1))  # today's timing
+    delays = [policy.backoff(attempt) for attempt in (1, 2, 3, 4, 5, 6) for _ in range(50)]
     assert min(delays) >= 0.5 and max(delays) == 8.0
-    assert all(0.5 <= retry.backoff(1, rng) <= 0.75 for _ in range(20))
+    assert all(0.5 <= policy.backoff(1) <= 0.75 for _ in range(20))
 
 
 async def test_spent_quota_is_explained_and_not_retried(routes: Routes) -> None:

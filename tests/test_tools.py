@@ -192,7 +192,7 @@ async def test_api_errors_reach_the_model_with_a_next_step(routes: Routes) -> No
         gone = text(await client.call_tool("update_group", {"group_id": 5, "name": "x"}))
         denied = text(await client.call_tool("list_roles", {}))
         unauth = text(await client.call_tool("list_users", {}))
-    assert "HTTP 404" in gone and "group gone" in gone and "call list_teams" in gone
+    assert "HTTP 404" in gone and "group gone" in gone and "Call list_teams to find the group id" in gone
     assert "HTTP 403" in denied and f"lacks access to organization {ORG}" in denied
     assert "HTTP 401" in unauth and "TOGGL_FOCUS_API_KEY" in unauth and SECRET_KEY not in unauth
 

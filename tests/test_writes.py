@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from conftest import Routes, group_json, make_settings, teams_json
+from conftest import FAST_RETRIES, Routes, group_json, make_settings, teams_json
 from faulty_api import FaultyAPI, faulty_api
 from helpers import connect, text
 from loopback import free_port
@@ -42,7 +42,7 @@ async def served(**settings: Any) -> AsyncIterator[tuple[FaultyAPI, Client]]:
             "write_settle": 0.0,
             **settings,
         }
-        async with Client(build_server(Settings(**values))) as client:
+        async with Client(build_server(Settings(**values), retry_policy=FAST_RETRIES)) as client:
             yield api, client
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from urllib.parse import urlsplit
 
 import httpx2
 from pydantic import SecretStr
 
+from focus_mcp.api.redaction import basic_credentials
 from focus_mcp.config import Settings
 
 
@@ -38,3 +40,13 @@ def credential(settings: Settings) -> str:
         return settings.api_key.get_secret_value()
     password = settings.password.get_secret_value() if settings.password is not None else ""
     return f"{settings.email}:{password}"
+
+
+def credentials_in_use(settings: Settings) -> list[str]:
+    """Every secret the settings hold, in the forms they are sent: for redaction, never for display."""
+    secrets = [s.get_secret_value() for s in (settings.api_key, settings.password, settings.http_token) if s]
+    if settings.email is not None and settings.password is not None:
+        secrets.append(basic_credentials(settings.email, settings.password.get_secret_value()))
+    if settings.redis_url is not None and (password := urlsplit(settings.redis_url.get_secret_value()).password):
+        secrets.append(password)
+    return secrets

@@ -7,30 +7,18 @@ One `httpx2.AsyncClient` serves the life of the client, so connections are reuse
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-import anyio
 import httpx2
 
 from focus_mcp import __version__
-from focus_mcp.api import retry
-from focus_mcp.api.auth import auth_for, credential
+from focus_mcp.api import redaction
+from focus_mcp.api.auth import auth_for, credential, credentials_in_use
 from focus_mcp.api.cache import Key, SingleFlight, TTLCache, cache_key
-from focus_mcp.api.errors import (
-    NotConfiguredError,
-    NotFoundError,
-    RedirectedError,
-    RequestInfo,
-    TransportError,
-    UpstreamTimeoutError,
-    WriteOutcomeUnknown,
-    error_from_response,
-    retry_after_seconds,
-)
+from focus_mcp.api.errors import NotConfiguredError, NotFoundError, RequestInfo
 from focus_mcp.api.locks import KeyedLocks
 from focus_mcp.api.models import (
     Group,
@@ -47,8 +35,10 @@ from focus_mcp.api.models import (
 )
 from focus_mcp.api.parse import parse, written_answer
 from focus_mcp.api.quota import Quota
+from focus_mcp.api.retry import RetryPolicy
+from focus_mcp.api.sending import Sender
 from focus_mcp.api.shared import ReplicaLock, SharedState, identity
-from focus_mcp.api.urls import display_url, path_id, redirect_host
+from focus_mcp.api.urls import path_id
 from focus_mcp.config import Settings
 
 log = logging.getLogger(__name__)
@@ -89,7 +79,14 @@ class EditLock:
 class FocusClient:
     """Async client of the organization endpoints. Use as `async with FocusClient(settings) as c`."""
 
-    def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        # From now on no text of this process (errors, answers, log lines) shows what it sends.
+        redaction.register(credentials_in_use(settings))
         self.settings = settings
         self.quota = Quota()
         self.cache = TTLCache()
@@ -108,6 +105,7 @@ class FocusClient:
             headers={"User-Agent": f"focus-mcp/{__version__}", "Accept": "application/json"},
             follow_redirects=False,
         )
+        self._sender = Sender(settings, self._http, self._auth, self.quota, self.shared, retry_policy or RetryPolicy())
 
     async def __aenter__(self) -> FocusClient:
         return self
@@ -129,17 +127,17 @@ class FocusClient:
 
     async def create_group(self, organization_id: int, body: GroupRequest) -> Group:
         data = await self._call("POST", "groups", organization_id, payload=body.model_dump())
-        return cast("Group", parse(Group, data, "POST groups"))
+        return cast("Group", parse(Group, data, "POST", "groups"))
 
     async def list_my_groups(self, organization_id: int, fresh: bool = False) -> list[UserGroupInfo]:
         data = await self._call("GET", "groups/me", organization_id, fresh=fresh)
-        return cast("list[UserGroupInfo]", parse(list[UserGroupInfo], data, "GET groups/me"))
+        return cast("list[UserGroupInfo]", parse(list[UserGroupInfo], data, "GET", "groups/me"))
 
     async def update_group(self, organization_id: int, group_id: int, body: GroupRequest) -> Group:
         data = await self._call(
             "PUT", "groups/{group_id}", organization_id, group_id=group_id, payload=body.model_dump()
         )
-        return cast("Group", parse(Group, data, "PUT groups/{group_id}"))
+        return cast("Group", parse(Group, data, "PUT", "groups/{group_id}"))
 
     async def delete_group(self, organization_id: int, group_id: int, workspace_id: int) -> dict[str, Any]:
         """DELETE the group. A 404 to a retry, after an attempt that may have reached the API, means
@@ -157,7 +155,7 @@ class FocusClient:
             if exc.after_uncertain_attempt:
                 return {"deleted_by_earlier_attempt": True}
             raise
-        return written_answer(data, "DELETE groups/{group_id}")
+        return written_answer(data, "DELETE", "groups/{group_id}")
 
     async def set_group_member_role(
         self, organization_id: int, group_id: int, body: GroupUserRoleRequest
@@ -170,7 +168,7 @@ class FocusClient:
             payload=body.model_dump(),
             ids={"workspace_id": body.workspace_id, "organization_user_id": body.organization_user_id},
         )
-        return written_answer(data, "PUT groups/{group_id}/user_role")
+        return written_answer(data, "PUT", "groups/{group_id}/user_role")
 
     async def list_member_tags(self, organization_id: int, workspace_id: int, fresh: bool = False) -> list[MemberTag]:
         data = await self._call(
@@ -181,11 +179,11 @@ class FocusClient:
             ids={"workspace_id": workspace_id},
             fresh=fresh,
         )
-        return cast("list[MemberTag]", parse(list[MemberTag], data, "GET member-tags"))
+        return cast("list[MemberTag]", parse(list[MemberTag], data, "GET", "member-tags"))
 
     async def list_roles(self, organization_id: int, fresh: bool = False) -> list[Role]:
         data = await self._call("GET", "roles", organization_id, fresh=fresh)
-        return cast("list[Role]", parse(list[Role], data, "GET roles"))
+        return cast("list[Role]", parse(list[Role], data, "GET", "roles"))
 
     async def list_teams(
         self, organization_id: int, workspace_id: int, query: TeamsQuery, fresh: bool = False
@@ -198,11 +196,11 @@ class FocusClient:
             ids={"workspace_id": workspace_id},
             fresh=fresh,
         )
-        return cast("TeamsPage", parse(TeamsPage, data, "GET teams"))
+        return cast("TeamsPage", parse(TeamsPage, data, "GET", "teams"))
 
     async def list_users(self, organization_id: int, query: UsersQuery, fresh: bool = False) -> list[OrganizationUser]:
         data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
-        return cast("list[OrganizationUser]", parse(list[OrganizationUser], data, "GET users"))
+        return cast("list[OrganizationUser]", parse(list[OrganizationUser], data, "GET", "users"))
 
     @asynccontextmanager
     async def editing_group(self, organization_id: int, group_id: int) -> AsyncIterator[EditLock]:
@@ -239,85 +237,6 @@ class FocusClient:
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    async def _send_with_retries(self, info: RequestInfo, url: httpx2.URL, payload: Any) -> httpx2.Response:
-        """Send, retrying what retry.py allows; raise errors.py types for what stays a failure.
-
-        A write that may have reached the API and got no answer raises WriteOutcomeUnknown, never
-        a plain failure: the caller must not take it for "not written".
-        """
-        method = info.method
-        write = retry.is_write(method)
-        # A write waits longer for its answer: it is not sent twice once it may have arrived.
-        timeout = (
-            httpx2.Timeout(self.settings.timeout, read=self.settings.write_timeout)
-            if write
-            else httpx2.USE_CLIENT_DEFAULT
-        )
-        uncertain = False  # an attempt may have reached the API without an answer
-        for attempt in range(1, retry.MAX_ATTEMPTS + 1):
-            last = attempt == retry.MAX_ATTEMPTS
-            started = time.perf_counter()
-            try:
-                response = await self._http.request(method, url, json=payload, auth=self._auth, timeout=timeout)
-            except httpx2.TransportError as exc:
-                uncertain = uncertain or not retry.never_sent(exc)
-                if not last and retry.may_retry_error(method, exc):
-                    delay = retry.backoff(attempt)
-                    log.info("%s: %s, retrying in %.1f s", info, type(exc).__name__, delay)
-                    await anyio.sleep(delay)
-                    continue
-                if write and uncertain:
-                    raise WriteOutcomeUnknown(info, lost_answer(exc)) from None
-                raise self._transport_error(info, exc, attempt) from None
-            self.quota.update(response.headers)
-            if self.shared is not None and self.quota.last_remaining is not None:
-                await self.shared.publish_quota(self.quota.last_remaining, self.quota.resets_in())
-            if log.isEnabledFor(logging.DEBUG):
-                log.debug(
-                    "%s %s -> %s in %.0f ms (quota remaining %s)",
-                    method,
-                    response.request.url.copy_with(query=None),
-                    response.status_code,
-                    (time.perf_counter() - started) * 1000,
-                    self.quota.remaining,
-                )
-            status = response.status_code
-            if 300 <= status < 400:  # never followed: a redirect is no answer of the API's
-                raise RedirectedError(info, status, redirect_host(response.headers.get("location", "")))
-            if status < 400:
-                return response
-            if not last and retry.may_retry_status(method, status) and not self._quota_spent(response):
-                wait = retry_after_seconds(response.headers.get("retry-after"))
-                if wait is None or wait <= retry.MAX_RETRY_AFTER:
-                    delay = retry.backoff(attempt) if wait is None else wait
-                    log.info("%s: HTTP %s, retrying in %.1f s", info, status, delay)
-                    await anyio.sleep(delay)
-                    continue
-            error = error_from_response(
-                info, status, response.text, response.headers, attempts=attempt, after_uncertain_attempt=uncertain
-            )
-            if write and status >= 500:  # the API, or a gateway in front of it, may have applied it
-                raise WriteOutcomeUnknown(info, f"the API answered HTTP {status} ({error.description})")
-            raise error
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    @staticmethod
-    def _quota_spent(response: httpx2.Response) -> bool:
-        return response.headers.get("x-toggl-quota-remaining") == "0"
-
-    def _transport_error(self, info: RequestInfo, exc: httpx2.TransportError, attempts: int) -> TransportError:
-        tries = f" ({attempts} attempts)" if attempts > 1 else ""
-        if isinstance(exc, httpx2.TimeoutException):
-            return UpstreamTimeoutError(
-                f"{info}: the Toggl Focus API at {display_url(self.base_url)} did not answer within "
-                f"{self.settings.timeout:g} s{tries}. Try again shortly; if it persists, raise "
-                "TOGGL_FOCUS_TIMEOUT or check the service status."
-            )
-        return TransportError(
-            f"{info}: cannot reach {display_url(self.base_url)} ({type(exc).__name__}){tries}. Check "
-            "TOGGL_FOCUS_BASE_URL and the network connection."
-        )
-
     async def _call(
         self,
         method: str,
@@ -342,7 +261,7 @@ class FocusClient:
         url = httpx2.URL(f"{self.base_url}/{path}", params=query or None)
         if method != "GET":
             try:
-                return await self._fetch(info, url, payload)
+                return await self._sender.fetch(info, url, payload)
             finally:  # even a failed write may have landed
                 self._forget_group_data(params["organization_id"])
                 if self.shared is not None:
@@ -366,7 +285,7 @@ class FocusClient:
         """GET, and keep the answer unless a write landed while it was under way (it may predate it)."""
         generation = self.cache.generation
         shared_key = await self._shared_key(key, endpoint, org) if self.shared is not None else ""
-        data = await self._fetch(info, url, None)
+        data = await self._sender.fetch(info, url, None)
         if self.cache.generation == generation:
             self.cache.put(key, data, self._ttl(endpoint))
             if self.shared is not None and shared_key == await self._shared_key(key, endpoint, org):
@@ -379,22 +298,6 @@ class FocusClient:
         generation = await self.shared.generation(org) if endpoint in CHANGED_BY_GROUP_WRITES else 0
         path, query = key
         return f"{generation}:{path}?{'&'.join(f'{k}={v}' for k, v in query)}"
-
-    async def _fetch(self, info: RequestInfo, url: httpx2.URL, payload: Any) -> bytes:
-        write = retry.is_write(info.method)
-        deadline = self.settings.deadline + (self.settings.write_timeout if write else 0.0)
-        try:
-            with anyio.fail_after(deadline):
-                response = await self._send_with_retries(info, url, payload)
-        except TimeoutError:
-            if write:
-                raise WriteOutcomeUnknown(info, f"no answer came within {deadline:g} s") from None
-            raise UpstreamTimeoutError(
-                f"{info}: the Toggl Focus API at {display_url(self.base_url)} did not answer within "
-                f"{self.settings.deadline:g} s. Try again shortly; if it persists, check the service status "
-                "(TOGGL_FOCUS_TIMEOUT and TOGGL_FOCUS_DEADLINE set the limits)."
-            ) from None
-        return response.content or b"{}"
 
     def _ttl(self, endpoint: str) -> float:
         ttl = self.settings.cache_ttl
@@ -410,9 +313,3 @@ class FocusClient:
 
         self.cache.drop(changed)
         self._flights.forget(changed)
-
-
-def lost_answer(exc: httpx2.TransportError) -> str:
-    if isinstance(exc, httpx2.TimeoutException):
-        return f"no answer came in time ({type(exc).__name__})"
-    return f"the connection ended without an answer ({type(exc).__name__})"

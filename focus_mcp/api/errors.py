@@ -7,12 +7,18 @@ layer can hand `str(exc)` to the model unchanged. No message ever contains a cre
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from focus_mcp.api.redaction import redact
+
 BODY_EXCERPT_CHARS = 300
+# A header's number of seconds is believed up to a day: the quota resets hourly, and a bigger value
+# (or inf) is a broken header, not a reason to tell anyone to wait for years.
+MAX_HEADER_SECONDS = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,7 @@ class RequestInfo:
 
 def human_duration(seconds: float) -> str:
     """'45 s', '12 min', '1 h 5 min': how a person says how long to wait."""
-    seconds = max(0, round(seconds))
+    seconds = round(min(max(seconds, 0.0), MAX_HEADER_SECONDS)) if math.isfinite(seconds) else round(MAX_HEADER_SECONDS)
     if seconds < 60:
         return f"{seconds} s"
     minutes = -(-seconds // 60)
@@ -40,7 +46,12 @@ def human_duration(seconds: float) -> str:
 
 
 class FocusError(Exception):
-    """Base of every error focus-mcp raises about the Toggl Focus API or its configuration."""
+    """Base of every error focus-mcp raises about the Toggl Focus API or its configuration.
+
+    Its text never shows a credential in use, whatever the upstream echoed (see redaction.py)."""
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class NotConfiguredError(FocusError):
@@ -146,18 +157,25 @@ class PermissionDeniedError(APIError):
 
 
 class NotFoundError(APIError):
+    """A 404. What it is about (`missing`) tells the tools layer which of its tools to advise."""
+
+    @property
+    def missing(self) -> str:
+        """'member' (of a group), 'group' or 'organization'."""
+        if self.request.endpoint.endswith("/user_role") and self._param("organization_user_id") is not None:
+            return "member"
+        return "group" if self._param("group_id") is not None else "organization"
+
     def next_step(self) -> str:
         group, org = self._param("group_id"), self._param("organization_id")
-        member = self._param("organization_user_id")
-        if self.request.endpoint.endswith("/user_role") and member is not None:
+        if self.missing == "member":
+            member = self._param("organization_user_id")
             return (
-                f"Organization user {member} is not a member of group {group} (or the group is not in that "
-                f"workspace): call list_teams with group_ids=[{group}] to see its members, or add the user first "
-                "with update_group."
+                f"Organization user {member} is not a member of group {group} (or the group is not in that workspace)."
             )
-        if group is not None:
-            return f"Group {group} was not found in organization {org}: call list_teams to find the group id."
-        return f"Check organization_id {org}: call list_my_groups or ask the user for the right id."
+        if self.missing == "group":
+            return f"Group {group} was not found in organization {org}."
+        return f"Check organization_id {org}."
 
 
 class UnprocessableError(APIError):
@@ -188,10 +206,27 @@ class RedirectedError(APIError):
 
 
 class InvalidResponseError(APIError):
-    """A success status whose body is not what the spec promises."""
+    """A success status whose body is not what the spec promises (for a write: no readable answer)."""
 
     def next_step(self) -> str:
         return "The API's answer could not be read; check TOGGL_FOCUS_BASE_URL points at the Focus API."
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """A success answer longer (decoded) than TOGGL_FOCUS_MAX_RESPONSE_BYTES: refused, never buffered whole."""
+
+    def __init__(self, request: RequestInfo, status: int, limit: int) -> None:
+        self.limit = limit
+        super().__init__(request, status, f"the answer is larger than {limit:,} bytes (decoded) and was refused")
+
+    def _message(self) -> str:
+        return f"{self.request}: {self.description}. {self.next_step()}"
+
+    def next_step(self) -> str:
+        return (
+            "Ask for less (filters, a smaller per_page), or raise TOGGL_FOCUS_MAX_RESPONSE_BYTES if answers this "
+            "big are expected; no real page of the Focus API comes near it, so check TOGGL_FOCUS_BASE_URL too."
+        )
 
 
 STATUS_ERRORS: dict[int, type[APIError]] = {
@@ -214,10 +249,9 @@ def error_from_response(
 ) -> APIError:
     """Build the exception for an error response: the table above, 402 split by the quota headers."""
     code, description, trace_id = _parse_error_body(body)
-    quota_left = headers.get("x-toggl-quota-remaining")
-    resets_in = _as_seconds(headers.get("x-toggl-quota-resets-in"))
+    resets_in = header_seconds(headers.get("x-toggl-quota-resets-in"))
     if status == 402:
-        kind: type[APIError] = QuotaExceededError if quota_left == "0" else PlanRestrictionError
+        kind: type[APIError] = QuotaExceededError if quota_spent(headers, description) else PlanRestrictionError
     elif status >= 500:
         kind = ServerError
     else:
@@ -235,8 +269,16 @@ def error_from_response(
     )
 
 
+def quota_spent(headers: Mapping[str, str], description: str = "") -> bool:
+    """A 402 is the spent quota when the header says none is left or the API's words speak of the quota
+    ("Hourly request quota exceeded"); otherwise it is the plan's restriction."""
+    left = headers.get("x-toggl-quota-remaining", "").strip()
+    return left == "0" or "quota" in description.casefold()
+
+
 def _parse_error_body(body: str) -> tuple[str | None, str, str | None]:
-    """(error code, description, trace id) from `{error, error_description, ...}` or a plain-text body."""
+    """(error code, description, trace id) from `{error, error_description, ...}` or a plain-text body.
+    Credentials are redacted before the text is cut, so that no part of one survives at the cut."""
     text = body.strip()
     try:
         data = json.loads(text) if text else None
@@ -250,11 +292,11 @@ def _parse_error_body(body: str) -> tuple[str | None, str, str | None]:
             description = f"{description} ({json.dumps(values, ensure_ascii=False)})"
         trace = data.get("trace_id")
         return (
-            str(code) if code else None,
-            excerpt(str(description)),
-            str(trace) if trace else None,
+            redact(str(code)) if code else None,
+            excerpt(redact(str(description))),
+            redact(str(trace)) if trace else None,
         )
-    return None, excerpt(text), None
+    return None, excerpt(redact(text)), None
 
 
 def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
@@ -263,24 +305,28 @@ def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _as_seconds(value: str | None) -> float | None:
+def header_seconds(value: str | None) -> float | None:
+    """A header's number of seconds, within 0..MAX_HEADER_SECONDS; None when absent or not a number."""
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None
+    if math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_HEADER_SECONDS)
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: either a number of seconds or an HTTP date."""
-    seconds = _as_seconds(value)
+    """Retry-After as seconds (clamped as header_seconds does): either a number of seconds or an HTTP date."""
+    seconds = header_seconds(value)
     if seconds is not None or value is None:
         return seconds
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return min(max(0.0, (when - (now or datetime.now(UTC))).total_seconds()), MAX_HEADER_SECONDS)

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from focus_mcp.api.errors import InvalidResponseError, RequestInfo, excerpt
+from focus_mcp.api.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ def _adapter(kind: Any) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
-def parse(kind: Any, raw: bytes, what: str) -> Any:
+def parse(kind: Any, raw: bytes, method: str, endpoint: str) -> Any:
     """Validate the JSON body straight from bytes into `kind`; any mismatch is an InvalidResponseError.
 
     The spec marks most fields required, but an API may still send null ("emoji": null). Only then,
@@ -37,10 +38,9 @@ def parse(kind: Any, raw: bytes, what: str) -> Any:
         except ValidationError as again:
             error = again
     first = error.errors(include_input=False)[0]
-    method, endpoint = what.split(" ", 1)
     request = RequestInfo(method, endpoint)
     if first["type"] == "json_invalid":
-        text = raw.decode("utf-8", "replace")
+        text = redact(raw[:4096].decode("utf-8", "replace"))
         raise InvalidResponseError(request, 200, f"the body is not JSON: {excerpt(text, 120)!r}") from None
     where = ".".join(str(p) for p in first["loc"]) or "body"
     raise InvalidResponseError(
@@ -56,15 +56,15 @@ def _without_nulls(data: Any) -> Any:
     return data
 
 
-def parse_object(raw: bytes, what: str) -> dict[str, Any]:
-    data = parse(Any, raw, what)
+def parse_object(raw: bytes, method: str, endpoint: str) -> dict[str, Any]:
+    data = parse(Any, raw, method, endpoint)
     return data if isinstance(data, dict) else {"result": data}
 
 
-def written_answer(raw: bytes, what: str) -> dict[str, Any]:
+def written_answer(raw: bytes, method: str, endpoint: str) -> dict[str, Any]:
     """The answer to a write whose body nobody needs: a 2xx says it was written, whatever the body."""
     try:
-        return parse_object(raw, what)
+        return parse_object(raw, method, endpoint)
     except InvalidResponseError:
-        log.info("%s: written (2xx), with a body that is not the documented JSON", what)
+        log.info("%s %s: written (2xx), with a body that is not the documented JSON", method, endpoint)
         return {}

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import httpx2
 
+from focus_mcp.api.errors import header_seconds
+
 log = logging.getLogger(__name__)
 
 
@@ -36,11 +38,11 @@ class Quota:
             self.last_remaining = max(0, self.last_remaining - 1)
         try:
             if remaining is not None:
-                self.last_remaining = int(remaining)
-            if resets is not None:
-                self.resets_at = time.monotonic() + float(resets)
+                self.last_remaining = max(0, int(remaining))
         except ValueError:
-            log.debug("unreadable quota headers: %r %r", remaining, resets)
+            log.debug("unreadable quota header: %r", remaining)
+        if (seconds := header_seconds(resets)) is not None:
+            self.resets_at = time.monotonic() + seconds
         self.told_at = time.time()
 
     def adopt(self, remaining: int, resets_in: float | None, told_at: float) -> None:

@@ -1,4 +1,5 @@
-"""When to try an upstream request again, as named constants (the openai-python way).
+"""When to try an upstream request again: the rules (by method and failure) and the timing
+(`RetryPolicy`, today's constants as its defaults; tests pass a fast one to the client).
 
 GET and DELETE are retried on 429, 502, 503, 504, on connection failures and on read timeouts:
 a repeated read changes nothing, and a repeated DELETE can only find the group gone (404).
@@ -12,13 +13,10 @@ make a second group. Such a write's outcome is reported as unknown and checked w
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 
 import httpx2
 
-MAX_ATTEMPTS = 3
-INITIAL_BACKOFF = 0.5  # seconds before the second attempt, doubled each time
-MAX_BACKOFF = 8.0
-MAX_RETRY_AFTER = 20.0  # a longer Retry-After fails at once, saying when to try again
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 REFUSED_STATUSES = frozenset({429})  # answered before any processing: a write was not applied
 REPEATABLE_METHODS = frozenset({"GET", "DELETE"})
@@ -26,13 +24,20 @@ REPEATABLE_METHODS = frozenset({"GET", "DELETE"})
 NOT_SENT_ERRORS = (httpx2.ConnectError, httpx2.ConnectTimeout)
 
 
-_RNG = random.Random()
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to wait before sending a request again."""
 
+    max_attempts: int = 3
+    initial_backoff: float = 0.5  # seconds before the second attempt, doubled each time
+    max_backoff: float = 8.0
+    max_retry_after: float = 20.0  # a longer Retry-After fails at once, saying when to try again
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
-def backoff(attempt: int, rng: random.Random | None = None) -> float:
-    """Delay after attempt number `attempt` (from 1): 0.5-0.75 s, 1-1.5 s, 2-3 s, ... never over 8 s."""
-    base: float = INITIAL_BACKOFF * 2.0 ** (attempt - 1)
-    return min(MAX_BACKOFF, base * (1 + (rng or _RNG).random() / 2))
+    def backoff(self, attempt: int) -> float:
+        """Delay after attempt number `attempt` (from 1): 0.5-0.75 s, 1-1.5 s, 2-3 s, ... never over 8 s."""
+        base: float = self.initial_backoff * 2.0 ** (attempt - 1)
+        return min(self.max_backoff, base * (1 + self.rng.random() / 2))
 
 
 def may_retry_status(method: str, status: int) -> bool:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.tools import names
+from focus_mcp.tools.advice import explain
 from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
 from focus_mcp.tools.names import GROUP, GroupRef
 from focus_mcp.tools.outcomes import OUTCOME, NoReadableAnswer, Outcome, turn_notes, unknown, write
@@ -65,7 +66,7 @@ async def ask_to_delete(
         gid, ws = await names.group_id(state, org, ws, group_id, ctx, explicit=workspace_id is not None)
         group = await state.client.get_group(org, gid, ws, fresh=False)
     except FocusError as exc:
-        raise ToolError(str(exc)) from None
+        raise ToolError(explain(exc)) from None
     if group is None:
         raise ToolError(
             f"Group {group_id} is not visible in workspace {ws}; nothing was deleted. "

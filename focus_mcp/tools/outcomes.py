@@ -20,6 +20,7 @@ from mcp_types import CallToolResult
 
 from focus_mcp.api.client import EditLock
 from focus_mcp.api.errors import FocusError, InvalidResponseError, WriteOutcomeUnknown
+from focus_mcp.tools.advice import explain
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.render import answer
 
@@ -81,7 +82,7 @@ async def write(
     except (WriteOutcomeUnknown, InvalidResponseError) as exc:
         return NoReadableAnswer(exc, *await settle_by_reading(state, read_back))
     except FocusError as exc:
-        raise ToolError(f"{refused}: {exc}") from None
+        raise ToolError(f"{refused}: {explain(exc)}") from None
 
 
 def unknown(state: AppState, unread: NoReadableAnswer, structured: dict[str, object]) -> CallToolResult:

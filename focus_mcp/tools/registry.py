@@ -30,6 +30,7 @@ from pydantic_core import PydanticUndefined
 from focus_mcp.api.errors import FocusError
 from focus_mcp.config import Settings
 from focus_mcp.tools import deletion, groups, roles_and_tags, teams, users, workspaces
+from focus_mcp.tools.advice import explain
 from focus_mcp.tools.base import AppState, ToolArgs, ToolSpec
 from focus_mcp.tools.render import one_line
 
@@ -72,7 +73,8 @@ def as_tool(spec: ToolSpec) -> Tool:
                 await state.client.refresh_quota()  # another replica may have spent it
             return await handler(model.model_validate(kwargs), ctx, **extra)
         except (FocusError, ToolError, TimeoutError) as exc:
-            return _refusal(str(exc), isinstance(state, AppState) and state.settings.sandbox)
+            message = explain(exc) if isinstance(exc, FocusError) else str(exc)
+            return _refusal(message, isinstance(state, AppState) and state.settings.sandbox)
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context), *fields, *resolved]
     returns = Annotated[CallToolResult, spec.output]
