@@ -35,6 +35,15 @@ def _no_developer_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def _journal_in_scratch(
+    _no_developer_settings: None, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every server a test starts (in process or spawned) journals into a file of its own, never
+    into the developer's state directory."""
+    monkeypatch.setenv("TOGGL_FOCUS_JOURNAL", str(tmp_path_factory.mktemp("journal") / "journal.sqlite"))
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import os
+import sqlite3
+import stat
+import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from conftest import SECRET_KEY, make_settings
+from loopback import free_port
+from redis_server import redis_server
 
-from focus_mcp.journal import Change, Journal, MemoryJournal, fingerprint, new_change_id, now
-from focus_mcp.journal.model import ID_ALPHABET
+from focus_mcp.journal import (
+    Change,
+    Journal,
+    MemoryJournal,
+    RedisJournal,
+    SqliteJournal,
+    fingerprint,
+    new_change_id,
+    now,
+)
+from focus_mcp.journal.model import ID_ALPHABET, JournalError
 
 pytestmark = pytest.mark.anyio
 
@@ -37,12 +54,15 @@ def change(**fields: Any) -> Change:
     return Change(**values)
 
 
-JournalFactory = Callable[[], Journal]
-
-
-@pytest.fixture
-async def journal() -> AsyncIterator[Journal]:
-    store = MemoryJournal()
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+async def journal(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Journal]:
+    if request.param == "redis":
+        with redis_server() as url:
+            shared = RedisJournal(url, "https://focus.test/api")
+            yield shared
+            await shared.aclose()
+        return
+    store: Journal = MemoryJournal() if request.param == "memory" else SqliteJournal(tmp_path / "j.sqlite")
     yield store
     await store.aclose()
 
@@ -128,8 +148,9 @@ async def test_stored_changes_are_copies(journal: Journal) -> None:
     assert again is not None and again.arguments
 
 
-async def test_memory_journal_drops_old_settled_entries_only() -> None:
-    journal = MemoryJournal(days=1)
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+async def test_old_settled_entries_are_dropped_unsettled_kept(store: str, tmp_path: Path) -> None:
+    journal: Journal = MemoryJournal(days=1) if store == "memory" else SqliteJournal(tmp_path / "j.sqlite", days=1)
     old_settled, old_unsettled = change(at=now() - timedelta(days=2)), change(at=now() - timedelta(days=2))
     await journal.begin(old_settled)
     await journal.begin(old_unsettled)
@@ -152,3 +173,93 @@ def test_fingerprint_is_short_stable_and_not_the_key() -> None:
     assert fp not in SECRET_KEY and SECRET_KEY[:8] != fp
     assert fingerprint(make_settings(api_key="toggl_sk_another")) != fp
     assert fingerprint(make_settings(api_key=None)) == "none"
+
+
+async def test_sqlite_file_is_private_and_shared_between_instances(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "journal.sqlite"
+    first, second = SqliteJournal(path), SqliteJournal(path)  # two processes' views of one file
+    c = change()
+    await first.begin(c)
+    other = sqlite3.connect(path)  # another process still reading: the -wal and -shm files stay
+    other.execute("SELECT count(*) FROM changes").fetchall()
+    await second.settle(c.id, "written", note="answer")
+    got = await first.get(c.id)
+    assert got is not None and got.outcome == "written"
+    assert [x.id for x in await second.changes(ORG)] == [c.id]
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    for name in ("journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm"):
+        assert stat.S_IMODE((path.parent / name).stat().st_mode) == 0o600, name
+    other.close()
+
+
+async def test_sqlite_makes_a_loose_file_private(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    path.touch()
+    os.chmod(path, 0o644)
+    await SqliteJournal(path).begin(change())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_sqlite_unusable_path_is_a_plain_error(tmp_path: Path) -> None:
+    (tmp_path / "dir.sqlite").mkdir()
+    with pytest.raises(JournalError, match=r"dir\.sqlite cannot be used .*TOGGL_FOCUS_JOURNAL"):
+        await SqliteJournal(tmp_path / "dir.sqlite").begin(change())
+
+
+async def test_sqlite_parallel_settles_lose_nothing(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    started = [change() for _ in range(20)]
+    for c in started:
+        await journal.begin(c)
+    async with anyio.create_task_group() as tg:
+        for c in started:
+            tg.start_soon(journal.settle, c.id, "written")
+            tg.start_soon(journal.mark_undone, c.id, "zzzzzzzz")
+    for c in started:
+        got = await journal.get(c.id)
+        assert got is not None and got.outcome == "written" and got.undone_by == "zzzzzzzz"
+
+
+async def test_redis_replicas_share_changes_and_their_settling() -> None:
+    with redis_server() as url:
+        one, two = RedisJournal(url, "https://focus.test/api"), RedisJournal(url, "https://focus.test/api")
+        sandbox = RedisJournal(url, "https://focus.test/api sandbox")
+        c = change()
+        await one.begin(c)
+        assert [x.id for x in await two.unsettled(ORG, group_id=5)] == [c.id]
+        await two.settle(c.id, "written", note="fresh read")  # the next edit, on the other replica
+        assert await one.unsettled(ORG) == []  # its own pending copy is not trusted over Redis
+        got = await one.get(c.id)
+        assert got is not None and got.outcome == "written" and got.note == "fresh read"
+        assert await sandbox.changes(ORG) == [] and await sandbox.get(c.id) is None
+        for store in (one, two, sandbox):
+            await store.aclose()
+        await one.begin(change())  # usable again after aclose: it reconnects
+        assert len(await one.changes(ORG)) == 2
+        await one.aclose()
+
+
+async def test_redis_away_keeps_this_process_s_changes(caplog: pytest.LogCaptureFixture) -> None:
+    journal = RedisJournal(f"redis://127.0.0.1:{free_port()}/0", "https://focus.test/api")  # nothing listens
+    c = change()
+    await journal.begin(c)
+    assert [x.id for x in await journal.unsettled(ORG, group_id=5)] == [c.id]
+    await journal.settle(c.id, "unknown", note="not seen after 5 s")
+    assert [x.outcome for x in await journal.changes(ORG)] == ["unknown"]
+    got = await journal.get(c.id)
+    assert got is not None and got.note == "not seen after 5 s"
+    assert sum("Redis unreachable" in r.message for r in caplog.records) == 1  # once per outage
+    await journal.aclose()
+
+
+async def test_redis_trims_by_age() -> None:
+    with redis_server() as url:
+        journal = RedisJournal(url, "https://focus.test/api", days=1)
+        stream = journal._key("org", ORG, "stream")
+        two_days_ago = int((time.time() - 2 * 86_400) * 1000)
+        await journal.redis.xadd(stream, {"id": "oldentry"}, id=f"{two_days_ago}-0")  # begun two days ago
+        fresh = change()
+        await journal.begin(fresh)
+        assert [fields for _, fields in await journal.redis.xrange(stream) or []] == [{b"id": fresh.id.encode()}]
+        assert 0 < await journal.redis.ttl(journal._key("change", fresh.id)) <= 86_400  # its hash expires too
+        await journal.aclose()

@@ -8,19 +8,28 @@ otherwise SQLite in the user's state directory or at the configured path.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
+
+import platformdirs
 
 from focus_mcp.api.auth import credential
 from focus_mcp.config import Settings
 from focus_mcp.journal.memory import MemoryJournal
-from focus_mcp.journal.model import UNSETTLED, Change, Journal, Outcome, new_change_id, now
+from focus_mcp.journal.model import UNSETTLED, Change, Journal, JournalError, Outcome, new_change_id, now
+from focus_mcp.journal.redis_store import RedisJournal
+from focus_mcp.journal.sqlite import SqliteJournal
 
 __all__ = [
     "UNSETTLED",
     "Change",
     "Journal",
+    "JournalError",
     "MemoryJournal",
     "Outcome",
+    "RedisJournal",
+    "SqliteJournal",
     "fingerprint",
+    "journal_path",
     "new_change_id",
     "now",
     "open_journal",
@@ -38,5 +47,29 @@ def fingerprint(settings: Settings) -> str:
 
 
 def open_journal(settings: Settings) -> Journal:
-    """The journal `settings` ask for. Opening does no I/O; the first use connects."""
-    return MemoryJournal()
+    """The journal `settings` ask for. Opening does no I/O; the first use connects.
+
+    `off` wins over Redis: no trail anywhere, the unsettled writes remembered in this process."""
+    if settings.journal == "off":
+        return MemoryJournal(settings.journal_days)
+    if settings.redis_url is not None:
+        scope = settings.base_url + (" sandbox" if settings.sandbox else "")
+        return RedisJournal(settings.redis_url.get_secret_value(), scope, settings.journal_days)
+    path = journal_path(settings)
+    assert path is not None
+    return SqliteJournal(path, settings.journal_days)
+
+
+def journal_path(settings: Settings) -> Path | None:
+    """The SQLite file: TOGGL_FOCUS_JOURNAL, else `journal.sqlite` in the user's state directory; the
+    sandbox's is its own file beside it (`journal-sandbox.sqlite`). None when the journal is off or
+    in Redis."""
+    if settings.journal == "off" or settings.redis_url is not None:
+        return None
+    if settings.journal:
+        path = Path(settings.journal).expanduser()
+    else:
+        path = platformdirs.user_state_path("focus-mcp", appauthor=False) / "journal.sqlite"
+    if settings.sandbox:  # sandbox changes never mix with a real organization's
+        path = path.with_name(f"{path.stem}-sandbox{path.suffix}")
+    return path

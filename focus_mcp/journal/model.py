@@ -17,9 +17,15 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from focus_mcp.api.errors import FocusError
+
 Outcome = Literal["pending", "written", "not_written", "unknown"]  # pending: sent, no outcome yet
 UNSETTLED: tuple[Outcome, ...] = ("pending", "unknown")
 ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: ids are read aloud and retyped
+
+
+class JournalError(FocusError):
+    """The journal's store cannot be used; the message names it and what to set."""
 
 
 def new_change_id() -> str:
@@ -91,8 +97,9 @@ class Journal(Protocol):
         limit: int = 20,
         group_name: str | None = None,
     ) -> list[Change]:
-        """Newest first. `group_id` and `group_name` (exact) select a group's changes: given both,
-        a change matching either is kept (a deleted group is still found by its name)."""
+        """Newest first. `group_id` and `group_name` (exact but for case and outer spaces) select a
+        group's changes: given both, a change matching either is kept (a deleted group is still
+        found by its name)."""
 
     async def unsettled(
         self, organization_id: int, *, group_id: int | None = None, create_name: str | None = None
@@ -119,7 +126,7 @@ def matches_unsettled(change: Change, group_id: int | None, create_name: str | N
     return (
         create_name is not None
         and change.tool == "create_group"
-        and (change.group_name or "").strip().casefold() == create_name.strip().casefold()
+        and name_key(change.group_name) == name_key(create_name)
     )
 
 
@@ -128,8 +135,13 @@ def matches_group(change: Change, group_id: int | None, group_name: str | None) 
     if group_id is None and group_name is None:
         return True
     return (group_id is not None and change.group_id == group_id) or (
-        group_name is not None and change.group_name == group_name
+        group_name is not None and name_key(change.group_name) == name_key(group_name)
     )
+
+
+def name_key(name: str | None) -> str | None:
+    """A group name as the API compares them: case and outer spaces aside."""
+    return None if name is None else name.strip().casefold()
 
 
 def settled_copy(

@@ -29,7 +29,7 @@ from pydantic_core import PydanticUndefined
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.config import Settings
-from focus_mcp.tools import deletion, groups, roles_and_tags, teams, users, workspaces
+from focus_mcp.tools import changes, deletion, groups, roles_and_tags, teams, users, workspaces
 from focus_mcp.tools.advice import explain
 from focus_mcp.tools.base import AppState, ToolArgs, ToolSpec
 from focus_mcp.tools.render import one_line
@@ -37,7 +37,7 @@ from focus_mcp.tools.render import one_line
 # The tool inventory: every area module lists its tools in a module-level TOOLS. Everything else is
 # derived from it: the order clients show (reads first, then writes, each in this order), read-only
 # mode, manifest.json's tools and the README's table (scripts/sync_tools.py), the tests' lists.
-AREAS = (users, teams, workspaces, groups, roles_and_tags, deletion)
+AREAS = (users, teams, workspaces, groups, roles_and_tags, changes, deletion)
 SPECS: list[ToolSpec] = sorted((spec for area in AREAS for spec in area.TOOLS), key=lambda spec: spec.writes)
 
 

@@ -1,0 +1,132 @@
+"""What a change did, in names: members added and removed, renamed from/to, emoji, workspaces,
+a member's role from/to; for a create or a delete, the group made or removed.
+
+Derived from `before` (the group as read before the write) and `request` (what was sent), so that a
+change whose outcome is unknown is still described; names come from `after`, `before`, and the
+roles the caller knows, else an id is shown as #id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from focus_mcp.journal.model import Change
+
+MAX_NAMES = 8  # per list: a change that replaced 200 members says "+192 more"
+
+
+def describe(change: Change, role_names: dict[int, str] | None = None, known: dict[int, str] | None = None) -> str:
+    """`known`: member names from other changes, for members this change's own groups do not name."""
+    request = change.request
+    if request is None:
+        return "nothing sent"
+    if "focus_role_id" in request:
+        return _role(change, request, role_names or {}, known or {})
+    if "organization_users" in request:
+        if change.before is None:
+            return _created(change, request, known or {})
+        return _edited(change, request, known or {})
+    if change.before is not None:
+        return _deleted(change.before)
+    return "deleted"
+
+
+def member_names(changes: list[Change]) -> dict[int, str]:
+    """Every member name the changes' groups show, the newest first."""
+    return _members(*(group for c in changes for group in (c.after, c.before)))
+
+
+def _members(*groups: dict[str, Any] | None) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for group in groups:
+        for user in (group or {}).get("users") or ():
+            if user.get("display_name"):
+                names.setdefault(int(user["organization_user_id"]), str(user["display_name"]))
+    return names
+
+
+def _spaces(*groups: dict[str, Any] | None) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for group in groups:
+        for space in (group or {}).get("workspaces") or ():
+            if space.get("name"):
+                names.setdefault(int(space["workspace_id"]), str(space["name"]))
+    return names
+
+
+def _named(ids: list[int], names: dict[int, str]) -> str:
+    shown = [f"{names[i]}#{i}" if i in names else f"#{i}" for i in ids[:MAX_NAMES]]
+    more = len(ids) - MAX_NAMES
+    return ", ".join(shown) + (f" +{more} more" if more > 0 else "")
+
+
+def _member_ids(group: dict[str, Any]) -> list[int]:
+    return [int(u["organization_user_id"]) for u in group.get("users") or ()]
+
+
+def _space_ids(group: dict[str, Any]) -> list[int]:
+    return [int(w["workspace_id"]) for w in group.get("workspaces") or ()]
+
+
+def _created(change: Change, request: dict[str, Any], known: dict[int, str]) -> str:
+    members = known | _members(change.after)
+    spaces = _spaces(change.after)
+    emoji = f" {request['emoji']}" if request.get("emoji") else ""
+    parts = [f'created "{request.get("name", "")}"{emoji}']
+    users, workspaces = list(request.get("organization_users") or ()), list(request.get("workspaces") or ())
+    parts.append(f"members {_named(users, members)}" if users else "no members")
+    if workspaces:
+        parts.append(f"workspaces {_named(workspaces, spaces)}")
+    return "; ".join(parts)
+
+
+def _edited(change: Change, request: dict[str, Any], known: dict[int, str]) -> str:
+    before = change.before or {}
+    members, spaces = known | _members(change.after, before), _spaces(change.after, before)
+    parts: list[str] = []
+    if "name" in request and request["name"] != before.get("name", ""):
+        parts.append(f'renamed "{before.get("name", "")}" to "{request["name"]}"')
+    if "emoji" in request and request["emoji"] != before.get("emoji", ""):
+        parts.append(f"emoji {before.get('emoji') or 'none'} to {request['emoji'] or 'none'}")
+    old, new = _member_ids(before), list(request.get("organization_users") or ())
+    added, removed = [i for i in new if i not in old], [i for i in old if i not in new]
+    if added:
+        parts.append(f"added {_named(added, members)}")
+    if removed:
+        parts.append(f"removed {_named(removed, members)}")
+    if "workspaces" in request:
+        old_ws, new_ws = _space_ids(before), list(request["workspaces"] or ())
+        if set(old_ws) != set(new_ws):
+            gone, came = [i for i in old_ws if i not in new_ws], [i for i in new_ws if i not in old_ws]
+            change_text = "; ".join(
+                text
+                for text in (
+                    f"workspaces added {_named(came, spaces)}" if came else "",
+                    f"workspaces removed {_named(gone, spaces)}" if gone else "",
+                )
+                if text
+            )
+            parts.append(change_text)
+    return "; ".join(parts) or "no change"
+
+
+def _deleted(before: dict[str, Any]) -> str:
+    users, spaces = _member_ids(before), _space_ids(before)
+    text = f"deleted; it had {len(users)} members" + (f" ({_named(users, _members(before))})" if users else "")
+    if spaces:
+        text += f", workspaces {_named(spaces, _spaces(before))}"
+    return text
+
+
+def _role(change: Change, request: dict[str, Any], role_names: dict[int, str], known: dict[int, str]) -> str:
+    user = int(request.get("organization_user_id") or 0)
+    member = next((u for u in (change.before or {}).get("users") or () if u.get("organization_user_id") == user), None)
+    names = known | _members(change.after, change.before)
+    old = member.get("focus_role_id") if member is not None else None
+
+    def role(role_id: Any) -> str:
+        if role_id is None:
+            return "none"
+        return f"{role_names[role_id]}#{role_id}" if role_id in role_names else f"#{role_id}"
+
+    return f"role of {_named([user], names)} {role(old)} to {role(request.get('focus_role_id'))}"

@@ -1,0 +1,208 @@
+"""The journal in one SQLite file (the standard library's sqlite3, WAL): the default store.
+
+One file per user (platformdirs' state directory, or TOGGL_FOCUS_JOURNAL), created 0600 in a 0700
+directory; SQLite gives its -wal and -shm files the database's own mode. Several processes (a
+served host, one-shot `focus-mcp call`s) share it: WAL lets readers run beside the one writer,
+`busy_timeout` makes a writer wait its turn, and every read-modify-write runs in one IMMEDIATE
+transaction. Each operation opens its own short-lived connection in a worker thread, so that no
+sqlite call blocks the event loop and no connection crosses threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+from focus_mcp.journal.model import (
+    UNSETTLED,
+    Change,
+    JournalError,
+    Outcome,
+    matches_unsettled,
+    name_key,
+    now,
+    settled_copy,
+)
+
+T = TypeVar("T")
+BUSY_MS = 10_000  # how long an operation waits for another process's write before it gives up
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS changes (
+    id TEXT PRIMARY KEY,
+    organization_id INTEGER NOT NULL,
+    at REAL NOT NULL,               -- seconds since the epoch, for order and age
+    group_id INTEGER,
+    group_key TEXT,                 -- the group's name, case and outer spaces aside
+    tool TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    body TEXT NOT NULL              -- the whole Change as JSON
+);
+CREATE INDEX IF NOT EXISTS changes_by_time ON changes (organization_id, at);
+CREATE INDEX IF NOT EXISTS changes_unsettled ON changes (organization_id, outcome);
+"""
+UNSETTLED_SQL = ",".join(f"'{o}'" for o in UNSETTLED)
+
+
+class SqliteJournal:
+    def __init__(self, path: Path, days: float = 90) -> None:
+        self.path = path
+        self.keep = timedelta(days=days)
+        self._ready = False
+
+    # --- the file -----------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Create the directory (0700) and the file (0600) before SQLite does, then the schema."""
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise OSError(0, "not a regular file")
+            if info.st_mode & 0o077 and info.st_uid == os.getuid():
+                os.fchmod(fd, 0o600)  # a file made by hand, or by an older version: made private
+        finally:
+            os.close(fd)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+        self._ready = True
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
+        try:
+            db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            yield db
+        finally:
+            db.close()
+
+    async def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        def in_thread() -> T:
+            if not self._ready:
+                self._prepare()
+            with self._connect() as db:
+                return operation(db)
+
+        try:
+            return await anyio.to_thread.run_sync(in_thread)
+        except (sqlite3.Error, OSError) as exc:
+            raise JournalError(
+                f"The change journal {self.path} cannot be used ({exc}). Set TOGGL_FOCUS_JOURNAL to a "
+                "writable file, or to off (changes are then kept in memory only)."
+            ) from None
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+        db.execute("BEGIN IMMEDIATE")  # takes the write lock now: no other process interleaves
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # --- the journal --------------------------------------------------------------------------
+
+    async def begin(self, change: Change) -> None:
+        stored = change.model_copy(update={"outcome": "pending"})
+        cutoff = (now() - self.keep).timestamp()
+
+        def write(db: sqlite3.Connection) -> None:
+            with self._transaction(db):
+                db.execute(f"DELETE FROM changes WHERE at < ? AND outcome NOT IN ({UNSETTLED_SQL})", (cutoff,))
+                _store(db, stored)
+
+        await self._run(write)
+
+    async def settle(
+        self,
+        change_id: str,
+        outcome: Outcome,
+        *,
+        group_id: int | None = None,
+        group_name: str | None = None,
+        after: dict[str, Any] | None = None,
+        note: str = "",
+    ) -> None:
+        def update(change: Change) -> Change:
+            return settled_copy(change, outcome, group_id=group_id, group_name=group_name, after=after, note=note)
+
+        await self._update(change_id, update)
+
+    async def mark_undone(self, change_id: str, undone_by: str) -> None:
+        await self._update(change_id, lambda change: change.model_copy(update={"undone_by": undone_by}))
+
+    async def _update(self, change_id: str, update: Callable[[Change], Change]) -> None:
+        def write(db: sqlite3.Connection) -> None:
+            with self._transaction(db):
+                row = db.execute("SELECT body FROM changes WHERE id = ?", (change_id,)).fetchone()
+                if row is not None:
+                    _store(db, update(Change.model_validate_json(row[0])))
+
+        await self._run(write)
+
+    async def get(self, change_id: str) -> Change | None:
+        rows = await self._run(lambda db: db.execute("SELECT body FROM changes WHERE id = ?", (change_id,)).fetchall())
+        return Change.model_validate_json(rows[0][0]) if rows else None
+
+    async def changes(
+        self,
+        organization_id: int,
+        *,
+        group_id: int | None = None,
+        since: datetime | None = None,
+        limit: int = 20,
+        group_name: str | None = None,
+    ) -> list[Change]:
+        sql, params = "SELECT body FROM changes WHERE organization_id = ?", list[object]([organization_id])
+        if since is not None:
+            sql += " AND at >= ?"
+            params.append(since.timestamp())
+        if group_id is not None or group_name is not None:
+            sql += " AND (group_id = ? OR group_key = ?)"
+            params += [group_id, name_key(group_name)]
+        sql += " ORDER BY at DESC, rowid DESC LIMIT ?"
+        params.append(max(limit, 0))
+        rows = await self._run(lambda db: db.execute(sql, params).fetchall())
+        return [Change.model_validate_json(row[0]) for row in rows]
+
+    async def unsettled(
+        self, organization_id: int, *, group_id: int | None = None, create_name: str | None = None
+    ) -> list[Change]:
+        sql = f"SELECT body FROM changes WHERE organization_id = ? AND outcome IN ({UNSETTLED_SQL}) ORDER BY at"
+        rows = await self._run(lambda db: db.execute(sql, (organization_id,)).fetchall())
+        found = (Change.model_validate_json(row[0]) for row in rows)
+        return [change for change in found if matches_unsettled(change, group_id, create_name)]
+
+    async def aclose(self) -> None:
+        return None  # no connection outlives its operation
+
+
+def _store(db: sqlite3.Connection, change: Change) -> None:
+    db.execute(
+        "INSERT INTO changes (id, organization_id, at, group_id, group_key, tool, outcome, body) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET group_id = excluded.group_id, "
+        "group_key = excluded.group_key, outcome = excluded.outcome, body = excluded.body",
+        (
+            change.id,
+            change.organization_id,
+            change.at.timestamp(),
+            change.group_id,
+            name_key(change.group_name),
+            change.tool,
+            change.outcome,
+            json.dumps(change.model_dump(mode="json"), ensure_ascii=False),
+        ),
+    )

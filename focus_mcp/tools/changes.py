@@ -1,0 +1,126 @@
+"""list_changes: the change journal (every write made through this server), newest first, each
+change in names, with its outcome and whether it was undone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
+from pydantic import BaseModel, Field
+
+from focus_mcp.api.errors import FocusError
+from focus_mcp.journal import Change, MemoryJournal, fingerprint
+from focus_mcp.journal.describe import describe, member_names
+from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
+from focus_mcp.tools.names import GROUP, GroupRef
+from focus_mcp.tools.render import Record, listing
+
+MAX_LIMIT = 200
+BY_NAME_SCAN = 500  # changes read to learn which group ids a name has had
+
+
+class ListChangesArgs(OrgArgs):
+    group_id: GroupRef | None = Field(default=None, description=GROUP + " Also finds deleted groups.")
+    since: datetime | None = Field(default=None, description="ISO date or time (UTC unless given).")
+    limit: int = Field(default=20, ge=1, le=MAX_LIMIT)
+
+
+class ChangeEntry(BaseModel):
+    id: str
+    at: str
+    tool: str
+    group_id: int | None = None
+    group_name: str | None = None
+    did: str = Field(description="What the change did, in names.")
+    outcome: str = Field(description="pending, written, not_written or unknown.")
+    note: str | None = None
+    undone_by: str | None = None
+    undoes: str | None = None
+    who: str = Field(description="Fingerprint of the credential used.")
+    client: str | None = None
+
+
+class ChangesResult(Result):
+    changes: list[ChangeEntry]
+
+
+async def _selected(state: AppState, org: int, args: ListChangesArgs) -> list[Change]:
+    journal, since = state.journal, _utc(args.since)
+    if args.group_id is None:
+        return await journal.changes(org, since=since, limit=args.limit)
+    if isinstance(args.group_id, int):
+        return await journal.changes(org, group_id=args.group_id, since=since, limit=args.limit)
+    # A name: the changes made under it, and every change of the groups that have borne it (renamed since).
+    named = await journal.changes(org, group_name=args.group_id, since=since, limit=BY_NAME_SCAN)
+    found = {c.id: c for c in named}
+    for group_id in {c.group_id for c in named if c.group_id is not None}:
+        for change in await journal.changes(org, group_id=group_id, since=since, limit=args.limit):
+            found.setdefault(change.id, change)
+    return sorted(found.values(), key=lambda c: c.at, reverse=True)[: args.limit]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+async def _role_names(state: AppState, org: int, changes: list[Change]) -> dict[int, str]:
+    """Role names for role changes (the roles listing is cached for long); ids alone if it fails."""
+    if not any(c.request and "focus_role_id" in c.request for c in changes):
+        return {}
+    try:
+        return {role.role_id: role.name for role in await state.client.list_roles(org)}
+    except FocusError:
+        return {}
+
+
+def entry(change: Change, role_names: dict[int, str], known: dict[int, str]) -> Record:
+    record: Record = {
+        "id": change.id,
+        "at": change.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tool": change.tool,
+        "group_id": change.group_id,
+        "group_name": change.group_name,
+        "did": describe(change, role_names, known),
+        "outcome": change.outcome,
+        "who": change.who,
+    }
+    for key in ("note", "undone_by", "undoes", "client"):
+        if getattr(change, key):
+            record[key] = getattr(change, key)
+    return record
+
+
+def line(record: Record, me: str) -> str:
+    group = f"{record['group_name'] or ''}#{record['group_id']}" if record["group_id"] else record["group_name"] or ""
+    text = f"{record['id']} {record['at'][:16].replace('T', ' ')}Z {record['tool']} {group}: {record['did']}"
+    text += f" -> {record['outcome']}" + (f" ({record['note']})" if record.get("note") else "")
+    if record.get("undoes"):
+        text += f"; undoes {record['undoes']}"
+    if record.get("undone_by"):
+        text += f"; UNDONE by {record['undone_by']}"
+    if record["who"] != me or record.get("client"):
+        text += f"; by {record['who']}" + (f" via {record['client']}" if record.get("client") else "")
+    return text
+
+
+async def list_changes(args: ListChangesArgs, ctx: Context) -> CallToolResult:
+    """List the changes made through this server, newest first, in names, with outcome and undo.
+    Each has an id for undo_change."""
+    state = app_state(ctx)
+    org = organization(args, state)
+    changes = await _selected(state, org, args)
+    roles = await _role_names(state, org, changes)
+    known = member_names(changes)
+    records = [entry(c, roles, known) for c in changes]
+    me = fingerprint(state.settings)
+    heading = [f"{len(records)} changes, newest first." if records else "No changes recorded."]
+    if isinstance(state.journal, MemoryJournal):
+        heading.append("The journal is off (TOGGL_FOCUS_JOURNAL=off): only this process's changes are listed.")
+    narrow = "pass a smaller limit, since or group_id"
+    return listing(state, heading, "changes", records, lambda r: line(r, me), {}, narrow)
+
+
+TOOLS = [ToolSpec(list_changes, "List changes", ListChangesArgs, ChangesResult, READ_ONLY)]  # it may read the roles, for their names
