@@ -10,11 +10,11 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError
-from focus_mcp.journal import Change, MemoryJournal, fingerprint
+from focus_mcp.journal import Change, MemoryJournal, Outcome, fingerprint
 from focus_mcp.journal.describe import describe, member_names
 from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.names import GROUP, GroupRef
-from focus_mcp.tools.render import Record, listing
+from focus_mcp.tools.render import listing
 
 MAX_LIMIT = 200
 BY_NAME_SCAN = 500  # changes read to learn which group ids a name has had
@@ -33,12 +33,29 @@ class ChangeEntry(BaseModel):
     group_id: int | None = None
     group_name: str | None = None
     did: str = Field(description="What the change did, in names.")
-    outcome: str = Field(description="pending, written, not_written or unknown.")
+    outcome: Outcome
     note: str | None = None
     undone_by: str | None = None
     undoes: str | None = None
     who: str = Field(description="Fingerprint of the credential used.")
     client: str | None = None
+
+    @classmethod
+    def from_change(cls, change: Change, role_names: dict[int, str], known: dict[int, str]) -> ChangeEntry:
+        return cls(
+            id=change.id,
+            at=change.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            tool=change.tool,
+            group_id=change.group_id,
+            group_name=change.group_name,
+            did=describe(change, role_names, known),
+            outcome=change.outcome,
+            note=change.note or None,
+            undone_by=change.undone_by,
+            undoes=change.undoes,
+            who=change.who,
+            client=change.client,
+        )
 
 
 class ChangesResult(Result):
@@ -76,33 +93,16 @@ async def _role_names(state: AppState, org: int, changes: list[Change]) -> dict[
         return {}
 
 
-def entry(change: Change, role_names: dict[int, str], known: dict[int, str]) -> Record:
-    record: Record = {
-        "id": change.id,
-        "at": change.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "tool": change.tool,
-        "group_id": change.group_id,
-        "group_name": change.group_name,
-        "did": describe(change, role_names, known),
-        "outcome": change.outcome,
-        "who": change.who,
-    }
-    for key in ("note", "undone_by", "undoes", "client"):
-        if getattr(change, key):
-            record[key] = getattr(change, key)
-    return record
-
-
-def line(record: Record, me: str) -> str:
-    group = f"{record['group_name'] or ''}#{record['group_id']}" if record["group_id"] else record["group_name"] or ""
-    text = f"{record['id']} {record['at'][:16].replace('T', ' ')}Z {record['tool']} {group}: {record['did']}"
-    text += f" -> {record['outcome']}" + (f" ({record['note']})" if record.get("note") else "")
-    if record.get("undoes"):
-        text += f"; undoes {record['undoes']}"
-    if record.get("undone_by"):
-        text += f"; UNDONE by {record['undone_by']}"
-    if record["who"] != me or record.get("client"):
-        text += f"; by {record['who']}" + (f" via {record['client']}" if record.get("client") else "")
+def line(entry: ChangeEntry, me: str) -> str:
+    group = f"{entry.group_name or ''}#{entry.group_id}" if entry.group_id else entry.group_name or ""
+    text = f"{entry.id} {entry.at[:16].replace('T', ' ')}Z {entry.tool} {group}: {entry.did}"
+    text += f" -> {entry.outcome}" + (f" ({entry.note})" if entry.note else "")
+    if entry.undoes:
+        text += f"; undoes {entry.undoes}"
+    if entry.undone_by:
+        text += f"; UNDONE by {entry.undone_by}"
+    if entry.who != me or entry.client:
+        text += f"; by {entry.who}" + (f" via {entry.client}" if entry.client else "")
     return text
 
 
@@ -114,7 +114,7 @@ async def list_changes(args: ListChangesArgs, ctx: Context) -> CallToolResult:
     changes = await _selected(state, org, args)
     roles = await _role_names(state, org, changes)
     known = member_names(changes)
-    records = [entry(c, roles, known) for c in changes]
+    records = [ChangeEntry.from_change(c, roles, known) for c in changes]
     me = fingerprint(state.settings)
     heading = [f"{len(records)} changes, newest first." if records else "No changes recorded."]
     if isinstance(state.journal, MemoryJournal):
@@ -123,4 +123,5 @@ async def list_changes(args: ListChangesArgs, ctx: Context) -> CallToolResult:
     return listing(state, heading, "changes", records, lambda r: line(r, me), {}, narrow)
 
 
-TOOLS = [ToolSpec(list_changes, "List changes", ListChangesArgs, ChangesResult, READ_ONLY)]  # it may read the roles, for their names
+# Read-only and open-world: it may read the roles listing, for their names.
+TOOLS = [ToolSpec(list_changes, "List changes", ListChangesArgs, ChangesResult, READ_ONLY)]
