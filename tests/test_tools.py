@@ -254,7 +254,15 @@ async def test_read_only_registers_no_write_tool(routes: Routes) -> None:
     async with connect(make_settings(read_only=True), routes.transport()) as client:
         tools = (await client.list_tools()).tools
         result = await client.call_tool("delete_group", {"group_id": 5, "confirm": True})
-    reads = {"list_users", "list_teams", "list_workspaces", "list_my_groups", "list_roles", "list_member_tags"}
+    reads = {
+        "list_users",
+        "list_teams",
+        "list_workspaces",
+        "list_my_groups",
+        "list_roles",
+        "list_member_tags",
+        "list_changes",
+    }
     assert {t.name for t in tools} == reads
     assert all(t.annotations is not None and t.annotations.read_only_hint for t in tools)
     assert result.is_error and routes.requests == []
