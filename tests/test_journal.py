@@ -263,3 +263,17 @@ async def test_redis_trims_by_age() -> None:
         assert [fields for _, fields in await journal.redis.xrange(stream) or []] == [{b"id": fresh.id.encode()}]
         assert 0 < await journal.redis.ttl(journal._key("change", fresh.id)) <= 86_400  # its hash expires too
         await journal.aclose()
+
+
+async def test_redis_restarted_empty_keeps_this_process_s_changes() -> None:
+    with redis_server() as url:
+        journal = RedisJournal(url, "https://focus.test/api")
+        c = change()
+        await journal.begin(c)
+        await journal.redis.flushall()  # as a Redis without persistence comes back
+        assert [x.id for x in await journal.changes(ORG)] == [c.id]
+        assert [x.id for x in await journal.unsettled(ORG, group_id=5)] == [c.id]
+        await journal.settle(c.id, "written")
+        got = await journal.get(c.id)
+        assert got is not None and got.outcome == "written" and await journal.unsettled(ORG) == []
+        await journal.aclose()
