@@ -76,10 +76,13 @@ def build_server(
     timing of retries (tests pass a fast one)."""
 
     shared = SharedClient(settings, transport, retry_policy)
+    sealing, ring = request_state.security(settings)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         async with shared.use() as client:
+            if ring is not None and client.shared is not None:  # at the start: an unreachable Redis is said now
+                await ring.refresh(client.shared)
             yield AppState(client=client, settings=settings, journal=shared.journal)
 
     specs = tool_specs(settings)
@@ -88,7 +91,6 @@ def build_server(
         instructions += SANDBOX_INSTRUCTIONS
     if settings.read_only:
         instructions += READ_ONLY_INSTRUCTIONS
-    sealing, ring = request_state.security(settings)
     server = MCPServer(
         SERVER_NAME,
         title="Toggl Focus",

@@ -179,7 +179,7 @@ async def test_an_edit_whose_lock_redis_lost_mid_write_says_so_and_doctor_counts
     assert second not in api.groups[SECURITY].users  # what the note warns of: B's edit was undone
     report = await doctor(settings, api.transport())
     assert "[FAIL] edit locks: 1 lost mid-edit" in report and "[ok  ] redis: reachable" in report
-    assert "[ok  ] request-state key: shared through Redis: sealing key" in report
+    assert "[ok  ] request-state key: shared through Redis" in report
 
 
 async def test_an_edit_lock_is_extended_while_held_past_its_timeout(redis_url: str) -> None:
