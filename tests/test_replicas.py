@@ -246,7 +246,15 @@ async def test_a_yes_answered_on_the_other_replica_deletes_the_group(shared_key:
         elif shared_key == "setting":
             env["TOGGL_FOCUS_REQUEST_STATE_KEY"] = secrets.token_hex(32)
         async with AsyncExitStack() as stack:
-            (a, said), (b, _) = [await replica(stack, env), await replica(stack, env)]
+            started: dict[int, tuple[str, str]] = {}
+
+            async def start(n: int) -> None:
+                started[n] = await replica(stack, env)
+
+            async with anyio.create_task_group() as tg:  # at once: with Redis, both race to create the key ring
+                tg.start_soon(start, 0)
+                tg.start_soon(start, 1)
+            (a, said), (b, _) = started[0], started[1]
             balancer = RoundRobin([a, b])
             with serving(balancer) as front:
                 async with Client(f"{front}/mcp", mode="2026-07-28", elicitation_callback=yes) as client:
