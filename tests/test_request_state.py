@@ -3,6 +3,7 @@ server refuses (forged, for another request) answered with a sentence that says 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from redis_server import redis_server
 
 from focus_mcp.api.shared import SharedState
 from focus_mcp.config import Settings
+from focus_mcp.doctor import run_doctor
 from focus_mcp.request_state import REFRESH, ROTATE_AFTER, TTL, SharedKeys, replica_warning, security, source
 from focus_mcp.server import build_server
 
@@ -125,3 +127,21 @@ async def test_a_state_forged_or_for_another_request_is_refused_saying_nothing_w
         done = await client.session.call_tool("delete_group", arguments, input_responses=answers, request_state=state)
     assert not done.is_error and "Deleted group 4500019" in text(done)
     assert ONBOARDING not in api.groups
+
+
+async def test_doctor_says_where_the_key_comes_from_never_the_key() -> None:
+    class Out:
+        text = ""
+
+        def write(self, chunk: str) -> None:
+            self.text += chunk
+
+    settings, api = sandbox_settings()
+    alone, shared_key = Out(), Out()
+    await run_doctor(settings, api.transport(), alone)  # type: ignore[arg-type]
+    assert "[skip] request-state key: per process" in alone.text and "TOGGL_FOCUS_REDIS_URL" in alone.text
+    secret = secrets.token_hex(32)
+    with_key = settings.model_copy(update={"request_state_key": SecretStr(secret)})
+    await run_doctor(with_key, api.transport(), shared_key)  # type: ignore[arg-type]
+    assert "[ok  ] request-state key: TOGGL_FOCUS_REQUEST_STATE_KEY (value not shown)" in shared_key.text
+    assert secret not in shared_key.text
