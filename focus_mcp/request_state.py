@@ -13,7 +13,8 @@ same key. Where the key comes from:
   read by the others. The replica that first finds the sealing key older than ROTATE_AFTER rotates
   it (compare-and-set, so only one does); the retired key still unseals for one TTL after that,
   plus REFRESH for the replicas that have not looked yet. A replica re-reads the ring at most every
-  REFRESH seconds, and again when a state fails to unseal (a key newer than its copy).
+  REFRESH seconds, and again when a state fails to unseal (a key newer than its copy). The ring in
+  Redis is the truth: deleted (a leaked key) or lost with Redis, the next replica makes a new one.
 - else the SDK's per-process key: one process has nothing to share.
 """
 
@@ -106,8 +107,8 @@ class SharedKeys:
         self.read_at = now
         raw = await shared.read_value(RING)
         ring = parse_ring(raw)
-        if not ring and shared.available:  # the first replica, or Redis restarted empty: the ring it knew
-            initial = dump_ring(self.ring or [(secrets.token_hex(32), now)])
+        if not ring and shared.available:  # the first replica, or the ring was deleted (or Redis restarted empty)
+            initial = dump_ring([(secrets.token_hex(32), now)])
             await (shared.create_value(RING, initial) if raw is None else shared.replace_value(RING, raw, initial))
             raw = await shared.read_value(RING)
             ring = parse_ring(raw)

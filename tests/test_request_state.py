@@ -46,9 +46,12 @@ async def test_the_first_replica_creates_the_ring_and_the_others_read_it(shared:
     assert b.unseal(a.seal(b"asked on A")) == b"asked on A"
     assert a.unseal(b.seal(b"asked on B")) == b"asked on B"
     assert not await a.refresh(shared)  # within REFRESH: its copy is trusted, nothing read
-    await shared.redis.flushall()  # Redis restarted empty: the next replica to look puts back the ring it knew
-    assert not await b.refresh(shared, force=True) and not await a.refresh(shared, force=True)
+    leaked = a.seal(b"sealed with a key that leaked")
+    await shared.redis.flushall()  # the ring deleted (or Redis restarted empty): the next replica makes a new one
+    assert await b.refresh(shared, force=True) and await a.refresh(shared, force=True)
     assert a.ring == b.ring and b.unseal(a.seal(b"asked after the restart")) == b"asked after the restart"
+    with pytest.raises(InvalidRequestState):
+        b.unseal(leaked)
 
 
 async def test_a_rotation_keeps_the_retired_key_for_one_expiry_period(shared: SharedState) -> None:
