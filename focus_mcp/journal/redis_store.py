@@ -164,8 +164,11 @@ class RedisJournal:
     ) -> list[Change]:
         found: dict[str, Change] = {}
         stream, newest = self._key("org", organization_id, "stream"), "+"
+        # Unfiltered, twice what is asked (the order is by `at`, and replicas' clocks differ a little).
+        filtered = group_id is not None or group_name is not None
+        batch = SCAN_BATCH if filtered else min(SCAN_BATCH, max(2 * limit, 20))
         while len(found) < limit:
-            entries = await self._try(partial(self._below, stream, newest))
+            entries = await self._try(partial(self._below, stream, newest, batch))
             if not entries:
                 break
             ids = [change_id for _, change_id in entries]
@@ -179,7 +182,7 @@ class RedisJournal:
                     past_since = True
                 elif matches_group(change, group_id, group_name):
                     found[change_id] = change
-            if past_since or len(entries) < SCAN_BATCH:
+            if past_since or len(entries) < batch:
                 break
             newest = "(" + entries[-1][0]  # exclusive: the next batch starts below this one
         local = await self.local.changes(
@@ -204,9 +207,9 @@ class RedisJournal:
             found[change.id] = change  # a change Redis holds as settled was settled by a replica
         return sorted(found.values(), key=lambda c: c.at)
 
-    async def _below(self, stream: str, top: str) -> list[tuple[str, str]]:
-        """(entry id, change id) of up to SCAN_BATCH stream entries from `top` down."""
-        entries = await self.redis.xrevrange(stream, top, "-", count=SCAN_BATCH) or []
+    async def _below(self, stream: str, top: str, count: int) -> list[tuple[str, str]]:
+        """(entry id, change id) of up to `count` stream entries from `top` down."""
+        entries = await self.redis.xrevrange(stream, top, "-", count=count) or []
         return [(_text(entry), _text(fields.get(b"id", b""))) for entry, fields in entries if fields]
 
     async def _members(self, key: str) -> list[str]:

@@ -4,8 +4,8 @@ One file per user (platformdirs' state directory, or TOGGL_FOCUS_JOURNAL), creat
 directory; SQLite gives its -wal and -shm files the database's own mode. Several processes (a
 served host, one-shot `focus-mcp call`s) share it: WAL lets readers run beside the one writer,
 `busy_timeout` makes a writer wait its turn, and every read-modify-write runs in one IMMEDIATE
-transaction. Each operation opens its own short-lived connection in a worker thread, so that no
-sqlite call blocks the event loop and no connection crosses threads.
+transaction. Each process keeps one connection, used by one worker thread at a time, so that no
+sqlite call blocks the event loop.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,12 +58,13 @@ class SqliteJournal:
     def __init__(self, path: Path, days: float = 90) -> None:
         self.path = path
         self.keep = timedelta(days=days)
-        self._ready = False
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # one operation at a time on this process's connection
 
     # --- the file -----------------------------------------------------------------------------
 
-    def _prepare(self) -> None:
-        """Create the directory (0700) and the file (0600) before SQLite does, then the schema."""
+    def _open(self) -> sqlite3.Connection:
+        """Create the directory (0700) and the file (0600) before SQLite does, then connect."""
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -73,26 +75,31 @@ class SqliteJournal:
                 os.fchmod(fd, 0o600)  # a file made by hand, or by an older version: made private
         finally:
             os.close(fd)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-        self._ready = True
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
+        # Used from worker threads, one at a time (self._lock); autocommit, transactions explicit.
+        db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
         try:
             db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
-            yield db
-        finally:
+            db.execute("PRAGMA journal_mode=WAL")
+            # WAL with NORMAL: a crash of the process loses nothing committed, and the file is never
+            # corrupted; only a power cut may lose the last commits. Commits do not wait for fsync.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+        except BaseException:
             db.close()
+            raise
+        return db
 
     async def _run(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         def in_thread() -> T:
-            if not self._ready:
-                self._prepare()
-            with self._connect() as db:
-                return operation(db)
+            with self._lock:
+                if self._db is None:
+                    self._db = self._open()
+                try:
+                    return operation(self._db)
+                except sqlite3.Error:
+                    self._db.close()  # the next operation starts on a fresh connection
+                    self._db = None
+                    raise
 
         try:
             return await anyio.to_thread.run_sync(in_thread)
@@ -187,7 +194,15 @@ class SqliteJournal:
         return [change for change in found if matches_unsettled(change, group_id, create_name)]
 
     async def aclose(self) -> None:
-        return None  # no connection outlives its operation
+        """Close this process's connection; the next operation opens a new one."""
+
+        def close() -> None:
+            with self._lock:
+                if self._db is not None:
+                    self._db.close()
+                    self._db = None
+
+        await anyio.to_thread.run_sync(close)
 
 
 def _store(db: sqlite3.Connection, change: Change) -> None:
