@@ -159,7 +159,7 @@ async def test_filters_group_since_limit(tmp_path: Path) -> None:
         bad = await client.call_tool("list_changes", {"since": "yesterday"})
         none = await client.call_tool("list_changes", {"group_id": "Nobody"})
     assert bad.is_error and "since" in text(bad)
-    assert text(none) == "No changes recorded."
+    assert text(none) == f"No changes recorded for group Nobody.\nChanges are kept 90 days; the journal is {path}."
 
 
 async def test_a_restarted_server_lists_earlier_changes(tmp_path: Path) -> None:

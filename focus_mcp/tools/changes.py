@@ -10,7 +10,7 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError
-from focus_mcp.journal import Change, MemoryJournal, Outcome, fingerprint
+from focus_mcp.journal import Change, MemoryJournal, Outcome, SqliteJournal, fingerprint
 from focus_mcp.journal.describe import describe, member_names
 from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.names import GROUP, GroupRef
@@ -77,6 +77,17 @@ async def _selected(state: AppState, org: int, args: ListChangesArgs) -> list[Ch
     return sorted(found.values(), key=lambda c: c.at, reverse=True)[: args.limit]
 
 
+def _matching(args: ListChangesArgs) -> str:
+    group = f" for group {args.group_id}" if args.group_id is not None else ""
+    return group + (f" since {args.since.isoformat()}" if args.since is not None else "")
+
+
+def _where(state: AppState) -> str:
+    if isinstance(state.journal, SqliteJournal):
+        return f"the journal is {state.journal.path}"
+    return "the journal is in Redis (TOGGL_FOCUS_REDIS_URL), shared by the replicas"
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
@@ -116,9 +127,11 @@ async def list_changes(args: ListChangesArgs, ctx: Context) -> CallToolResult:
     known = member_names(changes)
     records = [ChangeEntry.from_change(c, roles, known) for c in changes]
     me = fingerprint(state.settings)
-    heading = [f"{len(records)} changes, newest first." if records else "No changes recorded."]
+    heading = [f"{len(records)} changes, newest first." if records else f"No changes recorded{_matching(args)}."]
     if isinstance(state.journal, MemoryJournal):
         heading.append("The journal is off (TOGGL_FOCUS_JOURNAL=off): only this process's changes are listed.")
+    elif not records:
+        heading.append(f"Changes are kept {state.settings.journal_days} days; {_where(state)}.")
     narrow = "pass a smaller limit, since or group_id"
     return listing(state, heading, "changes", records, lambda r: line(r, me), {}, narrow)
 
