@@ -13,6 +13,8 @@ from focus_mcp.api.client import FocusClient
 from focus_mcp.api.retry import RetryPolicy
 from focus_mcp.config import Settings
 from focus_mcp.journal import Journal, open_journal
+from focus_mcp.prompts import add_prompts
+from focus_mcp.resources import ServedState, add_resources
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.registry import ArgumentCheck, as_tool, tool_specs
 
@@ -77,13 +79,16 @@ def build_server(
 
     shared = SharedClient(settings, transport, retry_policy)
     sealing, ring = request_state.security(settings)
+    served = ServedState()
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         async with shared.use() as client:
             if ring is not None and client.shared is not None:  # at the start: an unreachable Redis is said now
                 await ring.refresh(client.shared)
-            yield AppState(client=client, settings=settings, journal=shared.journal)
+            state = AppState(client=client, settings=settings, journal=shared.journal)
+            with served.serving(state):  # what the static resources read through
+                yield state
 
     specs = tool_specs(settings)
     instructions = INSTRUCTIONS
@@ -103,4 +108,6 @@ def build_server(
         middleware=[ArgumentCheck(specs, settings)],
     )
     request_state.install(server, ring, settings.sandbox)
+    add_prompts(server, settings)
+    add_resources(server, settings, served)
     return server

@@ -37,8 +37,9 @@ class Found:
     pages: int
 
 
-async def find_workspaces(state: AppState, org: int, ctx: Context, fresh: bool = False) -> Found:
-    """Every workspace some user of the organization is in, from every page of GET users."""
+async def find_workspaces(state: AppState, org: int, ctx: Context | None, fresh: bool = False) -> Found:
+    """Every workspace some user of the organization is in, from every page of GET users (progress
+    reported through `ctx`; None for a reader without a request, the workspaces resource)."""
     check_quota(state, 1, "reading the users listing needs at least 1 request", "Try again after the reset.")
 
     async def read_page(n: int) -> list[object]:
@@ -50,7 +51,8 @@ async def find_workspaces(state: AppState, org: int, ctx: Context, fresh: bool =
         return list(users)
 
     async def on_page(done: int) -> None:
-        await progress(ctx, done, None, "users")
+        if ctx is not None:
+            await progress(ctx, done, None, "users")
 
     names: dict[int, str] = {}
     counts: dict[int, int] = {}

@@ -1,0 +1,147 @@
+"""MCP prompts: the workflows a user comes for, one click in a host (Claude Desktop and Claude Code show
+them as slash commands), each rendered as the user message that starts it.
+
+A prompt is a plan over the tools, written for the model: which calls answer the question at the
+least cost (the API allows as few as 30 requests an hour, so one filtered call over many), what to
+report, and where a human must say yes. Rendering one costs no API request. In read-only mode the
+edit workflows stop at the plan; in the sandbox they say the data is invented.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import MCPServer, UserMessage
+from mcp.server.mcpserver.prompts import Prompt
+from pydantic import Field
+
+from focus_mcp.config import Settings
+from focus_mcp.tools.base import AppState
+
+Person = Annotated[str, Field(description="The person: a name, an email or a user id.", min_length=1, max_length=200)]
+Teams = Annotated[
+    str, Field(description="The teams, comma-separated: names or ids (e.g. 'Design, Support').", min_length=1)
+]
+Team = Annotated[str, Field(description="The team: its name or id.", min_length=1, max_length=200)]
+
+CHEAP = (
+    "Use as few tool calls as the answer needs: the Toggl Focus API allows as few as 30 requests an hour, "
+    "so prefer one filtered call to many, and cached answers (no fresh=true) unless told otherwise."
+)
+SANDBOX_NOTE = " This is the sandbox: an invented demo organization. Say so in your answer."
+WRITES = (
+    "Each write's answer says written, not_written or unknown: report it as said, and never repeat an "
+    "unknown write blindly (list the team with fresh=true and decide from what it shows)."
+)
+READ_ONLY_STOP = (
+    "This server is read-only: stop at the plan, and tell the user the edits must be made in Toggl Focus or "
+    "through a server that is not read-only."
+)
+
+
+def security_review() -> str:
+    """Review the organization's security: admins and owners without 2FA, locked accounts, pending invitations."""
+    return (
+        "Review the security of our Toggl Focus organization and tell me what needs action.\n"
+        "1. Admins and owners without two-factor authentication: list_users with only_admins=true and "
+        "all_pages=true. A line without the `2fa` flag has 2FA off; owners carry the `owner` flag.\n"
+        '2. Locked accounts and pending invitations, in one call: list_users with status=["locked", "invited"] '
+        "and all_pages=true. Say since when each account is locked, and who was invited but never joined.\n"
+        '3. Inactive people who are still in teams: list_users with status=["inactive"], has_group=true.\n'
+        "4. Only if the findings call for it, list_roles: which roles carry permissions over users or groups.\n"
+        "Report one short table per finding (name, email, what is wrong, the fix you suggest), the count of "
+        "each, and what you did not check. Change nothing: this review only reads. " + CHEAP
+    )
+
+
+def team_health_check(team: Team) -> str:
+    """Check one team: its members' roles and status, ghosts, members outside its workspaces."""
+    return (
+        f"Check the health of the team {team!r} in our Toggl Focus organization.\n"
+        f"1. Find it: list_teams with filter={team!r} and all_workspaces=true (or group_ids=[id] if it is an "
+        "id). If several teams match, ask me which; if none does, list the closest names and stop.\n"
+        "2. From that answer: how many members, their roles (who manages the team; a team without a manager "
+        "is a finding), the ghosts the API lists, and the team's workspaces.\n"
+        "3. The members' status in one call: list_users with org_user_ids=[the members' ids]. Findings: "
+        "inactive or locked members, invitations never accepted (not-joined), members in none of the team's "
+        "workspaces.\n"
+        "Report the team in a few lines, then each finding with the fix you suggest (for example update_group "
+        "with remove_users, or set_group_member_role). Ask me before changing anything. " + CHEAP
+    )
+
+
+def onboard_person(person: Person, teams: Teams, read_only: bool) -> str:
+    steps = (
+        "3. " + READ_ONLY_STOP
+        if read_only
+        else "3. For each team, update_group with group_id=<the team's name or id>, add_users=[<the person's "
+        "id>] and dry_run=true: show me the plans and their warnings (a member in none of the team's "
+        "workspaces, an invitation not yet accepted) and wait for my yes.\n"
+        "4. Then the same calls without dry_run, one per team. " + WRITES
+    )
+    return (
+        f"Onboard {person!r} into these teams: {teams}.\n"
+        f"1. Find the person: list_users with filter={person!r}. If no one or several people match, show "
+        "the candidates and ask me; note whether they have joined and their workspaces.\n"
+        "2. Find the teams in one call: list_teams with all_workspaces=true lists every team with its members; "
+        "skip teams the person is already in, and ask me about a name that matches no team or several.\n"
+        f"{steps}\n"
+        "Finish with one line per team: added, already a member, or not done and why. " + CHEAP
+    )
+
+
+def offboard_person(person: Person, read_only: bool) -> str:
+    steps = (
+        "3. " + READ_ONLY_STOP
+        if read_only
+        else "3. For each team, update_group with group_id=<the team's id>, remove_users=[<the person's id>] "
+        "and dry_run=true: show me the plans and wait for my yes. A team left empty is worth a word; do not "
+        "delete it unless I ask.\n"
+        "4. Then the same calls without dry_run. " + WRITES
+    )
+    return (
+        f"Offboard {person!r} from every team in our Toggl Focus organization.\n"
+        f"1. Find the person: list_users with filter={person!r}. If no one or several people match, show "
+        "the candidates and ask me.\n"
+        "2. Their teams: list_teams with all_workspaces=true and organization_user_id=<their id>.\n"
+        f"{steps}\n"
+        "Finish with the teams they left, and say that their account itself is untouched (this server edits "
+        "teams, not accounts). " + CHEAP
+    )
+
+
+def add_prompts(server: MCPServer[AppState], settings: Settings) -> None:
+    """Register the workflows; their wording follows read-only mode and the sandbox."""
+    note = SANDBOX_NOTE if settings.sandbox else ""
+    read_only = settings.read_only
+
+    async def security_review_prompt() -> UserMessage:
+        return UserMessage(security_review() + note)
+
+    async def team_health_check_prompt(team: Team) -> UserMessage:
+        return UserMessage(team_health_check(team) + note)
+
+    async def onboard_person_prompt(person: Person, teams: Teams) -> UserMessage:
+        return UserMessage(onboard_person(person, teams, read_only) + note)
+
+    async def offboard_person_prompt(person: Person) -> UserMessage:
+        return UserMessage(offboard_person(person, read_only) + note)
+
+    edits = " (read-only: the plan only)" if read_only else ", dry run first, then on your yes"
+    for fn, name, title, description in (
+        (security_review_prompt, "security_review", "Security review", security_review.__doc__),
+        (team_health_check_prompt, "team_health_check", "Team health check", team_health_check.__doc__),
+        (
+            onboard_person_prompt,
+            "onboard_person",
+            "Onboard a person into teams",
+            "Add a person to one or more teams" + edits + ".",
+        ),
+        (
+            offboard_person_prompt,
+            "offboard_person",
+            "Offboard a person from their teams",
+            "Remove a person from every team they are in" + edits + ".",
+        ),
+    ):
+        server.add_prompt(Prompt.from_function(fn, name=name, title=title, description=description))
