@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from focus_mcp.api.errors import FocusError
+from focus_mcp.api.urls import clear_text_problem
 
 DEFAULT_BASE_URL = "https://focus.toggl.com/api"
 ENV_PREFIX = "TOGGL_FOCUS_"
@@ -167,6 +168,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{value!r} is not an http(s) URL; give it whole, with its scheme: https://focus.toggl.com/api"
             )
+        if (problem := clear_text_problem(value)) is not None:
+            raise ValueError(f"{value!r} {problem}")
         return value
 
     @property

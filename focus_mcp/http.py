@@ -17,12 +17,14 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from focus_mcp.api.urls import is_loopback
 from focus_mcp.config import Settings
 from focus_mcp.request_state import replica_warning
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ANY_ADDRESS = ("0.0.0.0", "::", "")
 HEALTH_PATH = "/healthz"
+MIN_TOKEN_CHARS = 32  # beyond loopback: a token too long to guess
 
 
 @dataclass(frozen=True)
@@ -95,14 +97,24 @@ def http_app(server: MCPServer[Any], settings: Settings, options: HttpOptions) -
 
 
 def exposure_problem(settings: Settings, host: str) -> str | None:
-    """Why the server must not start on `host`, or None."""
-    if host in LOOPBACK or settings.http_token is not None:
+    """Why the server must not start on `host`, or None: beyond loopback it needs a token that cannot
+    be guessed (MIN_TOKEN_CHARS or more)."""
+    if is_loopback(host):
         return None
-    return (
-        f"refusing to listen on {host or 'every address'} without a token: anyone who reaches the port could "
-        "act as your Toggl user. Set TOGGL_FOCUS_HTTP_TOKEN (clients then send 'Authorization: Bearer <token>'), "
-        "or listen on 127.0.0.1."
-    )
+    where = host or "every address"
+    if settings.http_token is None:
+        return (
+            f"refusing to listen on {where} without a token: anyone who reaches the port could act as your "
+            "Toggl user. Set TOGGL_FOCUS_HTTP_TOKEN (clients then send 'Authorization: Bearer <token>'), "
+            "or listen on 127.0.0.1."
+        )
+    if len(settings.http_token.get_secret_value()) < MIN_TOKEN_CHARS:
+        return (
+            f"refusing to listen on {where} with a TOGGL_FOCUS_HTTP_TOKEN of fewer than {MIN_TOKEN_CHARS} "
+            "characters: it could be guessed, and whoever guesses it acts as your Toggl user. Set a longer "
+            "one (e.g. `openssl rand -hex 32`), or listen on 127.0.0.1."
+        )
+    return None
 
 
 def ready_line(settings: Settings, options: HttpOptions, port: int) -> str:

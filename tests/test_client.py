@@ -79,7 +79,7 @@ async def test_urls_parsed_once_still_belong_to_their_own_base_url(routes: Route
     # base URL given with a trailing slash, must still get its own.
     routes.add("GET", "users", [])
     query = UsersQuery(groups=[1, 2], per_page=20)
-    for base in (BASE, BASE + "/", "http://elsewhere.test/api"):
+    for base in (BASE, BASE + "/", "https://elsewhere.test/api"):
         async with client(routes, base_url=base) as c:
             await c.list_users(ORG, query)
             await c.list_users(ORG, UsersQuery(per_page=20), fresh=True)
@@ -88,7 +88,7 @@ async def test_urls_parsed_once_still_belong_to_their_own_base_url(routes: Route
     assert urls == [
         f"https://focus.test{users}?groups=1%2C2&per_page=20",
         f"https://focus.test{users}?per_page=20",
-    ] * 2 + [f"http://elsewhere.test{users}?groups=1%2C2&per_page=20", f"http://elsewhere.test{users}?per_page=20"]
+    ] * 2 + [f"https://elsewhere.test{users}?groups=1%2C2&per_page=20", f"https://elsewhere.test{users}?per_page=20"]
 
 
 async def test_basic_auth_when_no_key(routes: Routes) -> None:

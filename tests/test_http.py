@@ -26,7 +26,7 @@ from focus_mcp.server import build_server
 from focus_mcp.tools.registry import SPECS
 
 pytestmark = pytest.mark.anyio
-TOKEN = "http-token-0123456789abcdef"
+TOKEN = "http-token-0123456789abcdef0123456789"
 
 
 @contextmanager
@@ -135,6 +135,9 @@ def test_exposing_without_a_token_is_refused() -> None:
     assert "TOGGL_FOCUS_HTTP_TOKEN" in (exposure_problem(settings, "0.0.0.0") or "")
     assert exposure_problem(settings, "127.0.0.1") is None
     assert exposure_problem(Settings(http_token=SecretStr(TOKEN)), "0.0.0.0") is None
+    short = exposure_problem(Settings(http_token=SecretStr("x")), "0.0.0.0") or ""
+    assert "fewer than 32 characters" in short and "openssl rand -hex 32" in short
+    assert exposure_problem(Settings(http_token=SecretStr("x")), "127.0.0.2") is None  # loopback: any token
     started = subprocess.run(
         [sys.executable, "-m", "focus_mcp", "--sandbox", "--transport", "streamable-http", "--host", "0.0.0.0",
          "--port", "8931"],

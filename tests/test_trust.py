@@ -20,10 +20,12 @@ from loopback import serving
 from starlette.types import Receive, Scope, Send
 
 from benchmarks.oversized import Body, oversized_api
+from focus_mcp import cli
 from focus_mcp.api import errors, redaction
 from focus_mcp.api.client import FocusClient
 from focus_mcp.api.models import GroupRequest
 from focus_mcp.api.sending import ERROR_BODY_BYTES
+from focus_mcp.config import ConfigurationError, Settings
 
 pytestmark = pytest.mark.anyio
 
@@ -204,3 +206,26 @@ async def test_echoed_credentials_reach_neither_the_model_nor_a_debug_log(
 def test_a_short_secret_is_redacted_only_as_a_word() -> None:
     redaction.register(["s3c"])
     assert redaction.redact("key s3c, not s3cret") == f"key {redaction.REDACTED}, not s3cret"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://focus.example.com/api", "http://10.0.0.7:8080/api", "HTTP://Focus.Toggl.com/api"]
+)
+def test_plain_http_to_a_remote_host_is_refused_at_start(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.load({"TOGGL_FOCUS_BASE_URL": url, "TOGGL_FOCUS_API_KEY": SECRET_KEY})
+    said = str(caught.value)
+    assert "TOGGL_FOCUS_BASE_URL" in said and "in clear" in said and "https" in said and "loopback" in said
+    monkeypatch.setenv("TOGGL_FOCUS_BASE_URL", url)
+    monkeypatch.setenv("TOGGL_FOCUS_API_KEY", SECRET_KEY)
+    assert cli.main(["call", "list_roles", "{}"]) == 2  # before any connection: no client is even made
+    assert "would travel in clear" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080/api", "http://127.8.9.10/api", "http://[::1]/api", "http://localhost/api"]
+)
+def test_plain_http_on_loopback_is_accepted(url: str) -> None:
+    assert Settings.load({"TOGGL_FOCUS_BASE_URL": url}).base_url == url
