@@ -54,6 +54,7 @@ async def history(journal: Journal) -> dict[str, Change]:
     after_edit["users"][1]["display_name"] = "Amir Khan"
     renamed = group_json(5, "Product Design", (101, 103))
     renamed["users"][1]["display_name"] = "Amir Khan"
+    renamed["users"][0]["focus_role_id"] = 0  # how the API shows "no role"
     made = group_json(8, "Ops", (104,))
     made["users"][0]["display_name"] = "Bo Lee"
     entries = {
@@ -133,6 +134,7 @@ async def test_changes_in_names_newest_first(tmp_path: Path) -> None:
     assert f"undoes {edit.id}" in lines["undo"] and "by feedf00d via claude-ai" in lines["undo"]
     assert "added User 102#102; removed Amir Khan#103" in lines["undo"]
     assert "by " not in lines["rename"]  # the caller's own changes go unsigned
+    assert changes[0]["client"] == "claude-ai" and changes[0]["who"] == "feedf00d"
     first = changes[-1]
     assert first["undone_by"] == entries["undo"].id and first["outcome"] == "written"
     assert first["did"] == "added Amir Khan#103; removed User 102#102"

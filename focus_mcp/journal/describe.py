@@ -125,7 +125,7 @@ def _role(change: Change, request: dict[str, Any], role_names: dict[int, str], k
     old = member.get("focus_role_id") if member is not None else None
 
     def role(role_id: Any) -> str:
-        if role_id is None:
+        if not role_id:  # the API shows "no role" as 0 as well as null
             return "none"
         return f"{role_names[role_id]}#{role_id}" if role_id in role_names else f"#{role_id}"
 

@@ -112,7 +112,7 @@ def line(entry: ChangeEntry, me: str) -> str:
         text += f"; undoes {entry.undoes}"
     if entry.undone_by:
         text += f"; UNDONE by {entry.undone_by}"
-    if entry.who != me or entry.client:
+    if entry.who != me:  # another key's change (the structured content always has who and client)
         text += f"; by {entry.who}" + (f" via {entry.client}" if entry.client else "")
     return text
 
