@@ -40,14 +40,14 @@ async def test_list_users_sends_every_filter_comma_joined(routes: Routes) -> Non
     assert result.structured_content["users"][0]["admin"] is True
 
 
-async def test_unset_parameters_are_not_sent(routes: Routes) -> None:
+async def test_unset_parameters_are_not_sent_but_per_page_always_is(routes: Routes) -> None:
     routes.add("GET", "users", [])
     routes.add("GET", "teams", teams_json())
     async with connect(make_settings(), routes.transport()) as client:
         await client.call_tool("list_users", {})
         await client.call_tool("list_teams", {})
-    assert routes.query(0) == {}
-    assert routes.query(1) == {"workspace_id": str(WS)}
+    assert routes.query(0) == {"per_page": "50"}  # so that a shorter page is known to be the last
+    assert routes.query(1) == {"workspace_id": str(WS), "per_page": "50"}
 
 
 @pytest.mark.parametrize(

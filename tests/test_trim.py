@@ -204,7 +204,7 @@ async def test_summary_and_detail_read_the_same_facts(routes: Routes) -> None:
     users = summary.structured_content["users"]
     assert users == detail.structured_content["users"]
     assert users[0]["locked"] is True and users[0]["working_hours"] == 7.5 and users[0]["two_factor"] is True
-    assert users[0]["rate"] == {"hourly_rate": 80, "currency": "EUR", "workspace_id": 22}
+    assert users[0]["rate"] == {"hourly_rate": 80, "currency": "EUR", "workspace_id": 22, "workspace": "Main"}
     assert users[0]["custom_fields"] == {"Level": "senior"}
     assert users[0]["tags"] == [{"id": 3, "name": "Remote"}, {"id": 9, "name": ""}]
     assert users[2] == {

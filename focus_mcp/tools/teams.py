@@ -37,6 +37,9 @@ from focus_mcp.tools.paging import (
 from focus_mcp.tools.render import LOW_QUOTA, id_emoji_name, listing, refs_text
 from focus_mcp.tools.workspaces import find_workspaces
 
+# Sent when the call gives no per_page (the API documents no default page size).
+DEFAULT_PER_PAGE = 50
+
 
 class ListTeamsArgs(TeamsQuery, PagingArgs, ReadWorkspaceArgs):
     all_workspaces: bool = Field(
@@ -108,9 +111,8 @@ def team_line(team: Team) -> str:
 async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     """List the teams (groups) of a workspace: id, emoji, name, workspaces, members and ghosts.
 
-    Members are organization users (name#id, with their Focus role in the team when set); ghosts
-    are listed as the API gives them (name#id).
-    filter matches team names; query matches team or member names. all_pages=true fetches every page.
+    Members: name#id (their Focus role in the team). filter: in the team name; query: in the team's
+    or a member's name.
     """
     state = app_state(ctx)
     check_paging(args, state)
@@ -126,19 +128,23 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
         if len(groups) < total:
             heading[0] += f" Stopped at max_items={args.max_items}: raise it or use filter."
     else:
-        found = await state.client.list_teams(org, ws, query, fresh=args.fresh)
+        per_page = args.per_page or DEFAULT_PER_PAGE
+        found = await state.client.list_teams(
+            org, ws, query.model_copy(update={"per_page": per_page}), fresh=args.fresh
+        )
         groups, total = found.data, found.total
         page = found.page or args.page or 1
-        size = args.per_page or max(found.rows, len(groups)) or 1
         heading = [f"{len(groups)} of {total} teams, page {page}."]
         if not groups and page == 1:
             heading[0] += f" Teams are listed one workspace at a time (this was workspace {ws}). " + await _others(
                 state, org, ws, ctx
             )
         extra["page"] = page
-        if groups and total > (page - 1) * size + len(groups):
+        if groups and total > (page - 1) * per_page + len(groups):
             extra["next_page"] = page + 1
             heading[0] += f" More: call again with page={page + 1} (or all_pages=true)."
+        elif groups and page == 1:
+            heading[0] += " Complete."
     extra["total"] = total
     full = [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in groups] if args.detail else None
     roles = await role_names(state, org) if any(u.focus_role_id for g in groups for u in g.users) else {}

@@ -1,32 +1,40 @@
-"""list_users: the organization's members, one line each, filtered as the API allows."""
+"""list_users: the organization's members, one line each with the columns asked for, filtered as the
+API allows and, where it has no filter (status, 2FA, number of teams), here over every page; or
+only their counts (user_counts.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.models import OrganizationUser, UsersQuery
 from focus_mcp.tools.base import READ_ONLY, Ref, Result, ToolSpec, app_state, narrowed, organization
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, check_paging, pages_in_order, progress
-from focus_mcp.tools.render import listing
+from focus_mcp.tools.render import answer, listing
+from focus_mcp.tools.user_counts import STATUS_OF, UserCounts, count_users, counts_lines
 
+# Sent when the call gives no per_page, so that a page shorter than this is known to be the last.
+DEFAULT_PER_PAGE = 50
 Status = Literal["active", "inactive", "invited", "locked"]
-STATUS_OF: dict[str, Callable[[OrganizationUser], bool]] = {
-    "active": lambda u: u.active and u.joined,
-    "inactive": lambda u: not u.active,
-    "invited": lambda u: u.invite_sent and not u.joined,
-    "locked": lambda u: bool(u.account_locked_at),
-}
+Column = Literal["email", "flags", "teams", "workspaces", "tags", "rate", "working_hours"]
+DEFAULT_COLUMNS: tuple[Column, ...] = ("email", "flags", "teams", "workspaces", "tags")
 
 
 class ListUsersArgs(UsersQuery, PagingArgs):
     status: Annotated[list[Status], Field(min_length=1, max_length=4)] | None = Field(
-        default=None,
-        description="Any of: active (and joined), inactive, invited (not joined), locked. Reads every page.",
+        default=None, description="active (and joined), inactive, invited (not joined), locked."
+    )
+    two_factor: bool | None = Field(default=None, description="2FA on (true) or off (false).")
+    min_teams: int | None = Field(default=None, ge=1, strict=True, description="In at least this many teams.")
+    count_only: bool = Field(
+        default=False, description="Counts, not lines: status, admins, 2FA, teams per person, per workspace/tag."
+    )
+    fields: Annotated[list[Column], Field(max_length=7)] | None = Field(
+        default=None, description="Columns beyond id, name. Default: email flags teams workspaces tags."
     )
 
 
@@ -34,64 +42,70 @@ class HourlyRate(BaseModel):
     hourly_rate: float
     currency: str | None = None
     workspace_id: int | None = None
+    workspace: str | None = Field(default=None, description="The rate's workspace by name.")
 
 
 class User(BaseModel):
+    """A user with the columns asked for (`fields`); the others are absent."""
+
     id: int = Field(description="Organization user id.")
     name: str
-    email: str
-    owner: bool = False
-    admin: bool = False
-    two_factor: bool = False
-    active: bool = True
-    joined: bool = True
-    invite_sent: bool = False
-    locked: bool = False
+    email: str | None = None
+    owner: bool | None = None
+    admin: bool | None = None
+    two_factor: bool | None = None
+    active: bool | None = None
+    joined: bool | None = None
+    invite_sent: bool | None = None
+    locked: bool | None = None
     locked_since: str | None = Field(default=None, description="Date the account was locked.")
-    groups: list[Ref] = Field(default_factory=list, description="Teams the user is in.")
-    workspaces: list[Ref] = Field(default_factory=list)
-    tags: list[Ref] = Field(default_factory=list)
+    groups: list[Ref] | None = Field(default=None, description="Teams the user is in.")
+    workspaces: list[Ref] | None = None
+    tags: list[Ref] | None = None
     working_hours: float | None = None
     rate: HourlyRate | None = None
     custom_fields: dict[str, Any] | None = None
 
     @classmethod
-    def from_api(cls, user: OrganizationUser) -> User:
-        """The summary of one user. Working hours and rates come only when asked for (include_*), and
-        a zero or absent value is left out rather than shown as 0."""
+    def from_api(cls, user: OrganizationUser, columns: frozenset[str] = frozenset(DEFAULT_COLUMNS)) -> User:
+        """The user with `columns`. A zero or absent working time or rate is left out, not shown as 0."""
+        shown = cls(id=user.id, name=user.name)
+        if "email" in columns:
+            shown.email = user.email
+        if "flags" in columns:
+            shown.owner, shown.admin, shown.two_factor = user.owner, user.admin, user.two_factor_enabled
+            shown.active, shown.joined, shown.invite_sent = user.active, user.joined, user.invite_sent
+            shown.locked = bool(user.account_locked_at)
+            shown.locked_since = user.account_locked_at[:10] if user.account_locked_at else None
+        if "teams" in columns:
+            shown.groups = [Ref(id=g.id, name=g.name) for g in user.groups or ()]
+        if "workspaces" in columns:
+            shown.workspaces = [Ref(id=w.id, name=w.name) for w in user.workspaces or ()]
+        if "tags" in columns:
+            shown.tags = [Ref(id=t.id, name=t.label) for t in user.tags or ()]
+        if "working_hours" in columns:
+            shown.working_hours = user.working_hours or None
         rate = user.rate
-        return cls(
-            id=user.id,
-            name=user.name,
-            email=user.email,
-            owner=user.owner,
-            admin=user.admin,
-            two_factor=user.two_factor_enabled,
-            active=user.active,
-            joined=user.joined,
-            invite_sent=user.invite_sent,
-            locked=bool(user.account_locked_at),
-            locked_since=user.account_locked_at[:10] if user.account_locked_at else None,
-            groups=[Ref(id=g.id, name=g.name) for g in user.groups or ()],
-            workspaces=[Ref(id=w.id, name=w.name) for w in user.workspaces or ()],
-            tags=[Ref(id=t.id, name=t.label) for t in user.tags or ()],
-            working_hours=user.working_hours or None,
-            rate=HourlyRate(hourly_rate=rate.hourly_rate, currency=rate.currency, workspace_id=rate.workspace_id)
-            if rate is not None and rate.hourly_rate
-            else None,
-            custom_fields={
+        if "rate" in columns and rate is not None and rate.hourly_rate:
+            where = next((w.name for w in user.workspaces or () if w.id == rate.workspace_id), None)
+            shown.rate = HourlyRate(
+                hourly_rate=rate.hourly_rate, currency=rate.currency, workspace_id=rate.workspace_id, workspace=where
+            )
+        if user.custom_field_values:
+            shown.custom_fields = {
                 str(v.get("custom_field_name") or v.get("custom_field_id")): _field_value(v)
                 for v in user.custom_field_values
             }
-            if user.custom_field_values
-            else None,
-        )
+        return shown
 
 
 class UsersResult(Result):
-    users: list[User]
+    users: list[User] = Field(default_factory=list)
+    counts: UserCounts | None = Field(default=None, description="count_only: the counts, no users.")
     page: int | None = None
     next_page: int | None = Field(default=None, description="Set when the page was full.")
+    complete: bool | None = Field(default=None, description="true: no further page.")
+    pages_read: int | None = None
     records: list[dict[str, Any]] | None = Field(default=None, description="Full API records (detail=true).")
 
 
@@ -111,19 +125,36 @@ USER_FLAGS = (  # (flag shown, field, value that shows it)
     ("not-joined", "joined", False),
     ("invite-sent", "invite_sent", True),
 )
-USER_LEGEND = (
-    "Line: id name <email> flags | teams | ws | tags. Flags appear only when true "
-    "(owner admin 2fa inactive not-joined invite-sent, locked since DATE): no 2fa means 2FA off, "
-    "no inactive means active."
+FLAGS_LEGEND = (
+    "Flags appear only when true (owner admin 2fa inactive not-joined invite-sent, locked since DATE): "
+    "no 2fa means 2FA off, no inactive means active."
 )
 USER_REFS = (("groups", "teams"), ("workspaces", "ws"), ("tags", "tags"))
+COLUMN_LABELS = (
+    ("teams", "teams"),
+    ("workspaces", "ws"),
+    ("tags", "tags"),
+    ("working_hours", "working hours"),
+    ("rate", "hourly rate"),
+)
+
+
+def user_legend(columns: frozenset[str], users: list[User]) -> str:
+    """What a line holds, in the order user_line writes it."""
+    if not any(u.working_hours is not None for u in users):
+        columns -= {"working_hours"}
+    if not any(u.rate is not None for u in users):
+        columns -= {"rate"}
+    first = ["id name", *(["<email>"] if "email" in columns else []), *(["flags"] if "flags" in columns else [])]
+    parts = [" ".join(first), *(label for column, label in COLUMN_LABELS if column in columns)]
+    return "Line: " + " | ".join(parts) + "." + (" " + FLAGS_LEGEND if "flags" in columns else "")
 
 
 def user_id_legend(users: list[User]) -> tuple[str, frozenset[str]]:
     """One line naming every team, workspace and tag id once, and the names that need their id inline."""
     parts, ambiguous = [], set()
     for field, label in USER_REFS:
-        pairs = sorted({(r.name, r.id) for user in users for r in getattr(user, field)})
+        pairs = sorted({(r.name, r.id) for user in users for r in getattr(user, field) or ()})
         previous = None
         for name, _ in pairs:  # sorted, so a name with several ids comes several times in a row
             if name == previous or not name:
@@ -140,11 +171,13 @@ def _names(refs: list[Ref], ambiguous: frozenset[str]) -> str:
 
 def user_line(user: User, ambiguous: frozenset[str] = frozenset()) -> str:
     """One user; teams, workspaces and tags by name (their ids are in the legend line)."""
-    flags = [shown for shown, field, value in USER_FLAGS if getattr(user, field) is value]
+    first = [f"{user.id} {user.name}", *([f"<{user.email}>"] if user.email is not None else [])]
+    first += [shown for shown, field, value in USER_FLAGS if getattr(user, field) is value]
     if user.locked:
-        flags.append(f"locked since {user.locked_since}" if user.locked_since else "locked")
-    parts = [" ".join([f"{user.id} {user.name} <{user.email}>", *flags])]
-    parts.append(f"teams {_names(user.groups, ambiguous)}" if user.groups else "no team")
+        first.append(f"locked since {user.locked_since}" if user.locked_since else "locked")
+    parts = [" ".join(first)]
+    if user.groups is not None:
+        parts.append(f"teams {_names(user.groups, ambiguous)}" if user.groups else "no team")
     if user.workspaces:
         parts.append("ws " + _names(user.workspaces, ambiguous))
     if user.tags:
@@ -153,8 +186,7 @@ def user_line(user: User, ambiguous: frozenset[str] = frozenset()) -> str:
         parts.append(f"working hours {user.working_hours:g}")
     if user.rate is not None:
         rate = user.rate
-        where = next((w.name for w in user.workspaces if w.id == rate.workspace_id), None)
-        where = where or (f"workspace {rate.workspace_id}" if rate.workspace_id else None)
+        where = rate.workspace or (f"workspace {rate.workspace_id}" if rate.workspace_id else None)
         text = f"hourly rate {rate.hourly_rate:g} {rate.currency or ''}".rstrip()
         parts.append(f"{text} ({where})" if where else text)
     if user.custom_fields:
@@ -166,20 +198,53 @@ def _shown(value: Any) -> str:
     return "/".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
-async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
-    """List the organization's users (members), with filters.
+def _columns(args: ListUsersArgs) -> frozenset[str]:
+    """The columns shown. Without `fields`, working hours and rates show where the API sends them
+    (it does when include_working_hours / include_rates ask)."""
+    if args.fields is None:
+        return frozenset((*DEFAULT_COLUMNS, "rate", "working_hours"))
+    return frozenset(args.fields)
 
-    Each line: id, name, email, flags, teams, workspaces, tags. Flags show only when true: owner,
-    admin, 2fa, inactive, not-joined, invite-sent, locked since DATE (no "2fa" = 2FA off).
-    has_group=false finds users in no team. Array filters match any of the ids. all_pages=true
-    fetches every page.
+
+def _kept_here(args: ListUsersArgs) -> list[tuple[str, Any]]:
+    """(what, test) for each filter the API does not have, applied here to every page."""
+    kept: list[tuple[str, Any]] = []
+    if args.status:
+        tests = [STATUS_OF[s] for s in args.status]
+        kept.append((" or ".join(args.status), lambda u: any(test(u) for test in tests)))
+    if args.two_factor is not None:
+        kept.append((f"2FA {'on' if args.two_factor else 'off'}", lambda u: u.two_factor_enabled is args.two_factor))
+    if args.min_teams is not None:
+        n = args.min_teams
+        kept.append((f"in {n}+ teams", lambda u: len(u.groups or ()) >= n))
+    return kept
+
+
+async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
+    """List the organization's users (members) with filters, or count them (count_only).
+
+    status, two_factor, min_teams and count_only read every page. has_group=false: in no team.
     """
     state = app_state(ctx)
-    check_paging(args, state)
+    kept_here = _kept_here(args)
+    every_page = args.all_pages or args.count_only or bool(kept_here)
+    if every_page and (args.page is not None or args.per_page is not None):
+        raise ToolError(
+            "Reading every page (all_pages, count_only, status, two_factor, min_teams): drop page and per_page."
+        )
+    check_paging(args.model_copy(update={"all_pages": every_page}), state)
     org = organization(args, state)
+    columns = _columns(args)
     query = narrowed(args, UsersQuery)
+    wire: dict[str, Any] = {}
+    if args.fields and not args.count_only:
+        wire |= {"include_rates": True} if "rate" in args.fields else {}
+        wire |= {"include_working_hours": True} if "working_hours" in args.fields else {}
+    if args.min_teams and args.has_group is None:  # the API keeps only users in some team: fewer pages
+        wire["has_group"] = True
+    query = query.model_copy(update=wire)
     extra: dict[str, Any] = {}
-    if args.all_pages or args.status:
+    if every_page:
 
         async def read_page(n: int) -> list[OrganizationUser]:
             page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
@@ -189,32 +254,36 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
             await progress(ctx, done, None, "users")
 
         users, capped, pages = await pages_in_order(read_page, args.max_items, on_page)
-        heading = [f"{len(users)} users (all pages: {pages} read)."]
-        if args.status:  # the API documents no such filter: every page is read and filtered here
-            wanted = [STATUS_OF[s] for s in args.status]
-            checked, users = len(users), [u for u in users if any(test(u) for test in wanted)]
-            heading = [f"{len(users)} users {' or '.join(args.status)} ({checked} users on {pages} pages checked)."]
-        if capped:
-            heading[0] = (
-                f"{len(users)} users: stopped at max_items={args.max_items}; more may exist. Raise it or filter."
-            )
+        read = len(users)
+        for _, test in kept_here:
+            users = [u for u in users if test(u)]
+        extra.update(pages_read=pages, complete=not capped)
+        which = f"{len(users)} users" + (f" {', '.join(what for what, _ in kept_here)}" if kept_here else "")
+        checked = f"{read} users on {pages} pages checked" if kept_here else f"all pages: {pages} read"
+        end = f"stopped at max_items={args.max_items}: more may exist. Raise it or filter." if capped else "complete."
+        heading = [f"{which} ({checked}); {end}"]
+        if args.count_only:
+            counts = count_users(users)
+            heading[0] = "Counts of " + heading[0]
+            return answer(state, heading + counts_lines(counts), UsersResult(counts=counts, **extra))
     else:
-        users = await state.client.list_users(org, query, fresh=args.fresh)
+        per_page = args.per_page or DEFAULT_PER_PAGE
+        users = await state.client.list_users(org, query.model_copy(update={"per_page": per_page}), fresh=args.fresh)
         page = args.page or 1
         extra["page"] = page
-        size = f"per_page {args.per_page}" if args.per_page else "the API's default page size"
-        heading = [f"{len(users)} users, page {page} ({size})."]
-        if args.per_page is not None and len(users) >= args.per_page:
+        heading = [f"{len(users)} users, page {page} (per_page {per_page})."]
+        if len(users) >= per_page:
             extra["next_page"] = page + 1
             heading[0] += f" Page full: more may exist, call again with page={page + 1} (or all_pages=true)."
-        elif args.per_page is None and users:
-            heading[0] += f" More may exist: page={page + 1}, or all_pages=true."
-    records = [User.from_api(u) for u in users]
+        else:
+            extra["complete"] = True
+            heading[0] += " The last page: no more users." if page > 1 else " Complete: no further page."
+    records = [User.from_api(u, columns) for u in users]
     full = [u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in users] if args.detail else None
     legend, ambiguous = user_id_legend(records)
     if users and not args.detail:
-        heading += [USER_LEGEND, legend] if legend else [USER_LEGEND]
-    narrow = "add filters, a smaller per_page, or a lower max_items"
+        heading += [user_legend(columns, records), *([legend] if legend else [])]
+    narrow = "add filters, fewer fields, a smaller per_page, or a lower max_items"
     return listing(state, heading, "users", records, lambda u: user_line(u, ambiguous), extra, narrow, full)
 
 

@@ -1,0 +1,108 @@
+"""list_users count_only: the numbers a question about the members asks for, instead of their lines.
+
+Counted over every user the filters keep (every page read), so that "how many admins have 2FA off"
+is one call and a few hundred bytes, not 150 lines to count by hand.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from pydantic import BaseModel, Field
+
+from focus_mcp.api.models import OrganizationUser
+from focus_mcp.tools.base import Ref
+
+# Each list of counts shows its largest entries; an organization with more workspaces or tags than this
+# is told how many more there are (and can count one of them by filtering).
+MAX_COUNTED_REFS = 30
+
+STATUS_OF: dict[str, Callable[[OrganizationUser], bool]] = {
+    "active": lambda u: u.active and u.joined,
+    "inactive": lambda u: not u.active,
+    "invited": lambda u: u.invite_sent and not u.joined,
+    "locked": lambda u: bool(u.account_locked_at),
+}
+
+
+class Counted(Ref):
+    users: int
+
+
+class UserCounts(BaseModel):
+    total: int
+    active: int = Field(description="Active and joined.")
+    inactive: int
+    invited: int = Field(description="Invited, not joined yet.")
+    locked: int
+    admins: int
+    owners: int
+    two_factor_on: int
+    two_factor_off: int
+    in_no_team: int
+    people_by_team_count: list[int] = Field(description="Item i: how many users are in exactly i teams.")
+    workspaces: list[Counted] = Field(description="Users per workspace, most first.")
+    tags: list[Counted] = Field(description="Users per member tag, most first.")
+    untagged: int
+    more_workspaces: int = Field(default=0, description="Workspaces beyond those listed.")
+    more_tags: int = Field(default=0, description="Tags beyond those listed.")
+
+
+def _most_first(counter: Counter[int], names: dict[int, str]) -> tuple[list[Counted], int]:
+    ranked = sorted(counter.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
+    shown = [Counted(id=i, name=names[i], users=n) for i, n in ranked[:MAX_COUNTED_REFS]]
+    return shown, max(0, len(ranked) - MAX_COUNTED_REFS)
+
+
+def count_users(users: Iterable[OrganizationUser]) -> UserCounts:
+    users = list(users)
+    workspaces: Counter[int] = Counter()
+    tags: Counter[int] = Counter()
+    names: dict[int, str] = {}
+    tag_names: dict[int, str] = {}
+    teams_held: Counter[int] = Counter()
+    for user in users:
+        for w in user.workspaces or ():
+            workspaces[w.id] += 1
+            names.setdefault(w.id, w.name)
+        for t in user.tags or ():
+            tags[t.id] += 1
+            tag_names.setdefault(t.id, t.label)
+        teams_held[len(user.groups or ())] += 1
+    per_workspace, more_workspaces = _most_first(workspaces, names)
+    per_tag, more_tags = _most_first(tags, tag_names)
+    on = sum(1 for u in users if u.two_factor_enabled)
+    return UserCounts(
+        total=len(users),
+        **{status: sum(1 for u in users if test(u)) for status, test in STATUS_OF.items()},
+        admins=sum(1 for u in users if u.admin),
+        owners=sum(1 for u in users if u.owner),
+        two_factor_on=on,
+        two_factor_off=len(users) - on,
+        in_no_team=teams_held[0],
+        people_by_team_count=[teams_held[n] for n in range(max(teams_held, default=-1) + 1)],
+        workspaces=per_workspace,
+        tags=per_tag,
+        untagged=sum(1 for u in users if not u.tags),
+        more_workspaces=more_workspaces,
+        more_tags=more_tags,
+    )
+
+
+def _counted(refs: list[Counted], more: int) -> str:
+    text = ", ".join(f"{r.name}#{r.id} {r.users}" for r in refs) or "none"
+    return text + (f", and {more} more" if more else "")
+
+
+def counts_lines(counts: UserCounts) -> list[str]:
+    c = counts
+    teams = ", ".join(f"{n}:{people}" for n, people in enumerate(c.people_by_team_count) if people)
+    return [
+        f"status: {c.active} active, {c.inactive} inactive, {c.invited} invited, {c.locked} locked",
+        f"{c.admins} admins, {c.owners} owners | 2FA on {c.two_factor_on}, off {c.two_factor_off} "
+        f"| in no team {c.in_no_team}",
+        f"people by number of teams (teams:people): {teams or 'none'}",
+        f"per workspace: {_counted(c.workspaces, c.more_workspaces)}",
+        f"per tag: {_counted(c.tags, c.more_tags)} | untagged {c.untagged}",
+    ]
