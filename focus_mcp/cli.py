@@ -22,6 +22,7 @@ from focus_mcp.desktop import desktop_config
 from focus_mcp.doctor import run_doctor
 from focus_mcp.server import build_server
 from focus_mcp.tools.registry import SPECS
+from focus_mcp.tools.summary import COMMON, own_arguments
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -187,6 +188,7 @@ def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespa
 
 
 async def _list_tools(server: MCPServer[Any]) -> int:
+    by_name = {spec.name: spec for spec in SPECS}
     for tool in await server.list_tools():
         hints = tool.annotations
         kind = (
@@ -198,6 +200,10 @@ async def _list_tools(server: MCPServer[Any]) -> int:
         )
         summary = (tool.description or "").splitlines()[0]
         print(f"{tool.name:<22} [{kind}] {summary}")
+        spec = by_name.get(tool.name)
+        if spec is not None:
+            print(f"{'':<22} args: {', '.join(own_arguments(spec)) or '(only the common ones)'}")
+    print(f"\n* required. Where they apply, tools also take {', '.join(COMMON)}.")
     return 0
 
 

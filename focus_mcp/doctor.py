@@ -13,11 +13,17 @@ import httpx2
 from focus_mcp import request_state
 from focus_mcp.api.auth import credential
 from focus_mcp.api.client import FocusClient
-from focus_mcp.api.errors import FocusError, human_duration
+from focus_mcp.api.errors import AuthenticationError, FocusError, human_duration
 from focus_mcp.api.models import TeamsQuery
 from focus_mcp.api.shared import SharedState, identity
 from focus_mcp.api.urls import display_url
 from focus_mcp.config import Settings
+
+REJECTED = (
+    "The credentials were rejected: the key is wrong, revoked or replaced (one active key per user). Make a "
+    "new one on your Toggl profile page and set it as TOGGL_FOCUS_API_KEY (or fix TOGGL_FOCUS_EMAIL and "
+    "TOGGL_FOCUS_PASSWORD), then run doctor again."
+)
 
 
 async def run_doctor(
@@ -62,6 +68,10 @@ async def run_doctor(
         try:
             roles = await client.list_roles(settings.organization_id)
             _line(True, "API, credentials, organization", f"reachable; organization has {len(roles)} roles")
+        except AuthenticationError as exc:  # the tools' advice ends "`focus-mcp doctor` checks them": not here
+            said = str(exc).removesuffix(exc.next_step()).strip()
+            _line(False, "API, credentials, organization", f"{said} {REJECTED}")
+            return 1
         except FocusError as exc:
             _line(False, "API, credentials, organization", str(exc))
             return 1

@@ -15,6 +15,7 @@ from typing import Any
 
 from focus_mcp.tools.base import ToolSpec
 from focus_mcp.tools.registry import SPECS
+from focus_mcp.tools.summary import main_arguments
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "manifest.json"
@@ -40,8 +41,9 @@ def manifest_tools() -> list[dict[str, str]]:
 
 
 def readme_table() -> str:
-    rows = [f"| `{spec.name}` | {summary(spec)} | {kind(spec)} |" for spec in SPECS]
-    return "\n".join([BEGIN, "| tool | what it does | annotations |", "|---|---|---|", *rows, END])
+    rows = [f"| `{spec.name}` | {summary(spec)} | {main_arguments(spec)} | {kind(spec)} |" for spec in SPECS]
+    header = "| tool | what it does | main arguments (`*` required) | annotations |"
+    return "\n".join([BEGIN, header, "|---|---|---|---|", *rows, END])
 
 
 def synced_manifest(text: str) -> str:

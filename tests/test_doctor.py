@@ -27,6 +27,7 @@ async def test_bad_key_fails_clearly_without_printing_it(routes: Routes, capsys:
     assert await run_doctor(make_settings(), routes.transport()) == 1
     out = capsys.readouterr().out
     assert "[FAIL]" in out and "HTTP 401" in out and "TOGGL_FOCUS_API_KEY" in out and SECRET_KEY not in out
+    assert "make a new one" in out.lower() and "`focus-mcp doctor` checks them" not in out  # doctor is running
     assert len(routes.requests) == 1
 
 

@@ -105,9 +105,14 @@ def test_call_prints_what_the_model_reads_with_exit_codes() -> None:
     no_account = _cli("call", "list_roles", "{}")
     assert no_account.returncode == 1 and "TOGGL_FOCUS_API_KEY" in no_account.stdout
     listed = _cli("--sandbox", "tools")
-    assert listed.returncode == 0 and [line.split()[0] for line in listed.stdout.splitlines()] == [
+    lines = listed.stdout.splitlines()
+    assert listed.returncode == 0 and [line.split()[0] for line in lines if line[:1].isalpha()] == [
         s.name for s in SPECS
     ]
+    arguments = dict(zip(lines[::2], lines[1::2], strict=False))  # each tool's line, then its arguments
+    update = next(args for line, args in arguments.items() if line.startswith("update_group"))
+    assert "group_id*" in update and "add_users" in update and "organization_id" not in update
+    assert "also take organization_id" in listed.stdout
 
 
 INITIALIZE = {
