@@ -43,12 +43,16 @@ def security_review() -> str:
     """Review the organization's security: admins and owners without 2FA, locked accounts, pending invitations."""
     return (
         "Review the security of our Toggl Focus organization and tell me what needs action.\n"
-        "1. Admins and owners without two-factor authentication: list_users with only_admins=true and "
-        "all_pages=true. A line without the `2fa` flag has 2FA off; owners carry the `owner` flag.\n"
-        '2. Locked accounts and pending invitations, in one call: list_users with status=["locked", "invited"] '
-        "and all_pages=true. Say since when each account is locked, and who was invited but never joined.\n"
-        '3. Inactive people who are still in teams: list_users with status=["inactive"], has_group=true.\n'
-        "4. Only if the findings call for it, list_roles: which roles carry permissions over users or groups.\n"
+        "1. The overview, in one call: list_users with count_only=true (totals by status, admins, owners, "
+        "2FA on and off, people in no team), well under 2 KB.\n"
+        "2. Admins and owners without two-factor authentication: list_users with only_admins=true, "
+        'two_factor=false, all_pages=true and fields=["email", "flags"] (owners carry the `owner` flag).\n'
+        "3. Locked accounts and pending invitations, in one call: list_users with "
+        'status=["locked", "invited"], all_pages=true and fields=["email", "flags"]. Say since when each '
+        "account is locked, and who was invited but never joined.\n"
+        '4. Inactive people still in teams: list_users with status=["inactive"], has_group=true and '
+        'fields=["email", "teams"].\n'
+        "5. Only if the findings call for it, list_roles: which roles carry permissions over users or groups.\n"
         "Report one short table per finding (name, email, what is wrong, the fix you suggest), the count of "
         "each, and what you did not check. Change nothing: this review only reads. " + CHEAP
     )
@@ -62,7 +66,8 @@ def team_health_check(team: Team) -> str:
         "id). If several teams match, ask me which; if none does, list the closest names and stop.\n"
         "2. From that answer: how many members, their roles (who manages the team; a team without a manager "
         "is a finding), the ghosts the API lists, and the team's workspaces.\n"
-        "3. The members' status in one call: list_users with org_user_ids=[the members' ids]. Findings: "
+        "3. The members' status in one call: list_users with org_user_ids=[the members' ids] and "
+        'fields=["email", "flags", "workspaces"]. Findings: '
         "inactive or locked members, invitations never accepted (not-joined), members in none of the team's "
         "workspaces.\n"
         "Report the team in a few lines, then each finding with the fix you suggest (for example update_group "
