@@ -32,9 +32,11 @@ SANDBOX_STATE = os.path.join(tempfile.mkdtemp(prefix="focus-mcp-test-"), "sandbo
 
 
 def _env(**extra: str) -> dict[str, str]:
-    """The environment without any TOGGL_FOCUS_ setting of the developer's, and a private sandbox state."""
+    """The environment without any TOGGL_FOCUS_ setting of the developer's, a private sandbox state and
+    change journal."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOGGL_FOCUS_")}
     env["TOGGL_FOCUS_SANDBOX_STATE"] = SANDBOX_STATE
+    env["TOGGL_FOCUS_JOURNAL"] = os.environ["TOGGL_FOCUS_JOURNAL"]  # the test's own (conftest), never the user's
     env.update(extra)
     return env
 

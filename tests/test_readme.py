@@ -30,6 +30,7 @@ def sh_commands() -> list[str]:
 def run(command: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOGGL_FOCUS_")}
     env["TOGGL_FOCUS_SANDBOX_STATE"] = str(tmp_path / "sandbox.json")
+    env["TOGGL_FOCUS_JOURNAL"] = str(tmp_path / "journal.sqlite")
     return subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
