@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -15,6 +16,7 @@ import httpx2
 import pytest
 from helpers import connect, sandbox_settings, text
 
+from focus_mcp import cli
 from focus_mcp.config import Settings
 from focus_mcp.sandbox import SandboxAPI
 from focus_mcp.sandbox import data as seed
@@ -218,30 +220,76 @@ def test_ten_concurrent_one_shot_creates_keep_ten_groups_with_ten_ids(tmp_path: 
     assert ids <= set(saved[0])
 
 
-@pytest.mark.parametrize("kind", ["garbage", "crafted", "symlink", "fifo"])
-async def test_a_bad_state_file_is_reported_once_and_replaced(
-    tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    state, victim = tmp_path / "state.json", tmp_path / "victim.txt"
+def _not_a_state_file(state: Path, kind: str) -> bytes:
+    """Put something that is not sandbox state at `state`; what a read of it must still find."""
+    victim = state.parent / "victim.txt"
     victim.write_text("keep me", encoding="utf-8")
-    if kind == "garbage":
-        state.write_text("not json", encoding="utf-8")
+    if kind == "users_file":
+        state.write_text("my notes, not JSON\n", encoding="utf-8")
     elif kind == "crafted":
         state.write_text('{"next_group_id": 1, "groups": [{"roles": []}]}', encoding="utf-8")
     elif kind == "symlink":
         state.symlink_to(victim)
     else:
         os.mkfifo(state)
+    return state.read_bytes() if kind in ("users_file", "crafted") else b""
+
+
+def _unchanged(state: Path, kind: str, before: bytes) -> bool:
+    victim = state.parent / "victim.txt"
+    if victim.read_text(encoding="utf-8") != "keep me" or os.path.exists(f"{state}.lock"):
+        return False
+    if kind == "symlink":
+        return state.is_symlink()
+    if kind == "fifo":
+        return stat.S_ISFIFO(os.lstat(state).st_mode)
+    return state.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["users_file", "crafted", "symlink", "fifo"])
+async def test_a_file_that_is_not_sandbox_state_is_never_written(
+    tmp_path: Path, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reads start from the seed, saying why once; a write is refused saying why; the file stays as it was."""
+    state = tmp_path / "state.json"
+    before = _not_a_state_file(state, kind)
     settings, _ = sandbox_settings()
-    api = SandboxAPI(state_file=state)
-    async with connect(settings, api.transport()) as client:
+    async with connect(settings, SandboxAPI(state_file=state).transport()) as client:
         first = await client.call_tool("list_teams", {"filter": "Design"})
-        second = await client.call_tool("create_group", {"name": "After"})
-    assert not first.is_error and not second.is_error, text(first) + text(second)
-    assert sum("replaced by the seed" in r.message for r in caplog.records) == 1
-    assert victim.read_text(encoding="utf-8") == "keep me" and state.is_file() and not state.is_symlink()
+        again = await client.call_tool("list_roles", {"fresh": True})
+        create = await client.call_tool("create_group", {"name": "After"})
+    assert not first.is_error and not again.is_error, text(first) + text(again)
+    assert sum("left untouched" in r.message for r in caplog.records) == 1
+    said = text(create)
+    assert create.is_error and "Not written" in said and "the sandbox state file" in said and "left untouched" in said
+    assert "TOGGL_FOCUS_SANDBOX_STATE" in said
+    assert _unchanged(state, kind, before)
+
+
+def test_a_read_only_call_on_a_users_file_leaves_it_byte_for_byte(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    state = tmp_path / "notes.txt"
+    before = _not_a_state_file(state, "users_file")
+    monkeypatch.setenv("TOGGL_FOCUS_SANDBOX_STATE", str(state))
+    assert cli.main(["--sandbox", "call", "list_teams", "{}"]) == 0
+    assert "Design" in capsys.readouterr().out
+    assert any("left untouched" in r.message and str(state) in r.message for r in caplog.records)
+    assert _unchanged(state, "users_file", before)
+
+
+async def test_reads_write_nothing_writes_keep_state(tmp_path: Path) -> None:
+    state = tmp_path / "dir" / "state.json"
+    settings, _ = sandbox_settings()
+    async with connect(settings, SandboxAPI(state_file=state).transport()) as client:
+        assert not (await client.call_tool("list_teams", {})).is_error
+        assert not state.parent.exists()  # a read creates nothing, not even the directory or the lock
+        assert not (await client.call_tool("create_group", {"name": "Kept"})).is_error
     saved = StateFile(state).load()
-    assert saved is not None and "After" in {g.name for g in saved[0].values()}
+    assert saved is not None and "Kept" in {g.name for g in saved[0].values()}
 
 
 def test_the_default_state_file_is_per_user(monkeypatch: pytest.MonkeyPatch) -> None:

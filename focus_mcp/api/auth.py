@@ -43,8 +43,10 @@ def credential(settings: Settings) -> str:
 
 
 def credentials_in_use(settings: Settings) -> list[str]:
-    """Every secret the settings hold, in the forms they are sent: for redaction, never for display."""
-    secrets = [s.get_secret_value() for s in (settings.api_key, settings.password, settings.http_token) if s]
+    """Every secret the settings hold, in the forms they are sent: for redaction, never for display.
+    The sandbox's key is public (and a plain word): it is no secret."""
+    api_key = None if settings.sandbox else settings.api_key
+    secrets = [s.get_secret_value() for s in (api_key, settings.password, settings.http_token) if s]
     if settings.email is not None and settings.password is not None:
         secrets.append(basic_credentials(settings.email, settings.password.get_secret_value()))
     if settings.redis_url is not None and (password := urlsplit(settings.redis_url.get_secret_value()).password):

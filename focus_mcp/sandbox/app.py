@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from focus_mcp.sandbox import data as seed
 from focus_mcp.sandbox.query import ApiProblem, Query, json_body, paginate
-from focus_mcp.sandbox.state import StateFile
+from focus_mcp.sandbox.state import Saved, StateFile
 
 SANDBOX_BASE_URL = "http://sandbox.focus.invalid/api"
 SANDBOX_API_KEY = "sandbox"  # any non-empty credential is accepted
@@ -52,7 +52,7 @@ class SandboxAPI:
         self.users = {u.id: u for u in seed.seed_users()}
         self.groups: dict[int, seed.SeedGroup] = {}
         self.next_group_id = 0
-        self._seed_groups()
+        self.groups, self.next_group_id = self._seed()
         self.me = next(iter(self.users.values())).id
         self.quota_limit = quota
         self.quota_left = quota
@@ -67,9 +67,9 @@ class SandboxAPI:
             ]
         )
 
-    def _seed_groups(self) -> None:
-        self.groups = {g.id: g for g in seed.seed_groups(list(self.users.values()))}
-        self.next_group_id = max(self.groups) + 1
+    def _seed(self) -> Saved:
+        groups = {g.id: g for g in seed.seed_groups(list(self.users.values()))}
+        return groups, max(groups) + 1
 
     def transport(self) -> httpx2.ASGITransport:
         return httpx2.ASGITransport(app=self.app)
@@ -89,16 +89,15 @@ class SandboxAPI:
             parts = request.path_params["rest"].strip("/").split("/")
             if self.state is None:
                 status, body = await self._route(request, parts)
+            elif request.method == "GET":  # a read reads the file (always whole: it is replaced atomically)
+                self.groups, self.next_group_id = self.state.load_for_reading() or self._seed()
+                status, body = await self._route(request, parts)
             else:  # one-shot calls in several processes: read, change and write the file as one step
+                self.state.load()  # a file that is not sandbox state is refused before the lock is even made
                 async with self.state.locked():
-                    saved = self.state.load()
-                    if saved is None:
-                        self._seed_groups()
-                    else:
-                        self.groups, self.next_group_id = saved
+                    self.groups, self.next_group_id = self.state.load() or self._seed()
                     status, body = await self._route(request, parts)
-                    if request.method != "GET" or saved is None:
-                        self.state.save(self.groups, self.next_group_id)
+                    self.state.save(self.groups, self.next_group_id)
         except ApiProblem as problem:
             status, body = problem.status, problem.body()
         return JSONResponse(body, status_code=status, headers=self._quota_headers())

@@ -1,11 +1,14 @@
 """The file in which one-shot `focus-mcp --sandbox call`s keep the sandbox's groups between calls.
 
-Several calls may run at once, so every request reads and writes the file under a cross-process
-lock (filelock), and a write goes to a unique temporary file that then replaces the old one
-atomically: no reader sees half a file, no writer loses another's group. The file lives in the
-user's own state directory (platformdirs), is opened without following links and only if it is a
-regular file, and is validated as a pydantic model: a file that fails is reported once and
-replaced by the seed, never trusted and never a crash.
+Several calls may run at once, so every write reads and writes the file under a cross-process
+lock (filelock), and goes to a unique temporary file that then replaces the old one atomically: no
+reader sees half a file, no writer loses another's group. A read only reads (no lock, no file
+created). The file lives in the user's own state directory (platformdirs) unless
+TOGGL_FOCUS_SANDBOX_STATE names another; it is opened without following links and only if it is a
+regular file, and validated as a pydantic model. Only a file that is absent or already valid
+sandbox state is ever written: anything else at that path (a user's own file, a link, a FIFO) is
+left untouched byte for byte; a read then starts from the seed, saying why once, and a write is
+refused, saying why.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from filelock import AsyncFileLock
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from focus_mcp.sandbox.data import SeedGroup
+from focus_mcp.sandbox.query import ApiProblem
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,21 @@ def default_state_file(configured: Path | None = None) -> Path:
     return platformdirs.user_state_path("focus-mcp", appauthor=False) / "sandbox-state.json"
 
 
+Saved = tuple[dict[int, SeedGroup], int]  # the groups and the next group id
+
+
+class NotSandboxState(ApiProblem):
+    """Something at the state path that is not sandbox state: never written over."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(
+            400,
+            "sandbox_state_unusable",
+            f"the sandbox state file {path} {problem}, so it is left untouched and nothing was written to it. "
+            "Set TOGGL_FOCUS_SANDBOX_STATE to a path of the sandbox's own (an absent file, or one it wrote)",
+        )
+
+
 class StateFile:
     """The groups and the next group id, read and written under one lock."""
 
@@ -76,20 +95,20 @@ class StateFile:
         async with self._lock:
             yield
 
-    def load(self) -> tuple[dict[int, SeedGroup], int] | None:
-        """The saved groups and next id; None when there is no usable file (the caller uses the seed)."""
+    def load(self) -> Saved | None:
+        """The saved groups and next id; None when there is no file (the caller starts from the seed).
+        Raises NotSandboxState when something else is there."""
         try:
             raw = self._read()
         except FileNotFoundError:
             return None
         except OSError as exc:
-            self._report(f"cannot be read safely ({exc.strerror or exc})")
-            return None
+            raise NotSandboxState(self.path, f"cannot be read safely ({exc.strerror or exc})") from None
         try:
             state = SavedState.model_validate_json(raw)
         except ValidationError as exc:
-            self._report(f"is not a sandbox state ({exc.error_count()} problems, first: {exc.errors()[0]['msg']})")
-            return None
+            problem = f"is not a sandbox state ({exc.error_count()} problems, first: {exc.errors()[0]['msg']})"
+            raise NotSandboxState(self.path, problem) from None
         groups = {
             g.id: SeedGroup(
                 id=g.id,
@@ -105,6 +124,17 @@ class StateFile:
             for g in state.groups
         }
         return groups, state.next_group_id
+
+    def load_for_reading(self) -> Saved | None:
+        """As load, but a file that is not sandbox state is reported once and read as absent: a read
+        needs nothing from it, and writes nothing."""
+        try:
+            return self.load()
+        except NotSandboxState as refused:
+            if not self._reported:
+                log.warning("%s; this call starts from the sandbox's seed.", refused.description)
+                self._reported = True
+            return None
 
     def save(self, groups: dict[int, SeedGroup], next_id: int) -> None:
         """Write to a unique temporary file beside the state, then replace the state with it."""
@@ -127,8 +157,3 @@ class StateFile:
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
                 raise OSError(0, "not a regular file")
             return file.read(MAX_STATE_BYTES + 1)
-
-    def _report(self, problem: str) -> None:
-        if not self._reported:
-            log.warning("sandbox state %s %s; it is replaced by the seed", self.path, problem)
-            self._reported = True
