@@ -16,7 +16,7 @@ from focus_mcp.journal import Journal, open_journal
 from focus_mcp.prompts import add_prompts
 from focus_mcp.resources import ServedState, add_resources
 from focus_mcp.tools.base import AppState
-from focus_mcp.tools.registry import ArgumentCheck, as_tool, tool_specs
+from focus_mcp.tools.registry import ToolServer, as_tool, tool_specs
 
 INSTRUCTIONS = """\
 Reads and edits a Toggl Focus organization: users (members), teams (groups), roles, member tags.
@@ -96,7 +96,7 @@ def build_server(
         instructions += SANDBOX_INSTRUCTIONS
     if settings.read_only:
         instructions += READ_ONLY_INSTRUCTIONS
-    server = MCPServer(
+    server = ToolServer(
         SERVER_NAME,
         title="Toggl Focus",
         instructions=instructions,
@@ -105,7 +105,7 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
         request_state_security=sealing,
-        middleware=[ArgumentCheck(specs, settings)],
+        settings=settings,
     )
     request_state.install(server, ring, settings.sandbox)
     add_prompts(server, settings)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from helpers import connect, sandbox_settings
+from helpers import connect, sandbox_settings, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,6 +46,7 @@ def test_garbage_arguments_are_all_answered(calls: list[tuple[str, dict[str, Any
             for tool, arguments in calls:
                 result = await client.call_tool(tool, arguments)
                 assert result.content, (tool, arguments)
+                assert not text(result).removeprefix("[SANDBOX] ").startswith("Error executing tool"), (tool, arguments)
             assert not (await client.call_tool("list_roles", {})).is_error  # still serving
 
     anyio.run(run)

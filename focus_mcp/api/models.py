@@ -9,11 +9,54 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 
 MAX_ID = 2**53 - 1  # the largest integer that every JSON client holds exactly
-# Strict: `true` is not id 1, "5" is not 5, and an id past 2^53 is refused before it costs a request.
-Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+ID_DIGITS = len(str(MAX_ID))
+NAME_LENGTH = 255
+
+
+def _as_id(value: object) -> int:
+    """An id whatever its JSON type: 5, 5.0 or "5" (ASCII digits only: Arabic-Indic or fullwidth digits are no id);
+    `true` is not id 1, and 0 or an id past 2^53 is refused before it costs a request."""
+    if isinstance(value, str):
+        digits = value.strip()
+        if not (digits.isascii() and digits.isdigit()):
+            raise ValueError(f"must be an id (digits 0-9, from 1 to {MAX_ID}), not {value[:40]!r}")
+        if len(digits.lstrip("0")) > ID_DIGITS:
+            raise ValueError(f"must be an id from 1 to {MAX_ID}; {digits[:12]}... has {len(digits)} digits")
+        value = int(digits)
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"must be an id: a whole number from 1 to {MAX_ID}")
+    if not 1 <= value <= MAX_ID:
+        raise ValueError(f"must be an id from 1 to {MAX_ID}, not {value if abs(value) < 10**20 else 'that'}")
+    return value
+
+
+def _as_id_or_name(value: object) -> int | str:
+    """A valid id (see _as_id) is an id; any other text is a name, found or refused by its caller."""
+    try:
+        return _as_id(value)
+    except ValueError:
+        if not isinstance(value, str):
+            raise ValueError(f"must be an id (a whole number from 1 to {MAX_ID}) or a name") from None
+    if not value.strip() or len(value) > NAME_LENGTH:
+        raise ValueError(f"must be an id or a name of 1 to {NAME_LENGTH} characters")
+    return value
+
+
+# The schema says integer (what a client should send); a string of digits is read as the id too.
+Id = Annotated[int, PlainValidator(_as_id, json_schema_input_type=Annotated[int, Field(ge=1, le=MAX_ID)])]
+IdOrName = Annotated[
+    int | str,
+    PlainValidator(
+        _as_id_or_name,
+        json_schema_input_type=Annotated[int, Field(ge=1, le=MAX_ID)]
+        | Annotated[str, Field(min_length=1, max_length=NAME_LENGTH)],
+    ),
+]
 IdList = Annotated[list[Id], Field(max_length=500)]
 # A filter of ids: an empty one would be sent as no filter at all and match everyone, so it is refused.
 IdFilter = Annotated[list[Id], Field(min_length=1, max_length=500)]

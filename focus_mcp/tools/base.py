@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ToolAnnotations
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
 from focus_mcp.api.client import NO_CREDENTIALS, FocusClient
 from focus_mcp.api.models import Id
@@ -31,6 +31,16 @@ class AppState:
     client: FocusClient
     settings: Settings
     journal: Journal  # every write made through this server (focus_mcp.journal)
+
+
+def _json_true_or_false(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError('must be the JSON boolean true or false (not "true" or 1)')
+    return value
+
+
+# A yes that matters (confirm): only the JSON boolean, so that "true", 1 or "false" never counts as one.
+JsonBool = Annotated[bool, PlainValidator(_json_true_or_false, json_schema_input_type=bool)]
 
 
 class ToolArgs(BaseModel):
@@ -132,8 +142,9 @@ def given_or_configured(given: int | None, configured: int | None, missing: str)
     return value
 
 
-def narrowed(args: BaseModel, model: type[M]) -> M:
-    """`model` from the arguments it shares with `args`; those not given are left to its defaults."""
+def common_fields_as(args: BaseModel, model: type[M]) -> M:
+    """`model` (an API query, an edit) made of the fields it has in common with the tool's `args`;
+    those not given are left to its defaults."""
     return model.model_validate(args.model_dump(include=_field_names(model), exclude_none=True))
 
 

@@ -19,7 +19,17 @@ from pydantic import BaseModel, Field
 from focus_mcp.api.errors import FocusError
 from focus_mcp.tools import names
 from focus_mcp.tools.advice import explain
-from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
+from focus_mcp.tools.arguments import Refusal, checked
+from focus_mcp.tools.base import (
+    DESTRUCTIVE,
+    JsonBool,
+    Result,
+    ToolSpec,
+    WorkspaceArgs,
+    app_state,
+    organization,
+    workspace,
+)
 from focus_mcp.tools.names import GROUP, GroupRef
 from focus_mcp.tools.outcomes import OUTCOME, NoReadableAnswer, Outcome, turn_notes, unknown, write
 from focus_mcp.tools.render import answer
@@ -28,7 +38,7 @@ from focus_mcp.tools.teams import Team, team_line
 
 class DeleteGroupArgs(WorkspaceArgs):
     group_id: GroupRef = Field(description=GROUP)
-    confirm: bool = Field(default=False, description="true only after the user said yes to this deletion.")
+    confirm: JsonBool = Field(default=False, description="true only after the user said yes to this deletion.")
 
 
 class DeleteResult(Result):
@@ -53,17 +63,18 @@ class CannotAsk(BaseModel):
 
 
 async def ask_to_delete(
-    group_id: int | str, organization_id: int | None, workspace_id: int | None, ctx: Context
+    args: Annotated[DeleteGroupArgs | Refusal, Resolve(checked(DeleteGroupArgs))], ctx: Context
 ) -> Elicit[ConfirmDelete] | CannotAsk:
-    """Ask the user, naming the group and its size, when the client can show a question."""
+    """Ask the user, naming the group and its size, when the client can show a question (and the
+    arguments are valid: refused ones are answered by the tool, without a question)."""
     caps = ctx.client_capabilities
-    if caps is None or caps.elicitation is None or not _can_ask_now(ctx):
+    if isinstance(args, Refusal) or caps is None or caps.elicitation is None or not _can_ask_now(ctx):
         return CannotAsk()
     state = app_state(ctx)
-    args = DeleteGroupArgs(group_id=group_id, organization_id=organization_id, workspace_id=workspace_id)
     org, ws = organization(args, state), workspace(args, state)
+    group_id = args.group_id
     try:  # a cached read is good enough to name the group, and the resolver may run twice
-        gid, ws = await names.group_id(state, org, ws, group_id, ctx, explicit=workspace_id is not None)
+        gid, ws = await names.group_id(state, org, ws, group_id, ctx, explicit=args.workspace_id is not None)
         group = await state.client.get_group(org, gid, ws, fresh=False)
     except FocusError as exc:
         raise ToolError(explain(exc)) from None

@@ -26,8 +26,8 @@ from focus_mcp.tools.base import (
     ToolSpec,
     WorkspaceArgs,
     app_state,
+    common_fields_as,
     given_or_configured,
-    narrowed,
     organization,
     workspace,
 )
@@ -175,7 +175,7 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
     users = {f: await names.user_ids(state, org, getattr(args, f), f) for f in ("add_users", "remove_users")}
     if args.organization_users is not None:
         users["organization_users"] = await names.user_ids(state, org, args.organization_users, "organization_users")
-    edit = narrowed(args.model_copy(update=users), GroupEdit)
+    edit = common_fields_as(args.model_copy(update=users), GroupEdit)
     check_edit(edit)
     async with state.client.editing_group(org, gid) as turn:  # parallel edits of the group wait their turn
         current = await state.client.get_group(org, gid, ws)

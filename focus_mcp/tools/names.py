@@ -14,14 +14,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from focus_mcp.api.errors import FocusError
-from focus_mcp.api.models import Id, OrganizationUser, TeamsQuery, UsersQuery
+from focus_mcp.api.models import IdOrName, OrganizationUser, TeamsQuery, UsersQuery
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.workspaces import find_workspaces
 
 MAX_CANDIDATES = 8
-NameText = Annotated[str, Field(min_length=1, max_length=255)]
-UserRef = Id | NameText
-GroupRef = Id | NameText
+UserRef = IdOrName
+GroupRef = IdOrName
 UserRefs = Annotated[list[UserRef], Field(max_length=500)]
 GROUP = "Group id, or the group's exact name."
 
@@ -40,8 +39,8 @@ async def user_ids(state: AppState, org: int, refs: list[int | str], argument: s
     """The organization user id of each ref, in order: ids as given, names and emails looked up."""
     ids: list[int] = []
     for ref in refs:
-        if isinstance(ref, int) or ref.strip().isdigit():
-            ids.append(int(ref))
+        if isinstance(ref, int):  # a valid id, whatever its JSON type (IdOrName); any other text is a name
+            ids.append(ref)
             continue
         found = await state.client.list_users(org, UsersQuery(filter=ref.strip(), per_page=100))
         exact = [u for u in found if _same(u.name, ref) or _same(u.email, ref)]
@@ -61,8 +60,8 @@ async def user_ids(state: AppState, org: int, refs: list[int | str], argument: s
 async def group_id(state: AppState, org: int, ws: int, ref: int | str, ctx: Context, explicit: bool) -> tuple[int, int]:
     """(group id, its workspace) for `ref`: an id is taken as given; a name is looked up in `ws`, and,
     when the caller named no workspace, in the others too (teams are listed per workspace)."""
-    if isinstance(ref, int) or ref.strip().isdigit():
-        return int(ref), ws
+    if isinstance(ref, int):  # a valid id, whatever its JSON type (IdOrName); any other text is a name
+        return ref, ws
     near: list[tuple[int, str]] = []
     async for space in _workspaces_from(state, org, ws, ctx, only=explicit):
         page = await state.client.list_teams(org, space, TeamsQuery(filter=ref.strip(), per_page=100))

@@ -1,38 +1,36 @@
-"""How the tools reach the SDK, through its public API only.
+"""The tool inventory, and how the tools reach the SDK through its public API.
 
 Each tool is a `ToolSpec`: a handler taking one pydantic argument model. `as_tool` gives the SDK's
-`Tool.from_function` a function whose signature is that model's fields (so the SDK validates what
-the model validates, and resolvers find arguments by name) returning `Annotated[CallToolResult,
-Output]` (so the SDK publishes and checks the output schema). The published input schema is the
-argument model's own, compact.
-
-`ArgumentCheck`, a server middleware, reads every `tools/call` before the SDK does and checks the
-raw arguments against the same model with unknown names refused, answering a refusal in plain
-sentences that name the argument (and for unknown ones, the valid names), before any request.
+`Tool.from_function` a function whose only argument parameter is resolved by `arguments.checked`
+(the one check of the raw arguments against that model), publishing the model's own schema,
+compact, and returning `Annotated[CallToolResult, Output]` (the SDK publishes and checks the output
+schema). Every failure is answered as a plain sentence, never the SDK's bare "Error executing tool".
+`ToolServer` says that a write tool is off in read-only mode, where it is not registered.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Mapping
+import logging
 from typing import Annotated, Any
 
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import Context
+from mcp.server.mcpserver import Context, MCPServer, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp_types import CallToolResult, TextContent
-from pydantic import BaseModel, ValidationError
+from mcp_types import CallToolResult, InputRequiredResult, TextContent
+from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
-from pydantic_core import PydanticUndefined
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.config import Settings
 from focus_mcp.tools import changes, deletion, groups, roles_and_tags, teams, users, workspaces
 from focus_mcp.tools.advice import explain
-from focus_mcp.tools.base import AppState, ToolArgs, ToolSpec
+from focus_mcp.tools.arguments import Refusal, checked
+from focus_mcp.tools.base import AppState, ToolSpec
 from focus_mcp.tools.render import one_line
+
+log = logging.getLogger(__name__)
 
 # The tool inventory: every area module lists its tools in a module-level TOOLS. Everything else is
 # derived from it: the order clients show (reads first, then writes, each in this order), read-only
@@ -47,36 +45,36 @@ def tool_specs(settings: Settings) -> list[ToolSpec]:
 
 
 def as_tool(spec: ToolSpec) -> Tool:
-    """The SDK Tool for `spec`, built by `Tool.from_function`."""
+    """The SDK Tool for `spec`, built by `Tool.from_function`; its input schema is `spec.args`'s."""
     resolved = [
         p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
         for name, p in inspect.signature(spec.handler, eval_str=True).parameters.items()
         if name not in ("args", "ctx")
     ]
-    fields = [
-        inspect.Parameter(
-            name,
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation,
-            default=inspect.Parameter.empty if field.is_required() else _default(field.default, field.default_factory),
-        )
-        for name, field in spec.args.model_fields.items()
-    ]
     resolved_names = [p.name for p in resolved]
-    handler, model = spec.handler, spec.args
 
-    async def call(ctx: Context, **kwargs: Any) -> CallToolResult:
-        extra = {name: kwargs.pop(name) for name in resolved_names}
+    async def call(ctx: Context, args: Any, **extra: Any) -> CallToolResult:
         state = ctx.request_context.lifespan_context
+        sandbox = isinstance(state, AppState) and state.settings.sandbox
+        if isinstance(args, Refusal):
+            return _refusal(args.message, sandbox)
         try:
             if isinstance(state, AppState):
                 await state.client.refresh_quota()  # another replica may have spent it
-            return await handler(model.model_validate(kwargs), ctx, **extra)
+            result = await spec.handler(args, ctx, **{name: extra[name] for name in resolved_names})
+            if not result.is_error:
+                spec.output.model_validate(result.structured_content)  # the SDK's check, without its bare error
+            return result
         except (FocusError, ToolError, TimeoutError) as exc:
-            message = explain(exc) if isinstance(exc, FocusError) else str(exc)
-            return _refusal(message, isinstance(state, AppState) and state.settings.sandbox)
+            return _refusal(explain(exc) if isinstance(exc, FocusError) else str(exc), sandbox)
+        except Exception as exc:  # a bug: said plainly, logged with its traceback, never its text to the model
+            log.exception("%s failed", spec.name)
+            return _refusal(_internal_error(spec, exc), sandbox)
 
-    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context), *fields, *resolved]
+    checked_args = inspect.Parameter(
+        "args", inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Resolve(checked(spec.args))]
+    )
+    params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context), checked_args, *resolved]
     returns = Annotated[CallToolResult, spec.output]
     call.__signature__ = inspect.Signature(params, return_annotation=returns)  # type: ignore[attr-defined]
     call.__annotations__ = {p.name: p.annotation for p in params} | {"return": returns}
@@ -85,16 +83,17 @@ def as_tool(spec: ToolSpec) -> Tool:
         call,
         name=spec.name,
         title=spec.title,
-        description=inspect.cleandoc(handler.__doc__ or ""),
+        description=inspect.cleandoc(spec.handler.__doc__ or ""),
         annotations=spec.annotations,
     )
     return tool.model_copy(update={"parameters": input_schema(spec.args)})
 
 
-def _default(default: Any, factory: Any) -> Any:
-    if default is not PydanticUndefined:
-        return default
-    return factory() if callable(factory) else None
+def _internal_error(spec: ToolSpec, exc: Exception) -> str:
+    said = f"{spec.name} failed inside focus-mcp ({type(exc).__name__}); the server's log has the details."
+    if spec.writes:
+        return said + " Whether anything was written is unknown: read it fresh (fresh=true) before trying again."
+    return said + " Try again; if it fails the same way, report it."
 
 
 def _refusal(message: str, sandbox: bool) -> CallToolResult:
@@ -104,80 +103,24 @@ def _refusal(message: str, sandbox: bool) -> CallToolResult:
     )
 
 
-class ArgumentCheck:
-    """Middleware: a `tools/call` whose arguments its tool's model refuses is answered here, plainly."""
+class ToolServer(MCPServer[AppState]):
+    """The MCPServer, saying of a write tool in read-only mode that it is off (it is not registered)."""
 
-    def __init__(self, specs: list[ToolSpec], settings: Settings) -> None:
-        self.models = {s.name: s.args for s in specs}
-        self.off = {s.name for s in SPECS} - set(self.models)  # write tools, in read-only mode
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.off = set() if not settings.read_only else {s.name for s in SPECS if s.writes}
         self.sandbox = settings.sandbox
 
-    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method == "tools/call" and isinstance(ctx.params, Mapping):
-            name, arguments = ctx.params.get("name"), ctx.params.get("arguments") or {}
-            problem = self.problem(name, arguments)
-            if problem is not None:
-                return _refusal(problem, self.sandbox)
-        return await call_next(ctx)
-
-    def problem(self, name: object, arguments: object) -> str | None:
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
         if name in self.off:
-            return (
+            said = (
                 f"{name} is not available: this server runs in read-only mode (TOGGL_FOCUS_READ_ONLY or "
                 "--read-only), so no tool can change anything."
             )
-        model = self.models.get(name) if isinstance(name, str) else None
-        if model is None:
-            return None  # the SDK answers for unknown tools
-        if not isinstance(arguments, Mapping):
-            return f"The arguments of {name} must be a JSON object; nothing was sent."
-        try:
-            model.model_validate(arguments)
-        except ValidationError as exc:
-            return plain_refusal(str(name), model, exc)
-        return None
-
-
-# The branches of an id-or-name argument, as pydantic names them in an error's location.
-BRANCHES = {"int": "as an id", "constrained-int": "as an id", "str": "as a name", "constrained-str": "as a name"}
-
-
-def plain_refusal(tool: str, model: type[ToolArgs], exc: ValidationError) -> str:
-    """Pydantic's errors as sentences that name each argument; unknown ones with the valid names."""
-    unknown: list[str] = []
-    problems: dict[str, list[str]] = {}
-    for error in exc.errors(include_url=False, include_input=False):
-        loc, branch = error["loc"], None
-        if loc and loc[-1] in BRANCHES:
-            loc, branch = loc[:-1], BRANCHES[str(loc[-1])]
-        where = _location(loc)
-        if error["type"] == "extra_forbidden":
-            unknown.append(where)
-        elif error["type"] == "missing":
-            problems.setdefault(where, []).append("is required")
-        elif error["type"] == "too_short" and error.get("ctx", {}).get("min_length") == 1:
-            problems.setdefault(where, []).append("is empty: an empty list matches no one, omit the filter instead")
-        else:
-            problems.setdefault(where, []).append(_reworded(error["msg"]) + (f" ({branch})" if branch else ""))
-    sentences = [f"{where} {' or '.join(said)}" for where, said in problems.items()]
-    if unknown:
-        valid = ", ".join(model.model_fields)
-        sentences.append(f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} (valid: {valid})")
-    return f"Not sent: invalid arguments for {tool}: " + "; ".join(sentences) + "."
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "arguments"
-
-
-def _reworded(message: str) -> str:
-    for prefix, instead in (("Input should be", "must be"), ("String should", "must"), ("List should", "must")):
-        if message.startswith(prefix):
-            message = instead + message[len(prefix) :]
-    return message.removeprefix("Value error, ")
+            raise ToolError(f"[SANDBOX] {said}" if self.sandbox else said)
+        return await super().call_tool(name, arguments, context)
 
 
 # --- schemas ------------------------------------------------------------------------------------

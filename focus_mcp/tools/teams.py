@@ -21,7 +21,7 @@ from focus_mcp.tools.base import (
     Result,
     ToolSpec,
     app_state,
-    narrowed,
+    common_fields_as,
     organization,
     workspace,
 )
@@ -117,7 +117,7 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     state = app_state(ctx)
     check_paging(args, state)
     org = organization(args, state)
-    query = narrowed(args, TeamsQuery)
+    query = common_fields_as(args, TeamsQuery)
     if args.all_workspaces:
         return await _every_workspace(state, org, query, args, ctx)
     ws = workspace(args, state)

@@ -12,7 +12,7 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.models import OrganizationUser, UsersQuery
-from focus_mcp.tools.base import READ_ONLY, Ref, Result, ToolSpec, app_state, narrowed, organization
+from focus_mcp.tools.base import READ_ONLY, Ref, Result, ToolSpec, app_state, common_fields_as, organization
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, check_paging, pages_in_order, progress
 from focus_mcp.tools.render import answer, listing
 from focus_mcp.tools.user_counts import STATUS_OF, UserCounts, count_users, counts_lines
@@ -235,7 +235,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     check_paging(args.model_copy(update={"all_pages": every_page}), state)
     org = organization(args, state)
     columns = _columns(args)
-    query = narrowed(args, UsersQuery)
+    query = common_fields_as(args, UsersQuery)
     wire: dict[str, Any] = {}
     if args.fields and not args.count_only:
         wire |= {"include_rates": True} if "rate" in args.fields else {}
