@@ -47,3 +47,12 @@ def test_the_first_command_prints_what_the_readme_shows(tmp_path: Path) -> None:
     call = next(line for line in first.splitlines() if line.startswith(SET_UP)).split(" && ")[-1]
     shown = next(body for kind, body in BLOCKS if kind == "text")
     assert run(call, tmp_path).stdout == shown
+
+
+def test_the_example_conversation_shows_what_the_tool_answers(tmp_path: Path) -> None:
+    example = re.search(r"calls `(\w+)` with `(\{.*?\})`:\n>\n> ```\n(.*?)> ```", README, re.DOTALL)
+    assert example, "the README's example conversation"
+    tool, arguments, shown = example.groups()
+    done = run(f".venv/bin/focus-mcp --sandbox call {tool} '{arguments}'", tmp_path)
+    assert done.returncode == 0
+    assert done.stdout == "".join(line.removeprefix("> ") + "\n" for line in shown.splitlines())
