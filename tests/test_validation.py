@@ -93,6 +93,19 @@ async def test_an_elicitation_capable_client_is_not_asked_about_refused_argument
     assert asked == [] and routes.requests == []
 
 
+async def test_a_group_the_question_cannot_name_is_said_plainly(routes: Routes) -> None:
+    routes.add("GET", "teams", {"data": [], "page": 1, "rows": 0, "total": 0})
+
+    async def answer(ctx: Any, params: Any) -> types.ElicitResult:
+        raise AssertionError("asked about a group that is not there")
+
+    async with connect(make_settings(), routes.transport(), elicitation_callback=answer) as client:
+        result = await client.call_tool("delete_group", {"group_id": 5, "workspace_id": 22})
+    said = text(result)
+    assert result.is_error and said.startswith("Group 5 is not visible in workspace 22; nothing was deleted.")
+    assert "DELETE" not in [r.method for r in routes.requests]
+
+
 async def test_unknown_arguments_are_listed_with_the_valid_ones(routes: Routes) -> None:
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("list_roles", {"bogus": 1, "organisation_id": 2})

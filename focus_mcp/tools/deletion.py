@@ -64,23 +64,25 @@ class CannotAsk(BaseModel):
 
 async def ask_to_delete(
     args: Annotated[DeleteGroupArgs | Refusal, Resolve(checked(DeleteGroupArgs))], ctx: Context
-) -> Elicit[ConfirmDelete] | CannotAsk:
+) -> Elicit[ConfirmDelete] | CannotAsk | Refusal:
     """Ask the user, naming the group and its size, when the client can show a question (and the
-    arguments are valid: refused ones are answered by the tool, without a question)."""
+    arguments are valid: refused ones are answered by the tool, without a question). A failure is
+    handed to the tool as a Refusal: raised here, the SDK would prefix it with "Error executing tool"."""
     caps = ctx.client_capabilities
     if isinstance(args, Refusal) or caps is None or caps.elicitation is None or not _can_ask_now(ctx):
         return CannotAsk()
     state = app_state(ctx)
-    org, ws = organization(args, state), workspace(args, state)
-    group_id = args.group_id
     try:  # a cached read is good enough to name the group, and the resolver may run twice
-        gid, ws = await names.group_id(state, org, ws, group_id, ctx, explicit=args.workspace_id is not None)
+        org, ws = organization(args, state), workspace(args, state)
+        gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
         group = await state.client.get_group(org, gid, ws, fresh=False)
     except FocusError as exc:
-        raise ToolError(explain(exc)) from None
+        return Refusal(explain(exc))
+    except ToolError as exc:
+        return Refusal(str(exc))
     if group is None:
-        raise ToolError(
-            f"Group {group_id} is not visible in workspace {ws}; nothing was deleted. "
+        return Refusal(
+            f"Group {args.group_id} is not visible in workspace {ws}; nothing was deleted. "
             "Call list_teams to check the group id and its workspace."
         )
     return Elicit(
@@ -100,6 +102,8 @@ async def delete_group(
     If the client can ask the user, the server asks. Otherwise the call is refused until you have
     asked the user yourself and call again with confirm=true.
     """
+    if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, Refusal):
+        raise ToolError(decision.data.message)  # what stopped the question, said as the tool's answer
     state = app_state(ctx)
     org, ws = organization(args, state), workspace(args, state)
     gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
