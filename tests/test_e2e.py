@@ -249,3 +249,9 @@ def test_an_entry_pasted_without_its_ids_says_in_the_hosts_log_what_they_must_be
     )
     assert "me/organizations" in said and "list_workspaces" in said  # where each id is found
     assert "Traceback" not in said and "Input should be" not in said and "your organization id" not in said
+
+
+def test_started_without_key_or_sandbox_the_hosts_log_says_what_to_fill_in() -> None:
+    done = subprocess.run([COMMAND, *PREFIX], input="", capture_output=True, text=True, env=_env(), timeout=60)
+    assert done.returncode == 0 and done.stdout == ""  # stdin closed: the server ends; stdout is the protocol's
+    assert "No Toggl Focus credentials" in done.stderr and "turn on its Sandbox option" in done.stderr
