@@ -147,7 +147,7 @@ async def test_all_pages_is_refused_up_front_when_the_quota_cannot_cover_it(rout
     routes.add(
         "GET",
         "roles",
-        httpx2.Response(200, json=[], headers={"X-Toggl-Quota-Remaining": "4", "X-Toggl-Quota-Resets-In": "1200"}),
+        httpx2.Response(200, json=[], headers={"X-Toggl-Quota-Remaining": "9", "X-Toggl-Quota-Resets-In": "1200"}),
     )
     routes.add("GET", "users", paged_users(230))
     async with connect(make_settings(), routes.transport()) as client:
@@ -155,7 +155,8 @@ async def test_all_pages_is_refused_up_front_when_the_quota_cannot_cover_it(rout
         refused = await client.call_tool("list_users", {"all_pages": True})
         allowed = await client.call_tool("list_users", {"all_pages": True, "max_items": 300})
         conflict = await client.call_tool("list_users", {"all_pages": True, "page": 2})
-    assert refused.is_error and "only 4 are left" in text(refused) and "resets in 20 min" in text(refused)
+    # 10 pages and the reserve of 5 do not fit in 9; 3 pages and the reserve do
+    assert refused.is_error and "only 9 are left" in text(refused) and "resets in 20 min" in text(refused)
     assert not allowed.is_error and len(allowed.structured_content["users"]) == 230
     assert conflict.is_error and "drop page and per_page" in text(conflict)
     assert len(routes.requests) == 1 + 3

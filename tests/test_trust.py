@@ -6,7 +6,7 @@ import base64
 import gzip
 import logging
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -18,6 +18,7 @@ from conftest import FAST_RETRIES, ORG, SECRET_KEY, Routes, make_settings
 from helpers import connect, text
 from loopback import serving
 from starlette.types import Receive, Scope, Send
+from test_trim import user_json
 
 from benchmarks.oversized import Body, oversized_api
 from focus_mcp import cli
@@ -26,6 +27,7 @@ from focus_mcp.api.client import FocusClient
 from focus_mcp.api.models import GroupRequest
 from focus_mcp.api.sending import ERROR_BODY_BYTES
 from focus_mcp.config import ConfigurationError, Settings
+from focus_mcp.tools.paging import QUOTA_RESERVE
 
 pytestmark = pytest.mark.anyio
 
@@ -229,3 +231,42 @@ def test_plain_http_to_a_remote_host_is_refused_at_start(
 )
 def test_plain_http_on_loopback_is_accepted(url: str) -> None:
     assert Settings.load({"TOGGL_FOCUS_BASE_URL": url}).base_url == url
+
+
+def small_pages(total: int, rows: int, quota: int) -> Callable[[httpx2.Request], httpx2.Response]:
+    """A users endpoint that serves `rows` a page whatever per_page asks, and counts the quota down."""
+    left = [quota]
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        left[0] -= 1
+        page = int(request.url.params.get("page", 1))
+        shown = [user_json(n) for n in range((page - 1) * rows, min(total, page * rows))]
+        return httpx2.Response(200, json=shown, headers={"X-Toggl-Quota-Remaining": str(left[0])})
+
+    return handler
+
+
+async def test_all_pages_checks_the_quota_at_the_page_size_served(routes: Routes) -> None:
+    """5 rows a page, 25 requests left: the first page shows that max_items 1000 would need 199 more,
+    so paging stops there with what it has, says why and what fits, and spends no more."""
+    routes.add("GET", "users", small_pages(total=400, rows=5, quota=25))
+    async with connect(make_settings(), routes.transport()) as mcp:
+        result = await mcp.call_tool("list_users", {"all_pages": True})
+        spent = len(routes.requests)
+        fits = await mcp.call_tool("list_users", {"all_pages": True, "max_items": 20, "fresh": True})
+    said = text(result)
+    assert spent <= 3 and spent == 1
+    assert not result.is_error and "stopped after 1 page to spare the hourly quota" in said
+    assert f"{QUOTA_RESERVE} kept in reserve" in said and "lower max_items to 100 or less" in said
+    assert result.structured_content["complete"] is False and len(result.structured_content["users"]) == 5
+    assert len(fits.structured_content["users"]) == 20 and "to spare" not in text(fits)  # 4 pages fit: read
+    assert len(routes.requests) == spent + 4
+
+
+async def test_all_pages_keeps_the_reserve_when_the_quota_is_short_from_the_start(routes: Routes) -> None:
+    routes.add("GET", "users", small_pages(total=400, rows=100, quota=8))
+    async with connect(make_settings(), routes.transport()) as mcp:
+        await mcp.call_tool("list_users", {})  # one page learns the quota: 7 left
+        refused = await mcp.call_tool("list_users", {"all_pages": True, "max_items": 300})
+    assert refused.is_error and "3 requests" in text(refused) and "in reserve" in text(refused)
+    assert len(routes.requests) == 1

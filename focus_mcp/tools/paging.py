@@ -4,13 +4,20 @@ Neither the spec nor the docs give a maximum per_page, so pages are asked for at
 and the answer is never assumed to be that long: paging stops on an empty page, on a page shorter
 than one the API served before (the API showed it can serve more, so that was the last), or on a
 page that repeats the one before (an API that ignores `page`).
+
+The quota is checked twice: before any request at REQUESTED_PER_PAGE rows a page (check_paging),
+and, given the quota, after every page at the page size the API actually serves: when the pages
+that max_items may still need would leave fewer than QUOTA_RESERVE requests of the hour, paging
+stops with what it has and says so (Pages.short_of_quota), so that writes and single reads keep
+some requests.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -18,9 +25,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from focus_mcp.api.errors import human_duration
+from focus_mcp.api.quota import Quota
 from focus_mcp.tools.base import AppState, ReadOrgArgs
 
 REQUESTED_PER_PAGE = 100
+QUOTA_RESERVE = 5  # requests of the hour that reading every page never spends
 T = TypeVar("T")
 
 
@@ -30,19 +39,22 @@ class PagingArgs(ReadOrgArgs):
     detail: bool = Field(default=False, description="Full API records instead of the summary.")
 
 
-def check_paging(args: PagingArgs, state: AppState) -> None:
-    """all_pages: refuse before any request when it conflicts or cannot fit in the hourly quota."""
-    every_page = "status" if getattr(args, "status", None) else "all_pages"
-    if not (args.all_pages or every_page == "status"):
+def check_paging(
+    args: PagingArgs, state: AppState, *, page: int | None = None, per_page: int | None = None, what: str = "all_pages"
+) -> None:
+    """Reading every page (`what` names why: all_pages, count_only...): refuse before any request when
+    the caller also gave page or per_page, or when max_items cannot fit in the hourly quota (less the
+    reserve) even at REQUESTED_PER_PAGE rows a page."""
+    if not args.all_pages:
         return
-    if getattr(args, "page", None) is not None or getattr(args, "per_page", None) is not None:
-        raise ToolError(f"{every_page} reads every page itself: drop page and per_page.")
+    if page is not None or per_page is not None:
+        raise ToolError(f"{what} reads every page itself: drop page and per_page.")
     needed = math.ceil(args.max_items / REQUESTED_PER_PAGE)
     check_quota(
         state,
-        needed,
-        f"{every_page} needs up to {needed} requests for max_items {args.max_items} (pages of up to "
-        f"{REQUESTED_PER_PAGE})",
+        needed + QUOTA_RESERVE,
+        f"{what} needs up to {needed} requests for max_items {args.max_items} (pages of up to "
+        f"{REQUESTED_PER_PAGE}), and {QUOTA_RESERVE} are kept in reserve,",
         "Lower max_items, or narrow the query with filters.",
     )
 
@@ -60,23 +72,65 @@ async def progress(ctx: Context, done: int, total: int | None, what: str) -> Non
     await ctx.report_progress(done, total, f"{done} {what} fetched")
 
 
+@dataclass
+class Pages(Generic[T]):
+    """What reading every page gave: the records, whether max_items stopped it (more may exist), the
+    pages read, and, when the quota stopped it first, why (a sentence for the answer; else "")."""
+
+    records: list[T]
+    capped: bool
+    pages: int
+    short_of_quota: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return not self.capped and not self.short_of_quota
+
+
 async def pages_in_order(
-    read_page: Callable[[int], Awaitable[list[T]]], max_items: int, on_page: Callable[[int], Awaitable[None]]
-) -> tuple[list[T], bool, int]:
-    """(records, stopped at max_items, pages read), reading page 1, 2, ... until the last page."""
+    read_page: Callable[[int], Awaitable[list[T]]],
+    max_items: int,
+    on_page: Callable[[int], Awaitable[None]],
+    quota: Quota | None = None,
+) -> Pages[T]:
+    """Read page 1, 2, ... until the last page or max_items. With `quota`, stop early (with what was
+    read) when the pages max_items may still need, at the page size served, would leave fewer than
+    QUOTA_RESERVE requests this hour."""
     records: list[T] = []
     longest, page, previous = 0, 0, None
     while len(records) < max_items:
+        if page and quota is not None and (short := _short_of_quota(quota, max_items, len(records), longest, page)):
+            return Pages(records[:max_items], False, page, short)
         page += 1
         batch = await read_page(page)
         if batch and batch == previous:  # the API ignores `page`: it has shown everything it will
-            return records[:max_items], False, page
+            return Pages(records[:max_items], False, page)
         records += batch
         await on_page(len(records))
         if not batch or len(batch) < longest:
-            return records[:max_items], False, page
+            return Pages(records[:max_items], False, page)
         longest, previous = max(longest, len(batch)), batch
-    return records[:max_items], True, page
+    return Pages(records[:max_items], True, page)
+
+
+def _short_of_quota(quota: Quota, max_items: int, read: int, served: int, pages: int) -> str:
+    """Why no further page is read ("" to go on): the pages still wanted, at `served` rows a page,
+    exceed the requests left less the reserve."""
+    left = quota.remaining
+    if left is None or served == 0:
+        return ""
+    wanted = math.ceil((max_items - read) / served)
+    if left - wanted >= QUOTA_RESERVE:
+        return ""
+    affordable = max(0, left - QUOTA_RESERVE)
+    resets = quota.resets_in()
+    when = f", resetting in {human_duration(resets)}" if resets else ""
+    return (
+        f"stopped after {pages} page{'s' if pages > 1 else ''} to spare the hourly quota: at the {served} rows a "
+        f"page the API serves, max_items {max_items} needs up to {wanted} more requests, and {left} are left"
+        f"{when} ({QUOTA_RESERVE} kept in reserve). For everything, narrow the query with filters, or lower "
+        f"max_items to {read + affordable * served} or less"
+    )
 
 
 async def gather(calls: list[Callable[[], Awaitable[T]]], on_done: Callable[[int], Awaitable[None]]) -> list[T]:

@@ -115,7 +115,7 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     or a member's name.
     """
     state = app_state(ctx)
-    check_paging(args, state)
+    check_paging(args, state, page=args.page, per_page=args.per_page)
     org = organization(args, state)
     query = common_fields_as(args, TeamsQuery)
     if args.all_workspaces:
@@ -186,7 +186,7 @@ async def _every_workspace(
             page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
             return (await state.client.list_teams(org, ws, page_query, fresh=args.fresh)).data
 
-        groups, _, _ = await pages_in_order(read_page, args.max_items, _nothing)
+        groups = (await pages_in_order(read_page, args.max_items, _nothing)).records
         for group in groups:
             teams.setdefault(group.id, group)
     names = ", ".join(f"{s.name}#{s.id}" for s in spaces)
@@ -220,7 +220,7 @@ async def _all_teams(
     rest = await gather([page(n) for n in range(2, pages + 1)], lambda done: progress(ctx, 1 + done, pages, "pages"))
     groups = [*first.data, *(g for batch in rest for g in batch)]
     if len(groups) < wanted and first.data and all(rest):  # the API served fewer than its first page promised
-        more, _, _ = await pages_in_order(lambda n: read_page(pages + n), wanted - len(groups), _nothing)
+        more = (await pages_in_order(lambda n: read_page(pages + n), wanted - len(groups), _nothing)).records
         groups += more
     return groups[: args.max_items], first.total
 

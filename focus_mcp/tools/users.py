@@ -253,14 +253,21 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
         async def on_page(done: int) -> None:
             await progress(ctx, done, None, "users")
 
-        users, capped, pages = await pages_in_order(read_page, args.max_items, on_page)
-        read = len(users)
+        paged = await pages_in_order(read_page, args.max_items, on_page, state.client.quota)
+        users, pages, read = paged.records, paged.pages, len(paged.records)
         for _, test in kept_here:
             users = [u for u in users if test(u)]
-        extra.update(pages_read=pages, complete=not capped)
+        extra.update(pages_read=pages, complete=paged.complete)
         which = f"{len(users)} users" + (f" {', '.join(what for what, _ in kept_here)}" if kept_here else "")
-        checked = f"{read} users on {pages} pages checked" if kept_here else f"all pages: {pages} read"
-        end = f"stopped at max_items={args.max_items}: more may exist. Raise it or filter." if capped else "complete."
+        checked = (
+            f"{read} users on {pages} pages checked" if kept_here or not paged.complete else f"all pages: {pages} read"
+        )
+        end = (
+            f"stopped at max_items={args.max_items}: more may exist. Raise it or filter."
+            if paged.capped
+            else "complete."
+        )
+        end = f"{paged.short_of_quota}: more may exist." if paged.short_of_quota else end
         heading = [f"{which} ({checked}); {end}"]
         if args.count_only:
             counts = count_users(users)

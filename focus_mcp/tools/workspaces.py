@@ -56,7 +56,8 @@ async def find_workspaces(state: AppState, org: int, ctx: Context | None, fresh:
 
     names: dict[int, str] = {}
     counts: dict[int, int] = {}
-    users, _, pages = await pages_in_order(read_page, MAX_USERS_READ, on_page)
+    read = await pages_in_order(read_page, MAX_USERS_READ, on_page)
+    users, pages = read.records, read.pages
     spaces = [Workspace(id=i, name=names[i], members=counts[i]) for i in sorted(names, key=lambda i: names[i])]
     return Found(spaces, len(users), pages)
 
