@@ -16,6 +16,7 @@ from focus_mcp.journal import Journal, open_journal
 from focus_mcp.prompts import add_prompts
 from focus_mcp.resources import ServedState, add_resources
 from focus_mcp.tools.base import AppState
+from focus_mcp.tools.owned_writes import owned_writes
 from focus_mcp.tools.registry import ToolServer, as_tool, tool_specs
 
 INSTRUCTIONS = """\
@@ -83,10 +84,11 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        async with shared.use() as client:
+        # Writes under way are awaited (owned_writes) before the client they use is closed.
+        async with shared.use() as client, owned_writes(settings) as writes:
             if ring is not None and client.shared is not None:  # at the start: an unreachable Redis is said now
                 await ring.refresh(client.shared)
-            state = AppState(client=client, settings=settings, journal=shared.journal)
+            state = AppState(client=client, settings=settings, journal=shared.journal, writes=writes)
             with served.serving(state):  # what the static resources read through
                 yield state
 

@@ -2,7 +2,8 @@
 
 It serves the sandbox organization over HTTP/1.1 (parsed with h11) and applies faults that a mock
 transport cannot: a request held open until the test releases it (applied before or after the
-hold), or applied and then answered by closing the connection. Tests order events through the
+hold), applied and then answered by closing the connection, or answered 200 by a "gateway" (an
+HTML page or an empty body) without reaching the API. Tests order events through the
 `Fault.arrived` and `Fault.release` events, never by sleeping.
 """
 
@@ -21,7 +22,12 @@ from anyio.abc import SocketStream
 
 from focus_mcp.sandbox import SandboxAPI
 
-Action = Literal["hold", "apply_then_hold", "apply_then_drop", "drop"]
+Action = Literal["hold", "apply_then_hold", "apply_then_drop", "drop", "html_200", "empty_200"]
+# Answers a gateway may give in the API's place, the request never reaching it: (content type, body).
+GATEWAY_BODIES = {
+    "html_200": ("text/html", b"<html><body>Down for maintenance</body></html>"),
+    "empty_200": ("application/json", b""),
+}
 
 
 @dataclass
@@ -77,6 +83,15 @@ class FaultyAPI:
                     return
                 if fault is not None and fault.action == "hold":
                     await fault.release.wait()
+                if fault is not None and fault.action in GATEWAY_BODIES:
+                    fault.done.set()
+                    kind, content = GATEWAY_BODIES[fault.action]
+                    headers = [("content-type", kind), ("content-length", str(len(content)))]
+                    await stream.send(conn.send(h11.Response(status_code=200, headers=headers)) or b"")
+                    await stream.send(conn.send(h11.Data(data=content)) or b"")
+                    await stream.send(conn.send(h11.EndOfMessage()) or b"")
+                    conn.start_next_cycle()
+                    continue
                 headers = [(k.decode(), v.decode()) for k, v in request.headers if k.lower() != b"host"]
                 answer = await inner.request(
                     method, f"http://sandbox.focus.invalid{target}", headers=headers, content=body

@@ -84,10 +84,8 @@ async def test_a_group_name_is_looked_up_as_a_query_never_put_in_a_path(routes: 
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("delete_group", {"group_id": "5/../../x", "confirm": True})
     assert not result.is_error, text(result)
-    assert routes.query(0)["filter"] == "5/../../x" and [r.url.path.split("/")[-1] for r in routes.requests] == [
-        "teams",
-        "5",
-    ]
+    paths = [r.url.path.split("/")[-1] for r in routes.requests]
+    assert routes.query(0)["filter"] == "5/../../x" and paths == ["teams", "teams", "5"]  # found, read under the turn
 
 
 async def test_organization_and_workspace_fall_back_to_configuration(routes: Routes) -> None:
@@ -210,16 +208,22 @@ async def test_create_group_defaults_to_the_configured_workspace(routes: Routes)
 
 
 async def test_set_group_member_role(routes: Routes) -> None:
+    routes.add("GET", "teams", teams_json(group_json(gid=5)))  # read under the turn: 101 has no Focus role
     routes.add("PUT", "groups/5/user_role", {"success": True})
     async with connect(make_settings(), routes.transport()) as client:
-        cleared = await client.call_tool(
+        kept = await client.call_tool(
             "set_group_member_role", {"group_id": 5, "organization_user_id": 101, "focus_role_id": None}
         )
-    assert not cleared.is_error
-    assert routes.body() == {"focus_role_id": None, "organization_user_id": 101, "workspace_id": WS}
+        assert not kept.is_error and "No change needed" in text(kept) and routes.requests[-1].method == "GET"
+        set_ = await client.call_tool(
+            "set_group_member_role", {"group_id": 5, "organization_user_id": 101, "focus_role_id": 3}
+        )
+    assert not set_.is_error and set_.structured_content["outcome"] == "written", text(set_)
+    assert routes.body() == {"focus_role_id": 3, "organization_user_id": 101, "workspace_id": WS}
 
 
 async def test_delete_without_a_human_sends_no_delete(routes: Routes) -> None:
+    routes.add("GET", "teams", teams_json(group_json(gid=5)))
     routes.add("DELETE", "groups/5", {"success": True})
     async with connect(make_settings(), routes.transport()) as client:
         refused = await client.call_tool("delete_group", {"group_id": 5})
@@ -227,7 +231,8 @@ async def test_delete_without_a_human_sends_no_delete(routes: Routes) -> None:
         assert routes.requests == []
         done = await client.call_tool("delete_group", {"group_id": 5, "confirm": True})
     assert not done.is_error
-    assert [(r.method, dict(r.url.params)) for r in routes.requests] == [("DELETE", {"workspace_id": str(WS)})]
+    sent = [(r.method, dict(r.url.params)) for r in routes.requests]
+    assert sent == [("GET", {"workspace_id": str(WS), "group_ids": "5"}), ("DELETE", {"workspace_id": str(WS)})]
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

@@ -36,13 +36,13 @@ async def test_an_empty_filter_is_refused_before_any_request(routes: Routes) -> 
     assert routes.requests == []
 
 
-async def test_a_member_role_404_names_the_member_not_the_group() -> None:
+async def test_a_member_role_of_a_non_member_names_the_member_not_the_group() -> None:
     settings, api = sandbox_settings()
     async with connect(settings, api.transport()) as client:
         args = {"group_id": 4500008, "organization_user_id": 4100001, "focus_role_id": 4}
         result = await client.call_tool("set_group_member_role", args)
-    said = text(result)
-    assert result.is_error and "HTTP 404" in said and "user 4100001 is not a member of group 4500008" in said
+    said = text(result)  # the group read under the turn shows it: nothing is sent
+    assert result.is_error and "user 4100001 is not a member of group 4500008" in said
     assert "Group 4500008 was not found" not in said
 
 

@@ -16,6 +16,7 @@ from focus_mcp.api.client import NO_CREDENTIALS, FocusClient
 from focus_mcp.api.models import Id
 from focus_mcp.config import Settings
 from focus_mcp.journal import Journal
+from focus_mcp.tools.owned_writes import OwnedWrites
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -31,6 +32,7 @@ class AppState:
     client: FocusClient
     settings: Settings
     journal: Journal  # every write made through this server (focus_mcp.journal)
+    writes: OwnedWrites  # the writes under way, owned by the server, not by the calls (owned_writes.py)
 
 
 def _json_true_or_false(value: object) -> bool:

@@ -8,7 +8,7 @@ written or unknown, as for every write (see outcomes.py).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
@@ -16,12 +16,15 @@ from mcp_types import CallToolResult
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
+from focus_mcp.api.client import EditLock
 from focus_mcp.api.errors import FocusError
+from focus_mcp.api.models import Group
 from focus_mcp.tools import names
 from focus_mcp.tools.advice import explain
 from focus_mcp.tools.arguments import Refusal, checked
 from focus_mcp.tools.base import (
     DESTRUCTIVE,
+    AppState,
     JsonBool,
     Result,
     ToolSpec,
@@ -31,7 +34,22 @@ from focus_mcp.tools.base import (
     workspace,
 )
 from focus_mcp.tools.names import GROUP, GroupRef
-from focus_mcp.tools.outcomes import OUTCOME, NoReadableAnswer, Outcome, turn_notes, unknown, write
+from focus_mcp.tools.outcomes import (
+    OUTCOME,
+    NoReadableAnswer,
+    Outcome,
+    ReadResult,
+    after_release,
+    begin_change,
+    change_line,
+    confirms_success,
+    run_owned,
+    turn_notes,
+    unknown,
+    write,
+)
+from focus_mcp.tools.owned_writes import Commitment
+from focus_mcp.tools.pending import clear_unsettled
 from focus_mcp.tools.render import answer
 from focus_mcp.tools.teams import Team, team_line
 
@@ -45,6 +63,7 @@ class DeleteResult(Result):
     group_id: int
     deleted: bool
     outcome: Outcome = Field(description=OUTCOME)
+    change_id: str | None = Field(default=None, description="The journal entry (list_changes, undo_change).")
 
 
 def _can_ask_now(ctx: Context) -> bool:
@@ -107,31 +126,79 @@ async def delete_group(
     state = app_state(ctx)
     org, ws = organization(args, state), workspace(args, state)
     gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
+    refusal = human_yes(state, decision, args.confirm, gid, "delete_group")
+    if refusal is not None:
+        return refusal
+
+    async def job(commitment: Commitment) -> CallToolResult:
+        async with state.client.editing_group(org, gid) as lock:
+            await clear_unsettled(state, org, ws, group_id=gid)
+            current = await state.client.get_group(org, gid, ws)  # seen to exist before the DELETE is sent
+            if current is None:
+                raise ToolError(
+                    f"Not deleted: group {gid} is not visible in workspace {ws}, so no DELETE was sent. "
+                    "Call list_teams to check the group id and its workspace."
+                )
+            arguments = args.model_dump(mode="json", exclude_defaults=True)
+            result = await delete(state, ctx, commitment, lock, org, current, ws, "delete_group", arguments)
+        return after_release(result, lock)
+
+    return await run_owned(state, ctx, "delete_group", job)
+
+
+def human_yes(
+    state: AppState, decision: ElicitationResult[ConfirmDelete], confirm: bool, gid: int, tool: str
+) -> CallToolResult | None:
+    """None when a human agreed to delete group `gid` (asked by the server, or confirm=true when the
+    client cannot be asked); otherwise the refusal to answer."""
     if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, CannotAsk):
-        if not args.confirm:
+        if not confirm:
             raise ToolError(
                 f"Not deleted: deleting group {gid} needs the user's explicit yes. Ask the user, "
-                "and only if they agree call delete_group again with confirm=true."
+                f"and only if they agree call {tool} again with confirm=true."
             )
-    elif not (isinstance(decision, AcceptedElicitation) and decision.data.confirm):
-        verdict = "cancelled" if decision.action == "cancel" else "declined"
-        lines = [f"Not deleted: the user {verdict}. Group {gid} is unchanged."]
-        return answer(state, lines, {"group_id": gid, "deleted": False, "outcome": "not_written"})
-    structured: dict[str, object] = {"group_id": gid, "deleted": True, "outcome": "written"}
-    async with state.client.editing_group(org, gid) as turn:
+        return None
+    if isinstance(decision, AcceptedElicitation) and decision.data.confirm:
+        return None
+    verdict = "cancelled" if decision.action == "cancel" else "declined"
+    lines = [f"Not deleted: the user {verdict}. Group {gid} is unchanged."]
+    return answer(state, lines, DeleteResult(group_id=gid, deleted=False, outcome="not_written"))
 
-        async def read_back() -> tuple[bool, str]:
-            group = await state.client.get_group(org, gid, ws)
-            if group is None:
-                return True, f"group {gid} gone from workspace {ws}"
-            return False, f"the group still there: {team_line(Team.from_api(group))}"
 
-        request = state.client.delete_group(org, gid, ws)
-        outcome = await write(state, ctx, request, "delete_group", read_back, refused="Not deleted")
-        if isinstance(outcome, NoReadableAnswer) and not outcome.written:
-            return unknown(state, outcome, {**structured, "deleted": False})
+async def delete(
+    state: AppState,
+    ctx: Context,
+    commitment: Commitment,
+    lock: EditLock,
+    org: int,
+    current: Group,
+    ws: int,
+    tool: str,
+    arguments: dict[str, Any],
+    undoes: str | None = None,
+) -> CallToolResult:
+    """Delete the group as read under its turn (so a 404 to a retried DELETE means it was deleted)."""
+    gid = current.id
+
+    async def read_back() -> ReadResult:
+        group = await state.client.get_group(org, gid, ws)
+        if group is None:
+            return ReadResult(True, f"group {gid} gone from workspace {ws}")
+        return ReadResult(False, f"the group still there: {team_line(Team.from_api(group))}", group)
+
+    change = begin_change(
+        state, ctx, tool, org, ws, arguments, before=current, request={"workspace_id": ws}, undoes=undoes
+    )
+    request = lambda: state.client.delete_group(org, gid, ws)  # noqa: E731
+    outcome = await write(
+        state, commitment, change, request, read_back, refused="Not deleted", confirms=confirms_success
+    )
+    structured = DeleteResult(group_id=gid, deleted=True, outcome="written", change_id=change.id)
+    if isinstance(outcome, NoReadableAnswer) and not outcome.written:
+        return unknown(state, outcome, structured.model_copy(update={"deleted": False}))
     note = f" ({outcome.why}; a fresh read shows {outcome.shows})" if isinstance(outcome, NoReadableAnswer) else ""
-    return answer(state, [f"Deleted group {gid}{note}.", *turn_notes(turn)], structured)
+    lines = [f"Deleted group {gid} ({current.name}){note}.", change_line(change.id), *turn_notes(lock)]
+    return answer(state, lines, structured)
 
 
 TOOLS = [ToolSpec(delete_group, "Delete group", DeleteGroupArgs, DeleteResult, DESTRUCTIVE)]

@@ -4,15 +4,16 @@ whether it was written, not written, or unknown (see outcomes.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
+from focus_mcp.api.client import EditLock
 from focus_mcp.api.errors import FocusError
-from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, OrganizationUser, TeamsQuery
+from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, OrganizationUser
 from focus_mcp.tools import names
 from focus_mcp.tools.base import (
     ADDITIVE,
@@ -33,7 +34,22 @@ from focus_mcp.tools.base import (
 )
 from focus_mcp.tools.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
 from focus_mcp.tools.names import GROUP, GroupRef, UserRefs
-from focus_mcp.tools.outcomes import OUTCOME, NoReadableAnswer, Outcome, turn_notes, unknown, write
+from focus_mcp.tools.outcomes import (
+    OUTCOME,
+    NoReadableAnswer,
+    Outcome,
+    ReadResult,
+    after_release,
+    begin_change,
+    change_line,
+    confirms_success,
+    run_owned,
+    turn_notes,
+    unknown,
+    write,
+)
+from focus_mcp.tools.owned_writes import Commitment
+from focus_mcp.tools.pending import clear_unsettled, same_name_groups
 from focus_mcp.tools.render import answer, id_emoji_name, listing
 from focus_mcp.tools.teams import Team, team_line
 
@@ -73,6 +89,7 @@ class GroupWriteResult(Result):
     changes: GroupDiff = Field(default_factory=GroupDiff)
     written: bool
     outcome: Outcome = Field(description=OUTCOME)
+    change_id: str | None = Field(default=None, description="The journal entry (list_changes, undo_change).")
 
 
 class RoleSetResult(Result):
@@ -80,6 +97,7 @@ class RoleSetResult(Result):
     organization_user_id: int
     focus_role_id: int | None = Field(default=None, description="Absent: no Focus role.")
     outcome: Outcome = Field(description=OUTCOME)
+    change_id: str | None = Field(default=None, description="The journal entry (list_changes, undo_change).")
 
 
 class MyGroup(BaseModel):
@@ -98,6 +116,11 @@ async def list_my_groups(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
     groups = await state.client.list_my_groups(organization(args, state), fresh=args.fresh)
     records = [MyGroup(id=g.id, name=g.name, emoji=g.emoji) for g in groups]
     return listing(state, [f"You are in {len(records)} groups."], "groups", records, id_emoji_name, {}, "")
+
+
+def given(args: BaseModel) -> dict[str, Any]:
+    """The arguments as the model gave them, for the journal (defaults left out)."""
+    return args.model_dump(mode="json", exclude_defaults=True)
 
 
 async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
@@ -119,45 +142,65 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
     body = GroupRequest(
         name=args.name, emoji=args.emoji, organization_users=args.organization_users, workspaces=workspaces
     )
-    async with state.client.creating_group(org, args.name) as turn:  # the check and the create, one at a time
-        before = await _same_name(state, org, workspaces, args.name)
-        if before and not args.allow_duplicate_name:
-            taken = ", ".join(f"#{g.id} in workspace {ws}" for ws, g in before)
-            raise ToolError(
-                f"Not created: a group named {args.name!r} already exists ({taken}). Use update_group to change "
-                "it, or call create_group again with allow_duplicate_name=true if a second one is really wanted."
-            )
-        known = {g.id for _, g in before}
-        found: list[Group] = []
 
-        async def read_back() -> tuple[bool, str]:
-            found[:] = [g for _, g in await _same_name(state, org, workspaces, args.name) if g.id not in known]
-            if found:
-                return True, team_line(Team.from_api(found[0]))
-            return False, f"no new group named {args.name!r}"
+    async def job(commitment: Commitment) -> CallToolResult:
+        async with state.client.creating_group(org, args.name) as lock:  # the check and the create, one at a time
+            await clear_unsettled(state, org, workspaces[0], create_name=args.name)
+            before = await same_name_groups(state, org, workspaces, args.name)
+            if before and not args.allow_duplicate_name:
+                taken = ", ".join(f"#{g.id} in workspace {ws}" for ws, g in before)
+                raise ToolError(
+                    f"Not created: a group named {args.name!r} already exists ({taken}). Use update_group to "
+                    "change it, or call create_group again with allow_duplicate_name=true if a second one is "
+                    "really wanted."
+                )
+            known = {g.id for _, g in before}
+            result, _ = await create(state, ctx, commitment, lock, org, body, known, "create_group", given(args))
+        return after_release(result, lock)
 
-        created = await write(state, ctx, state.client.create_group(org, body), "create_group", read_back)
-        if isinstance(created, NoReadableAnswer):
-            if not created.written:
-                return unknown(state, created, {"written": False})
-            lines = [f"Created group ({created.why}; a fresh read shows {created.shows})", *turn_notes(turn)]
-            structured = GroupWriteResult(
-                group=Team.from_api(found[0]) if found else None, written=True, outcome="written"
-            )
-            return answer(state, lines, structured)
-    team = Team.from_api(created)
-    lines = [f"Created group: {team_line(team)}", *turn_notes(turn)]
-    return answer(state, lines, GroupWriteResult(group=team, written=True, outcome="written"))
+    return await run_owned(state, ctx, "create_group", job)
 
 
-async def _same_name(state: AppState, org: int, workspaces: list[int], name: str) -> list[tuple[int, Group]]:
-    """(workspace, group) for each group named `name` (case-insensitively) in those workspaces: read now."""
-    wanted = name.strip().casefold()
-    found: list[tuple[int, Group]] = []
-    for ws in dict.fromkeys(workspaces):
-        page = await state.client.list_teams(org, ws, TeamsQuery(filter=name.strip(), per_page=100), fresh=True)
-        found += [(ws, g) for g in page.data if g.name.strip().casefold() == wanted]
-    return found
+async def create(
+    state: AppState,
+    ctx: Context,
+    commitment: Commitment,
+    lock: EditLock,
+    org: int,
+    body: GroupRequest,
+    known: set[int],
+    tool: str,
+    arguments: dict[str, Any],
+    undoes: str | None = None,
+) -> tuple[CallToolResult, Group | None]:
+    """POST the group (under the name's turn; `known`: the ids of that name before), and the answer."""
+
+    async def read_back() -> ReadResult:
+        same = await same_name_groups(state, org, body.workspaces, body.name)
+        found = [g for _, g in same if g.id not in known]
+        if found:
+            return ReadResult(True, team_line(Team.from_api(found[0])), found[0])
+        return ReadResult(False, f"no new group named {body.name!r}")
+
+    change = begin_change(
+        state, ctx, tool, org, body.workspaces[0], arguments,
+        before=None, request=body.model_dump(mode="json"), group_name=body.name, undoes=undoes,
+    )  # fmt: skip
+    created = await write(
+        state, commitment, change, lambda: state.client.create_group(org, body), read_back, after=lambda g: g
+    )
+    notes = [change_line(change.id), *turn_notes(lock)]
+    if isinstance(created, NoReadableAnswer):
+        if not created.written:
+            return unknown(state, created, GroupWriteResult(written=False, outcome="unknown")), None
+        lines = [f"Created group ({created.why}; a fresh read shows {created.shows})", *notes]
+        group = created.read.group
+    else:
+        lines, group = [f"Created group: {team_line(Team.from_api(created))}", *notes], created
+    team = Team.from_api(group) if group else None
+    return answer(
+        state, lines, GroupWriteResult(group=team, written=True, outcome="written", change_id=change.id)
+    ), group
 
 
 async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
@@ -177,67 +220,101 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
         users["organization_users"] = await names.user_ids(state, org, args.organization_users, "organization_users")
     edit = common_fields_as(args.model_copy(update=users), GroupEdit)
     check_edit(edit)
-    async with state.client.editing_group(org, gid) as turn:  # parallel edits of the group wait their turn
-        current = await state.client.get_group(org, gid, ws)
-        if (
-            current is None
-            and args.workspace_id is None
-            and (elsewhere := await names.workspace_of(state, org, gid, ws, ctx))
-        ):
-            ws, current = elsewhere, await state.client.get_group(org, gid, elsewhere)
-        if current is None:
-            raise ToolError(
-                f"Group {gid} is not visible in workspace {ws}, so it was not changed. Pass the "
-                "workspace_id the group belongs to, or call list_teams to check the group id."
+
+    async def job(commitment: Commitment) -> CallToolResult:
+        async with state.client.editing_group(org, gid) as lock:  # parallel edits of the group wait their turn
+            if not args.dry_run:
+                await clear_unsettled(state, org, ws, group_id=gid)
+            current, space = await current_group(state, ctx, org, gid, ws, explicit=args.workspace_id is not None)
+            result = await edit_group(
+                state, ctx, commitment, lock, org, current, space, edit, "update_group", given(args), args.dry_run
             )
-        body, diff = plan_group_edit(current, edit)
-        before = Team.from_api(current)
-        if diff.empty:
-            lines = [f"No change needed, nothing written: {team_line(before)}"]
-            return answer(state, lines, GroupWriteResult(group=before, written=False, outcome="not_written"))
-        added_ids = [r.id for r in diff.users_added]
-        if args.dry_run:
+        return after_release(result, lock)
+
+    return await run_owned(state, ctx, "update_group", job)
+
+
+async def current_group(
+    state: AppState, ctx: Context, org: int, gid: int, ws: int, explicit: bool
+) -> tuple[Group, int]:
+    """The group read now (in `ws`, or, when no workspace was given, wherever it is), or a refusal."""
+    current = await state.client.get_group(org, gid, ws)
+    if current is None and not explicit and (elsewhere := await names.workspace_of(state, org, gid, ws, ctx)):
+        ws, current = elsewhere, await state.client.get_group(org, gid, elsewhere)
+    if current is None:
+        raise ToolError(
+            f"Group {gid} is not visible in workspace {ws}, so it was not changed. Pass the "
+            "workspace_id the group belongs to, or call list_teams to check the group id."
+        )
+    return current, ws
+
+
+async def edit_group(
+    state: AppState,
+    ctx: Context,
+    commitment: Commitment,
+    lock: EditLock,
+    org: int,
+    current: Group,
+    ws: int,
+    edit: GroupEdit,
+    tool: str,
+    arguments: dict[str, Any],
+    dry_run: bool,
+    undoes: str | None = None,
+) -> CallToolResult:
+    """Apply `edit` to the group as read under its turn: plan, dry run or write, and the answer."""
+    gid = current.id
+    body, diff = plan_group_edit(current, edit)
+    before = Team.from_api(current)
+    if diff.empty:
+        lines = [f"No change needed, nothing written: {team_line(before)}"]
+        return answer(state, lines, GroupWriteResult(group=before, written=False, outcome="not_written"))
+    added_ids = [r.id for r in diff.users_added]
+    if dry_run:
+        added = await names.users_by_id(state, org, added_ids)
+        diff = _name_new_members(added, diff)
+    else:  # only for the notes: a failed read must not stop the edit
+        try:
             added = await names.users_by_id(state, org, added_ids)
-            diff = _name_new_members(added, diff)
-        else:  # only for the notes: a failed read must not stop the edit
-            try:
-                added = await names.users_by_id(state, org, added_ids)
-            except FocusError:
-                added = {}
-        notes = _member_warnings(added, diff, body.workspaces, current)
-        if args.dry_run:
-            lines = [f"Dry run, nothing written. Would change: {diff.describe()}.", *notes]
-            return answer(
-                state, lines, GroupWriteResult(group=before, changes=diff, written=False, outcome="not_written")
-            )
-        seen: list[Group] = []
+        except FocusError:
+            added = {}
+    notes = _member_warnings(added, diff, body.workspaces, current)
+    if dry_run:
+        lines = [f"Dry run, nothing written. Would change: {diff.describe()}.", *notes]
+        return answer(state, lines, GroupWriteResult(group=before, changes=diff, written=False, outcome="not_written"))
 
-        async def read_back() -> tuple[bool, str]:
-            group = await state.client.get_group(org, gid, ws)
-            if group is None:
-                return False, f"group {gid} no longer visible in workspace {ws}"
-            seen[:] = [group]
-            _, rest = plan_group_edit(group, edit)
-            if rest.empty:
-                return True, team_line(Team.from_api(group))
-            return False, f"this still to do: {rest.describe()}; the group now: {team_line(Team.from_api(group))}"
+    async def read_back() -> ReadResult:
+        group = await state.client.get_group(org, gid, ws)
+        if group is None:
+            return ReadResult(False, f"group {gid} no longer visible in workspace {ws}")
+        _, rest = plan_group_edit(group, edit)
+        if rest.empty:
+            return ReadResult(True, team_line(Team.from_api(group)), group)
+        return ReadResult(
+            False, f"this still to do: {rest.describe()}; the group now: {team_line(Team.from_api(group))}", group
+        )
 
-        # A lost answer is settled while the group's turn is still held.
-        outcome = await write(state, ctx, state.client.update_group(org, gid, body), "update_group", read_back)
-        if isinstance(outcome, NoReadableAnswer):
-            if not outcome.written:
-                return unknown(state, outcome, {"changes": diff.model_dump(), "written": False})
-            if not seen:  # a 2xx, but the group is not visible to a read now
-                lines = [f"Updated group {gid} ({outcome.why}): {diff.describe()}.", *notes, *turn_notes(turn)]
-                return answer(state, lines, GroupWriteResult(changes=diff, written=True, outcome="written"))
-            shown = "a fresh read shows it applied" if outcome.confirmed else "shown as a fresh read finds it"
-            after, note = seen[0], f" ({outcome.why}; {shown})"
-        else:
-            after, note = outcome, ""
+    change = begin_change(
+        state, ctx, tool, org, ws, arguments, before=current, request=body.model_dump(mode="json"), undoes=undoes
+    )
+    request = lambda: state.client.update_group(org, gid, body)  # noqa: E731
+    outcome = await write(state, commitment, change, request, read_back, after=lambda g: g)
+    notes += [change_line(change.id), *turn_notes(lock)]
+    if isinstance(outcome, NoReadableAnswer):
+        if not outcome.written:
+            return unknown(state, outcome, GroupWriteResult(changes=diff, written=False, outcome="unknown"))
+        after = outcome.read.group
+        assert after is not None  # a read that confirms has seen the group
+        note = f" ({outcome.why}; a fresh read shows it applied)"
+    else:
+        after, note = outcome, ""
     diff = name_added(diff, after)
     team = Team.from_api(after)
-    lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team), *notes, *turn_notes(turn)]
-    return answer(state, lines, GroupWriteResult(group=team, changes=diff, written=True, outcome="written"))
+    lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team), *notes]
+    return answer(
+        state, lines, GroupWriteResult(group=team, changes=diff, written=True, outcome="written", change_id=change.id)
+    )
 
 
 def _name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> GroupDiff:
@@ -275,37 +352,67 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
     state = app_state(ctx)
     org, ws = organization(args, state), workspace(args, state)
     gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
-    body = GroupUserRoleRequest(
-        focus_role_id=args.focus_role_id, organization_user_id=args.organization_user_id, workspace_id=ws
+
+    async def job(commitment: Commitment) -> CallToolResult:
+        async with state.client.editing_group(org, gid) as lock:
+            await clear_unsettled(state, org, ws, group_id=gid)
+            current, space = await current_group(state, ctx, org, gid, ws, explicit=args.workspace_id is not None)
+            result = await set_role(
+                state, ctx, commitment, lock, org, current, space, args.organization_user_id, args.focus_role_id,
+                "set_group_member_role", given(args),
+            )  # fmt: skip
+        return after_release(result, lock)
+
+    return await run_owned(state, ctx, "set_group_member_role", job)
+
+
+async def set_role(
+    state: AppState,
+    ctx: Context,
+    commitment: Commitment,
+    lock: EditLock,
+    org: int,
+    current: Group,
+    ws: int,
+    user: int,
+    role_id: int | None,
+    tool: str,
+    arguments: dict[str, Any],
+    undoes: str | None = None,
+) -> CallToolResult:
+    """Set `user`'s Focus role in the group as read under its turn, and the answer."""
+    gid = current.id
+    body = GroupUserRoleRequest(focus_role_id=role_id, organization_user_id=user, workspace_id=ws)
+    role = f"role {role_id}" if role_id else "no Focus role"
+    structured = RoleSetResult(group_id=gid, organization_user_id=user, focus_role_id=role_id, outcome="written")
+    member = next((u for u in current.users if u.organization_user_id == user), None)
+    if member is None:
+        raise ToolError(
+            f"Not written: user {user} is not a member of group {gid}; add them with update_group first "
+            "(list_teams shows the members)."
+        )
+    if (member.focus_role_id or None) == role_id:
+        lines = [f"No change needed, nothing written: user {user} already has {role} in group {gid}."]
+        return answer(state, lines, structured.model_copy(update={"outcome": "not_written"}))
+
+    async def read_back() -> ReadResult:
+        group = await state.client.get_group(org, gid, ws)
+        now = next((u for u in group.users if u.organization_user_id == user), None) if group else None
+        if now is None:
+            return ReadResult(False, f"user {user} not a member of group {gid} in workspace {ws}", group)
+        held = f"role {now.focus_role_id}" if now.focus_role_id else "no Focus role"
+        return ReadResult((now.focus_role_id or None) == role_id, f"the user with {held}", group)
+
+    change = begin_change(
+        state, ctx, tool, org, ws, arguments, before=current, request=body.model_dump(mode="json"), undoes=undoes
     )
-    role = f"role {args.focus_role_id}" if args.focus_role_id else "no Focus role"
-    structured: dict[str, object] = {
-        "group_id": gid,
-        "organization_user_id": args.organization_user_id,
-        "outcome": "written",
-    }
-    if args.focus_role_id is not None:
-        structured["focus_role_id"] = args.focus_role_id
-    async with state.client.editing_group(org, gid) as turn:
-
-        async def read_back() -> tuple[bool, str]:
-            group = await state.client.get_group(org, gid, ws)
-            member = (
-                next((u for u in group.users if u.organization_user_id == body.organization_user_id), None)
-                if group
-                else None
-            )
-            if member is None:
-                return False, f"user {body.organization_user_id} not a member of group {gid} in workspace {ws}"
-            held = f"role {member.focus_role_id}" if member.focus_role_id else "no Focus role"
-            return (member.focus_role_id or None) == body.focus_role_id, f"the user with {held}"
-
-        request = state.client.set_group_member_role(org, gid, body)
-        outcome = await write(state, ctx, request, "set_group_member_role", read_back)
-        if isinstance(outcome, NoReadableAnswer) and not outcome.written:
-            return unknown(state, outcome, structured)
-        note = f" ({outcome.why}; a fresh read shows it set)" if isinstance(outcome, NoReadableAnswer) else ""
-    lines = [f"User {args.organization_user_id} now has {role} in group {gid}{note}.", *turn_notes(turn)]
+    request = lambda: state.client.set_group_member_role(org, gid, body)  # noqa: E731
+    outcome = await write(state, commitment, change, request, read_back, confirms=confirms_success)
+    structured.change_id = change.id
+    if isinstance(outcome, NoReadableAnswer) and not outcome.written:
+        return unknown(state, outcome, structured)
+    note = f" ({outcome.why}; a fresh read shows it set)" if isinstance(outcome, NoReadableAnswer) else ""
+    lines = [f"User {user} now has {role} in group {gid}{note}.", change_line(change.id), *turn_notes(lock)]
     return answer(state, lines, structured)
 
 
