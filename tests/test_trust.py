@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import gzip
 import logging
+import re
 import tracemalloc
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -21,13 +24,14 @@ from starlette.types import Receive, Scope, Send
 from test_trim import user_json
 
 from benchmarks.oversized import Body, oversized_api
-from focus_mcp import cli
+from focus_mcp import api, cli
 from focus_mcp.api import errors, redaction
 from focus_mcp.api.client import FocusClient
 from focus_mcp.api.models import GroupRequest
 from focus_mcp.api.sending import ERROR_BODY_BYTES
 from focus_mcp.config import ConfigurationError, Settings
 from focus_mcp.tools.paging import QUOTA_RESERVE
+from focus_mcp.tools.registry import SPECS
 
 pytestmark = pytest.mark.anyio
 
@@ -270,3 +274,17 @@ async def test_all_pages_keeps_the_reserve_when_the_quota_is_short_from_the_star
         refused = await mcp.call_tool("list_users", {"all_pages": True, "max_items": 300})
     assert refused.is_error and "3 requests" in text(refused) and "in reserve" in text(refused)
     assert len(routes.requests) == 1
+
+
+def test_the_api_layer_names_no_mcp_tool() -> None:
+    """api/ knows nothing of MCP: its string literals (messages, descriptions, docstrings) name no tool;
+    the tools layer adds that advice (tools/advice.py)."""
+    tools = {spec.name for spec in SPECS}
+    named = [
+        (path.name, node.value)
+        for path in sorted(Path(api.__file__).parent.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if any(re.search(rf"\b{tool}\b", node.value) for tool in tools)
+    ]
+    assert named == []

@@ -133,7 +133,7 @@ class UsersQuery(Request):
     has_group: bool | None = Field(default=None, description="true: in at least one team; false: in none.")
     groups: IdFilter | None = Field(default=None, description="Members of these group ids.")
     workspaces: IdFilter | None = Field(default=None, description="Members of these workspace ids.")
-    roles: IdFilter | None = Field(default=None, description="Holders of these role ids (see list_roles).")
+    roles: IdFilter | None = Field(default=None, description="Holders of these role ids.")
     tag_ids: IdFilter | None = Field(default=None, description="Carrying these member tag ids.")
     active_status: Words | None = Field(default=None, description='e.g. ["active"], ["inactive"].')
     toggl_products: Words | None = Field(default=None, description='e.g. ["focus"].')

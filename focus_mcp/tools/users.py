@@ -11,7 +11,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from focus_mcp.api.models import OrganizationUser, UsersQuery
+from focus_mcp.api.models import IdFilter, OrganizationUser, UsersQuery
 from focus_mcp.tools.base import READ_ONLY, Ref, Result, ToolSpec, app_state, common_fields_as, organization
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, check_paging, pages_in_order, progress
 from focus_mcp.tools.render import answer, listing
@@ -25,6 +25,7 @@ DEFAULT_COLUMNS: tuple[Column, ...] = ("email", "flags", "teams", "workspaces", 
 
 
 class ListUsersArgs(UsersQuery, PagingArgs):
+    roles: IdFilter | None = Field(default=None, description="Holders of these role ids (see list_roles).")
     status: Annotated[list[Status], Field(min_length=1, max_length=4)] | None = Field(
         default=None, description="active (and joined), inactive, invited (not joined), locked."
     )
