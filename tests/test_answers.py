@@ -7,6 +7,8 @@ import json
 import pytest
 from helpers import connect, sandbox_settings, text
 
+from focus_mcp.sandbox import data as seed
+
 pytestmark = pytest.mark.anyio
 
 SECURITY, OPERATIONS = 4500008, 4300004
@@ -111,3 +113,17 @@ async def test_a_group_named_without_a_workspace_is_found_in_its_own() -> None:
     assert by_name.structured_content["outcome"] == "written", text(by_name)
     assert by_id.structured_content["outcome"] == "written", text(by_id)
     assert newcomer.id in api.groups[SECURITY].users and api.groups[SECURITY].name == "Security Team"
+
+
+async def test_list_roles_says_what_each_permission_means_when_asked() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        plain = await client.call_tool("list_roles", {})
+        described = await client.call_tool("list_roles", {"describe": True})
+    said = text(described)
+    for name, (entity, description) in seed.PERMISSIONS.items():
+        assert said.count(f"{name} ({entity}): {description}") == 1 and description not in text(plain)
+    meanings = {p["name"]: p["description"] for p in described.structured_content["permissions"]}
+    assert meanings == {name: description for name, (_, description) in seed.PERMISSIONS.items()}
+    assert "permissions" not in plain.structured_content
+    assert described.structured_content["roles"][0]["description"] == seed.role_json(seed.ROLES[0])["description"]

@@ -80,12 +80,14 @@ async def test_bad_arguments_are_refused_before_any_request(routes: Routes, tool
 
 async def test_a_group_name_is_looked_up_as_a_query_never_put_in_a_path(routes: Routes) -> None:
     routes.add("GET", "teams", teams_json(group_json(gid=5, name="5/../../x")))
+    routes.add("GET", "users", [])  # no other workspace to look in
     routes.add("DELETE", "groups/5", {"success": True})
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("delete_group", {"group_id": "5/../../x", "confirm": True})
     assert not result.is_error, text(result)
     paths = [r.url.path.split("/")[-1] for r in routes.requests]
-    assert routes.query(0)["filter"] == "5/../../x" and paths == ["teams", "teams", "5"]  # found, read under the turn
+    # found (no other workspace to look in), read under the turn, deleted
+    assert routes.query(0)["filter"] == "5/../../x" and paths == ["teams", "users", "teams", "5"]
 
 
 async def test_organization_and_workspace_fall_back_to_configuration(routes: Routes) -> None:

@@ -111,7 +111,7 @@ async def test_unknown_arguments_are_listed_with_the_valid_ones(routes: Routes) 
         result = await client.call_tool("list_roles", {"bogus": 1, "organisation_id": 2})
     said = text(result)
     assert said.startswith("Not sent: invalid arguments for list_roles: unknown arguments bogus, organisation_id")
-    assert "(valid: organization_id, fresh)" in said and routes.requests == []
+    assert "(valid: organization_id, fresh, describe)" in said and routes.requests == []
 
 
 async def test_a_write_tool_in_read_only_mode_says_it_is_off(routes: Routes) -> None:

@@ -1,7 +1,11 @@
 """Names where ids go: a user by id, exact name or email; a group by id or exact name.
 
-Each name costs one filtered read (cached like any listing). A name that matches no one, or
-several, is refused before anything is written, listing the candidates with their ids.
+A user's name costs one filtered read (cached like any listing), and the records it finds are kept
+for the caller (`known`), so that an edit by names does not fetch the same users again by id. A
+group's name is looked for in the workspace given, or, when none is given, in every workspace of
+the organization (cached teams): a name two groups share anywhere is refused, not resolved to the
+nearer one. A name that matches no one, or several, is refused before anything is written,
+listing the candidates with their ids (and a group's workspaces).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from focus_mcp.api.errors import FocusError
-from focus_mcp.api.models import IdOrName, OrganizationUser, TeamsQuery, UsersQuery
+from focus_mcp.api.models import Group, IdOrName, OrganizationUser, TeamsQuery, UsersQuery
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.workspaces import find_workspaces
 
@@ -35,8 +39,11 @@ def _listed(candidates: list[tuple[int, str]]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-async def user_ids(state: AppState, org: int, refs: list[int | str], argument: str) -> list[int]:
-    """The organization user id of each ref, in order: ids as given, names and emails looked up."""
+async def user_ids(
+    state: AppState, org: int, refs: list[int | str], argument: str, known: dict[int, OrganizationUser] | None = None
+) -> list[int]:
+    """The organization user id of each ref, in order: ids as given, names and emails looked up (the
+    users found are added to `known`)."""
     ids: list[int] = []
     for ref in refs:
         if isinstance(ref, int):  # a valid id, whatever its JSON type (IdOrName); any other text is a name
@@ -46,6 +53,8 @@ async def user_ids(state: AppState, org: int, refs: list[int | str], argument: s
         exact = [u for u in found if _same(u.name, ref) or _same(u.email, ref)]
         if len(exact) == 1:
             ids.append(exact[0].id)
+            if known is not None:
+                known[exact[0].id] = exact[0]
             continue
         near = [(u.id, f"{u.name} <{u.email}>") for u in (exact or found)]
         if exact:
@@ -58,23 +67,42 @@ async def user_ids(state: AppState, org: int, refs: list[int | str], argument: s
 
 
 async def group_id(state: AppState, org: int, ws: int, ref: int | str, ctx: Context, explicit: bool) -> tuple[int, int]:
-    """(group id, its workspace) for `ref`: an id is taken as given; a name is looked up in `ws`, and,
-    when the caller named no workspace, in the others too (teams are listed per workspace)."""
+    """(group id, a workspace it is in) for `ref`: an id is taken as given (in `ws`); a name is looked
+    up in `ws` when the caller named it (`explicit`), otherwise in every workspace, and must match
+    exactly one group."""
     if isinstance(ref, int):  # a valid id, whatever its JSON type (IdOrName); any other text is a name
         return ref, ws
-    near: list[tuple[int, str]] = []
-    async for space in _workspaces_from(state, org, ws, ctx, only=explicit):
-        page = await state.client.list_teams(org, space, TeamsQuery(filter=ref.strip(), per_page=100))
-        exact = [g for g in page.data if _same(g.name, ref)]
-        if len(exact) == 1:
-            return exact[0].id, space
-        if exact:
-            listed = _listed([(g.id, g.name) for g in exact])
-            raise ToolError(f"Not changed: {len(exact)} groups are named {ref!r}: {listed}. Give the group id.")
-        near += [(g.id, g.name) for g in page.data]
+    matches: dict[int, tuple[Group, list[int]]] = {}
+    near: dict[int, str] = {}
+    try:
+        async for space in _workspaces_from(state, org, ws, ctx, only=explicit):
+            page = await state.client.list_teams(org, space, TeamsQuery(filter=ref.strip(), per_page=100))
+            for group in page.data:
+                if _same(group.name, ref):
+                    matches.setdefault(group.id, (group, []))[1].append(space)
+                else:
+                    near[group.id] = group.name
+    except ToolError as exc:  # the workspaces could not be listed (the quota): say how to do without
+        raise ToolError(
+            f"{exc} Nothing changed: give workspace_id to look for group {ref!r} in one workspace."
+        ) from None
+    if len(matches) == 1:
+        (group, seen_in), *_ = matches.values()
+        return group.id, ws if ws in seen_in else seen_in[0]
+    if matches:
+        listed = "; ".join(_group_with_workspaces(g, seen_in) for g, seen_in in matches.values())
+        raise ToolError(
+            f"Not changed: {len(matches)} groups are named {ref!r}: {listed}. Give the group id (and its workspace_id)."
+        )
     where = f"workspace {ws}" if explicit else "any workspace"
-    hint = f" Groups whose name contains it: {_listed(near)}." if near else ""
+    hint = f" Groups whose name contains it: {_listed(list(near.items()))}." if near else ""
     raise ToolError(f"Not changed: no group is named {ref!r} in {where}.{hint} Give the group id, or check the name.")
+
+
+def _group_with_workspaces(group: Group, seen_in: list[int]) -> str:
+    names = {w.workspace_id: w.name for w in group.workspaces}
+    spaces = list(dict.fromkeys([*names, *seen_in]))
+    return f"{group.name}#{group.id} in " + ", ".join(f"{names.get(w) or 'workspace'}#{w}" for w in spaces)
 
 
 async def _workspaces_from(state: AppState, org: int, ws: int, ctx: Context, only: bool) -> AsyncIterator[int]:
@@ -98,9 +126,15 @@ async def workspace_of(state: AppState, org: int, gid: int, ws: int, ctx: Contex
     return None
 
 
-async def users_by_id(state: AppState, org: int, ids: list[int]) -> dict[int, OrganizationUser]:
-    """The users with these ids (one read, cached); ids that name no user are left out."""
-    if not ids:
-        return {}
-    found = await state.client.list_users(org, UsersQuery(org_user_ids=ids, per_page=min(len(ids), 100)))
-    return {u.id: u for u in found}
+async def users_by_id(
+    state: AppState, org: int, ids: list[int], known: dict[int, OrganizationUser] | None = None
+) -> dict[int, OrganizationUser]:
+    """The users with these ids: those in `known` (found by name already) as they are, the others in
+    one read (cached); ids that name no user are left out."""
+    known = known or {}
+    have = {i: known[i] for i in ids if i in known}
+    missing = [i for i in dict.fromkeys(ids) if i not in have]
+    if not missing:
+        return have
+    found = await state.client.list_users(org, UsersQuery(org_user_ids=missing, per_page=min(len(missing), 100)))
+    return have | {u.id: u for u in found}

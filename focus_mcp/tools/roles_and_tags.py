@@ -6,10 +6,10 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from focus_mcp.api.models import MemberTag, Role
+from focus_mcp.api.models import MemberTag, Permission, Role
 from focus_mcp.tools.base import READ_ONLY, ReadOrgArgs, ReadWorkspaceArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.base import workspace as workspace_id
-from focus_mcp.tools.render import listing
+from focus_mcp.tools.render import answer, dump, listing
 
 
 class RoleSummary(BaseModel):
@@ -21,10 +21,12 @@ class RoleSummary(BaseModel):
     privilege_level: int | None = None
     require_group: bool = False
     permissions: list[str] = Field(default_factory=list)
+    description: str | None = Field(default=None, description="describe=true: the API's description.")
 
     @classmethod
-    def from_api(cls, role: Role) -> RoleSummary:
+    def from_api(cls, role: Role, describe: bool = False) -> RoleSummary:
         return cls(
+            description=role.description or None if describe else None,
             id=role.role_id,
             name=role.name,
             code=role.code,
@@ -36,8 +38,23 @@ class RoleSummary(BaseModel):
         )
 
 
+class ListRolesArgs(ReadOrgArgs):
+    describe: bool = Field(default=False, description="Also say what each role and permission means (the API's words).")
+
+
+class PermissionMeaning(BaseModel):
+    name: str
+    description: str = ""
+    entity: str | None = None
+
+    @classmethod
+    def from_api(cls, permission: Permission) -> PermissionMeaning:
+        return cls(name=permission.name, description=permission.description, entity=permission.entity)
+
+
 class RolesResult(Result):
     roles: list[RoleSummary]
+    permissions: list[PermissionMeaning] | None = Field(default=None, description="describe=true: each once.")
 
 
 class Tag(BaseModel):
@@ -63,19 +80,33 @@ def role_line(role: RoleSummary) -> str:
     if role.require_group:
         facts.append("only via a team")
     perms = ", ".join(role.permissions) or "none"
-    return f"{role.id} {role.name} ({', '.join(facts)}) perms: {perms}"
+    meaning = f" | {role.description}" if role.description else ""
+    return f"{role.id} {role.name} ({', '.join(facts)}) perms: {perms}{meaning}"
+
+
+def permission_line(permission: PermissionMeaning) -> str:
+    where = f" ({permission.entity})" if permission.entity else ""
+    return f"{permission.name}{where}: {permission.description or 'no description'}"
 
 
 def tag_line(tag: Tag) -> str:
     return f"{tag.id} {tag.label} {tag.color}".rstrip()
 
 
-async def list_roles(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
+async def list_roles(args: ListRolesArgs, ctx: Context) -> CallToolResult:
     """List the organization's roles: id, name, code, type, entity, privilege level, permission names."""
     state = app_state(ctx)
     roles = await state.client.list_roles(organization(args, state), fresh=args.fresh)
-    records = [RoleSummary.from_api(r) for r in roles]
-    return listing(state, [f"{len(records)} roles."], "roles", records, role_line, {}, "")
+    records = [RoleSummary.from_api(r, args.describe) for r in roles]
+    heading = [f"{len(records)} roles."]
+    extra: dict[str, object] = {}
+    if args.describe:  # each permission once, after the roles that name it
+        meanings = {p.name: PermissionMeaning.from_api(p) for r in roles for p in r.permissions}
+        extra["permissions"] = [dump(m) for m in meanings.values()]
+        heading.append("Line: id name (facts) perms: names | the role's description. Permissions at the end.")
+        lines = [role_line(r) for r in records] + ["Permissions:", *(permission_line(m) for m in meanings.values())]
+        return answer(state, heading + lines, {"roles": [dump(r) for r in records], **extra})
+    return listing(state, heading, "roles", records, role_line, extra, "")
 
 
 async def list_member_tags(args: ReadWorkspaceArgs, ctx: Context) -> CallToolResult:
@@ -88,6 +119,6 @@ async def list_member_tags(args: ReadWorkspaceArgs, ctx: Context) -> CallToolRes
 
 
 TOOLS = [
-    ToolSpec(list_roles, "List roles", ReadOrgArgs, RolesResult, READ_ONLY),
+    ToolSpec(list_roles, "List roles", ListRolesArgs, RolesResult, READ_ONLY),
     ToolSpec(list_member_tags, "List member tags", ReadWorkspaceArgs, TagsResult, READ_ONLY),
 ]

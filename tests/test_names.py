@@ -1,0 +1,71 @@
+"""Names where ids go: a group's name matched across every workspace, exactly once or refused."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import connect, sandbox_settings, text
+
+from focus_mcp.sandbox import SandboxAPI
+from focus_mcp.sandbox.data import SeedGroup
+
+pytestmark = pytest.mark.anyio
+
+SECURITY, OPERATIONS, PRODUCT_LAB = 4500008, 4300004, 4300003
+
+
+def second_security(api: SandboxAPI) -> int:
+    """Another group named Security, in Product Lab (the sandbox's Security is in Operations)."""
+    gid = api.next_group_id
+    api.next_group_id += 1
+    member = next(u.id for u in api.users.values() if PRODUCT_LAB in u.workspaces and u.joined)
+    api.groups[gid] = SeedGroup(id=gid, name="security", emoji="", workspaces=[PRODUCT_LAB], users=[member], ghosts=[])
+    return gid
+
+
+def writes(api: SandboxAPI) -> list[str]:
+    return [method for method, _ in api.requests if method != "GET"]
+
+
+async def test_a_name_two_workspaces_share_is_refused_naming_both() -> None:
+    settings, api = sandbox_settings()  # configured workspace: Brightwave HQ, which has neither
+    twin = second_security(api)
+    newcomer = next(u.id for u in api.users.values() if u.id not in api.groups[SECURITY].users)
+    async with connect(settings, api.transport()) as client:
+        dry = await client.call_tool("update_group", {"group_id": "Security", "add_users": [newcomer], "dry_run": True})
+        delete = await client.call_tool("delete_group", {"group_id": "Security", "confirm": True})
+        role = await client.call_tool(
+            "set_group_member_role", {"group_id": "Security", "organization_user_id": newcomer, "focus_role_id": 4}
+        )
+    for result in (dry, delete, role):
+        said = text(result)
+        assert result.is_error and "2 groups are named 'Security'" in said, said
+        assert f"Security#{SECURITY} in Operations#{OPERATIONS}" in said
+        assert f"security#{twin} in Product Lab#{PRODUCT_LAB}" in said
+    assert writes(api) == [] and twin in api.groups and SECURITY in api.groups
+
+
+async def test_a_workspace_given_narrows_the_name_to_it() -> None:
+    settings, api = sandbox_settings()
+    twin = second_security(api)
+    async with connect(settings, api.transport()) as client:
+        args = {"group_id": "Security", "workspace_id": PRODUCT_LAB, "name": "Security (lab)", "dry_run": True}
+        result = await client.call_tool("update_group", args)
+    assert not result.is_error, text(result)
+    assert result.structured_content["group"]["id"] == twin and writes(api) == []
+
+
+async def test_a_name_found_in_another_workspace_only_is_that_group() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool("update_group", {"group_id": "security", "emoji": "🛡️", "dry_run": True})
+    assert not result.is_error, text(result)
+    assert result.structured_content["group"]["id"] == SECURITY and writes(api) == []
+
+
+async def test_a_name_no_group_has_lists_near_ones_and_writes_nothing() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool("delete_group", {"group_id": "Secur", "confirm": True})
+    said = text(result)
+    assert result.is_error and "no group is named 'Secur' in any workspace" in said and f"#{SECURITY}" in said
+    assert writes(api) == []
