@@ -105,11 +105,16 @@ async def test_a_short_page_is_the_last_one() -> None:
     assert "Complete" in text(default) and "page=2" not in text(default)
 
 
-async def test_reading_every_page_refuses_page_and_per_page() -> None:
+@pytest.mark.parametrize(
+    "reason", [{"count_only": True}, {"two_factor": False}, {"min_teams": 1}, {"status": ["locked"]}]
+)
+async def test_reading_every_page_refuses_page_and_per_page(reason: dict[str, object]) -> None:
     settings, api = sandbox_settings()
     async with connect(settings, api.transport()) as client:
-        result = await client.call_tool("list_users", {"count_only": True, "per_page": 10})
-    assert result.is_error and "drop page and per_page" in text(result) and not api.requests
+        result = await client.call_tool("list_users", {**reason, "per_page": 10})
+    said = text(result)
+    assert result.is_error and f"{next(iter(reason))} reads every page itself: drop page and per_page" in said
+    assert not api.requests
 
 
 async def test_counting_is_refused_up_front_when_the_quota_cannot_cover_it() -> None:

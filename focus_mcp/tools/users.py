@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
@@ -228,12 +227,18 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     """
     state = app_state(ctx)
     kept_here = _kept_here(args)
-    every_page = args.all_pages or args.count_only or bool(kept_here)
-    if every_page and (args.page is not None or args.per_page is not None):
-        raise ToolError(
-            "Reading every page (all_pages, count_only, status, two_factor, min_teams): drop page and per_page."
-        )
-    check_paging(args.model_copy(update={"all_pages": every_page}), state)
+    reasons = {
+        "count_only": args.count_only,
+        "status": bool(args.status),
+        "two_factor": args.two_factor is not None,
+        "min_teams": args.min_teams is not None,
+        "all_pages": args.all_pages,
+    }
+    why = [name for name, reads_every_page in reasons.items() if reads_every_page]
+    every_page, what = bool(why), (why or ["all_pages"])[0]
+    check_paging(
+        args.model_copy(update={"all_pages": every_page}), state, page=args.page, per_page=args.per_page, what=what
+    )
     org = organization(args, state)
     columns = _columns(args)
     query = common_fields_as(args, UsersQuery)
