@@ -85,6 +85,17 @@ async def test_a_gzip_body_counts_as_it_inflates(routes: Routes) -> None:
             await c.list_roles(ORG)
 
 
+async def test_a_corrupt_gzip_body_is_an_unreadable_answer(routes: Routes) -> None:
+    corrupt = {"Content-Encoding": "gzip"}
+    routes.add("GET", "roles", httpx2.Response(200, stream=httpx2.ByteStream(b"not gzip at all"), headers=corrupt))
+    routes.add("GET", "member-tags", httpx2.Response(404, stream=httpx2.ByteStream(b"not gzip"), headers=corrupt))
+    async with client(routes) as c:
+        with pytest.raises(errors.InvalidResponseError, match=r"cannot be decoded \(gzip\)"):
+            await c.list_roles(ORG)
+        with pytest.raises(errors.NotFoundError):
+            await c.list_member_tags(ORG, 22)
+
+
 async def test_an_endless_error_body_gives_the_error_of_its_status(routes: Routes) -> None:
     body = Endless(b'{"error": "not_found", "error_description": "gone"' + b" " * (16 << 10))
     routes.add("GET", "roles", lambda _: httpx2.Response(404, content=body))

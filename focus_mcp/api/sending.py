@@ -19,6 +19,7 @@ import httpx2
 
 from focus_mcp.api import retry
 from focus_mcp.api.errors import (
+    InvalidResponseError,
     RedirectedError,
     RequestInfo,
     ResponseTooLargeError,
@@ -153,14 +154,20 @@ class Sender:
             if self.shared is not None and self.quota.last_remaining is not None:
                 await self.shared.publish_quota(self.quota.last_remaining, self.quota.resets_in())
             status = response.status_code
-            if 300 <= status < 400:
+            try:
+                if 300 <= status < 400:
+                    body = b""
+                elif status >= 400:
+                    body = await read_at_most(response, ERROR_BODY_BYTES)
+                else:
+                    body = await read_at_most(response, self.max_response_bytes)
+                    if len(body) > self.max_response_bytes:
+                        raise ResponseTooLargeError(info, status, self.max_response_bytes)
+            except httpx2.DecodingError:  # a corrupt gzip body, say: for an error, its status says enough
+                if status < 400:
+                    encoding = response.headers.get("content-encoding", "none")
+                    raise InvalidResponseError(info, status, f"the body cannot be decoded ({encoding})") from None
                 body = b""
-            elif status >= 400:
-                body = await read_at_most(response, ERROR_BODY_BYTES)
-            else:
-                body = await read_at_most(response, self.max_response_bytes)
-                if len(body) > self.max_response_bytes:
-                    raise ResponseTooLargeError(info, status, self.max_response_bytes)
             return Answer(status, response.headers, body, response.encoding or "utf-8")
         finally:
             await response.aclose()
