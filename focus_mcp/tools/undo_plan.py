@@ -1,0 +1,261 @@
+"""What undoing a journaled change would do, against the group as it is now (pure: no request).
+
+A change is reversed field by field, keeping whatever anyone changed since:
+- an update: the members it added are removed and those it removed put back (each only where the
+  group still shows the change's effect); a rename, an emoji or a workspace change is reverted only
+  where the group still holds the change's value, and a field changed again since is left alone;
+- a create: the group is deleted (after a human's yes, as for delete_group);
+- a delete: the group is created again with its name, emoji, members and workspaces, and the
+  members' Focus roles set again; ghosts cannot be recreated through the API;
+- a member's role change: the earlier role is set, if the member still has the role it set.
+
+An undo is journaled as a change like any other, so undoing an undo redoes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest
+from focus_mcp.journal import Change
+from focus_mcp.tools.edits import GroupEdit
+
+Action = Literal["edit", "delete", "create", "role", "none"]
+Kind = Literal["create", "update", "delete", "role"]
+
+
+def change_kind(change: Change) -> Kind:
+    """What the change's request did, whatever tool sent it (an undo sends any of them)."""
+    request = change.request or {}
+    if "organization_user_id" in request:
+        return "role"
+    if set(request) == {"workspace_id"}:
+        return "delete"
+    return "create" if change.before is None else "update"
+
+
+@dataclass(frozen=True)
+class UndoPlan:
+    """The reverse of one change: `action` and what it needs; `left_alone`: what is kept, and why."""
+
+    action: Action
+    group_id: int | None = None
+    workspace_id: int | None = None
+    edit: GroupEdit | None = None  # edit
+    body: GroupRequest | None = None  # create: the group again
+    roles: dict[int, int] = field(default_factory=dict)  # create: member -> Focus role to set again
+    user: int | None = None  # role: the member
+    role_id: int | None = None  # role: the earlier role (None: no role)
+    left_alone: list[str] = field(default_factory=list)
+    not_recreated: list[str] = field(default_factory=list)  # create: what the API cannot make again
+    why: str = ""  # none: why there is nothing to do
+
+
+def unsettled_or_done(change: Change) -> str | None:
+    """Why the change cannot be undone whatever the group shows, else None."""
+    if change.undone_by:
+        return (
+            f"change {change.id} was already undone by change {change.undone_by}; "
+            f"to redo it, call undo_change with change_id {change.undone_by!r}."
+        )
+    if change.outcome == "not_written":
+        note = f" ({change.note})" if change.note else ""
+        return f"change {change.id} was not written{note}, so there is nothing to undo."
+    if change.outcome != "written":
+        return (
+            f"the outcome of change {change.id} is still unknown (a fresh read has not shown it), so it is "
+            "not undone: read the group with fresh=true, and call undo_change again in a minute."
+        )
+    if change.request is None:
+        return f"change {change.id} sent nothing, so there is nothing to undo."
+    return None
+
+
+def plan_undo(change: Change, current: Group | None) -> UndoPlan:
+    """The reverse of a written `change` against `current` (the group read now; None: not visible)."""
+    refusal = unsettled_or_done(change)
+    if refusal is not None:
+        return UndoPlan("none", change.group_id, change.workspace_id, why=refusal)
+    kind = change_kind(change)
+    if kind == "delete":
+        return _undo_delete(change, current)
+    gone = f"group {_label(change)} is not visible now (deleted since?), so there is nothing to undo."
+    if current is None:
+        return UndoPlan("none", change.group_id, change.workspace_id, why=gone)
+    if kind == "create":
+        return UndoPlan("delete", current.id, change.workspace_id or _first_workspace(current))
+    if kind == "role":
+        return _undo_role(change, current)
+    return _undo_update(change, current)
+
+
+def _label(change: Change) -> str:
+    return f"{change.group_name or ''}#{change.group_id}" if change.group_id else repr(change.group_name or "")
+
+
+def _first_workspace(group: Group) -> int | None:
+    return group.workspaces[0].workspace_id if group.workspaces else None
+
+
+def _names(*groups: Group | None) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for group in groups:
+        for user in group.users if group else ():
+            names.setdefault(user.organization_user_id, user.display_name)
+    return names
+
+
+def _who(ids: list[int], names: dict[int, str]) -> str:
+    return ", ".join(f"{names[i]}#{i}" if names.get(i) else f"#{i}" for i in ids)
+
+
+def _undo_update(change: Change, current: Group) -> UndoPlan:
+    before = Group.model_validate(change.before)
+    sent = GroupRequest.model_validate(change.request)
+    names = _names(current, before)
+    had = [u.organization_user_id for u in before.users]
+    has = {u.organization_user_id for u in current.users}
+    added = [i for i in sent.organization_users if i not in had]
+    removed = [i for i in had if i not in sent.organization_users]
+    edit, kept = GroupEdit(), []
+    edit.remove_users = [i for i in added if i in has]
+    edit.add_users = [i for i in removed if i not in has]
+    if gone := [i for i in added if i not in has]:
+        kept.append(f"no longer members (removed since): {_who(gone, names)}")
+    if back := [i for i in removed if i in has]:
+        kept.append(f"members again (added back since): {_who(back, names)}")
+    spaces_had = [w.workspace_id for w in before.workspaces]
+    spaces_has = {w.workspace_id for w in current.workspaces}
+    edit.remove_workspaces = [i for i in sent.workspaces if i not in spaces_had and i in spaces_has]
+    edit.add_workspaces = [i for i in spaces_had if i not in sent.workspaces and i not in spaces_has]
+    if moved := [i for i in sent.workspaces if i not in spaces_had and i not in spaces_has]:
+        kept.append(f"workspaces {moved} already removed since")
+    if moved := [i for i in spaces_had if i not in sent.workspaces and i in spaces_has]:
+        kept.append(f"workspaces {moved} already added back since")
+    for what, was, set_to, now in (
+        ("name", before.name, sent.name, current.name),
+        ("emoji", before.emoji, sent.emoji, current.emoji),
+    ):
+        if was == set_to:
+            continue
+        if now == set_to:
+            setattr(edit, what, was)
+        else:
+            kept.append(
+                f"{what} {now or '(none)'!r} left alone: changed since (this change set {set_to or '(none)'!r})"
+            )
+    plan = UndoPlan("edit", current.id, change.workspace_id, edit=edit, left_alone=kept)
+    if not _edits(edit):
+        return _nothing_left(plan, change)
+    return plan
+
+
+def _edits(edit: GroupEdit) -> bool:
+    return bool(
+        edit.name is not None
+        or edit.emoji is not None
+        or edit.add_users
+        or edit.remove_users
+        or edit.add_workspaces
+        or edit.remove_workspaces
+    )
+
+
+def _nothing_left(plan: UndoPlan, change: Change) -> UndoPlan:
+    since = "; ".join(plan.left_alone) or "the group already looks as it did before"
+    why = f"nothing of change {change.id} is left to undo: {since}."
+    return UndoPlan("none", plan.group_id, plan.workspace_id, left_alone=plan.left_alone, why=why)
+
+
+def _role_text(role: int | None) -> str:
+    return f"role {role}" if role else "no Focus role"
+
+
+def _undo_role(change: Change, current: Group) -> UndoPlan:
+    sent = GroupUserRoleRequest.model_validate(change.request)
+    user, set_to = sent.organization_user_id, sent.focus_role_id or None
+    before = Group.model_validate(change.before) if change.before else None
+    was_member = next((u for u in before.users if u.organization_user_id == user), None) if before else None
+    was = (was_member.focus_role_id or None) if was_member else None
+    member = next((u for u in current.users if u.organization_user_id == user), None)
+    ws = sent.workspace_id
+    who = _who([user], _names(current, before))
+    if member is None:
+        why = f"{who} is no longer a member of group {_label(change)}, so their role is left alone."
+        return UndoPlan("none", current.id, ws, why=why)
+    now = member.focus_role_id or None
+    if now != set_to:
+        why = (
+            f"{who} has {_role_text(now)} now, changed since (this change set {_role_text(set_to)}), "
+            "so it is left alone."
+        )
+        return UndoPlan("none", current.id, ws, why=why)
+    return UndoPlan("role", current.id, ws, user=user, role_id=was)
+
+
+def _undo_delete(change: Change, current: Group | None) -> UndoPlan:
+    if change.before is None:
+        return UndoPlan(
+            "none", change.group_id, change.workspace_id, why=f"change {change.id} kept no copy of the group."
+        )
+    before = Group.model_validate(change.before)
+    if current is not None:
+        why = f"group {_label(change)} is visible again, so it is not created a second time."
+        return UndoPlan("none", current.id, change.workspace_id, why=why)
+    body = GroupRequest(
+        name=before.name,
+        emoji=before.emoji,
+        organization_users=[u.organization_user_id for u in before.users],
+        workspaces=[w.workspace_id for w in before.workspaces]
+        or ([change.workspace_id] if change.workspace_id else []),
+    )
+    roles = {u.organization_user_id: u.focus_role_id for u in before.users if u.focus_role_id}
+    lost = [f"ghost {g.name or '(unnamed)'}#{g.id}" for g in before.ghosts]
+    return UndoPlan(
+        "create", None, body.workspaces[0] if body.workspaces else None, body=body, roles=roles, not_recreated=lost
+    )
+
+
+def plan_text(plan: UndoPlan, names: dict[int, str] | None = None) -> str:
+    """The plan in a sentence (a dry run's answer, and the question before a delete)."""
+    names = names or {}
+    if plan.action == "none":
+        return plan.why
+    if plan.action == "delete":
+        return f"delete group #{plan.group_id} (the group the change created)"
+    if plan.action == "role":
+        who = _who([plan.user or 0], names)
+        return f"set the Focus role of {who} in group #{plan.group_id} back to {_role_text(plan.role_id)}"
+    if plan.action == "create":
+        body = plan.body
+        assert body is not None
+        text = (
+            f"create group {body.emoji + ' ' if body.emoji else ''}{body.name!r} again with "
+            f"{len(body.organization_users)} members and workspaces {body.workspaces}"
+        )
+        if plan.roles:
+            text += f", then set {len(plan.roles)} members' Focus roles"
+        return text
+    edit = plan.edit
+    assert edit is not None
+    parts: list[str] = []
+    if edit.name is not None:
+        parts.append(f"rename back to {edit.name!r}")
+    if edit.emoji is not None:
+        parts.append(f"emoji back to {edit.emoji or '(none)'}")
+    if edit.remove_users:
+        parts.append(f"remove {_who(edit.remove_users, names)}")
+    if edit.add_users:
+        parts.append(f"add back {_who(edit.add_users, names)}")
+    if edit.remove_workspaces:
+        parts.append(f"remove workspaces {edit.remove_workspaces}")
+    if edit.add_workspaces:
+        parts.append(f"add back workspaces {edit.add_workspaces}")
+    return f"group #{plan.group_id}: " + "; ".join(parts)
+
+
+def member_names(change: Change, current: Group | None) -> dict[int, str]:
+    """Member names the change's groups and the group now show."""
+    groups: list[Any] = [current, change.before, change.after]
+    return _names(*(g if isinstance(g, Group) or g is None else Group.model_validate(g) for g in groups))
