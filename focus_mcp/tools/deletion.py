@@ -66,9 +66,13 @@ class DeleteResult(Result):
     change_id: str | None = Field(default=None, description="The journal entry (list_changes, undo_change).")
 
 
-def _can_ask_now(ctx: Context) -> bool:
-    """2026-07-28 clients are asked through the call's result; older ones need a back-channel,
-    which a stateless HTTP request does not have."""
+def can_ask(ctx: Context) -> bool:
+    """Whether the client can show the user a question now (delete_group, undo_change): 2026-07-28
+    clients are asked through the call's result; older ones need a back-channel, which a stateless
+    HTTP request does not have."""
+    caps = ctx.client_capabilities
+    if caps is None or caps.elicitation is None:
+        return False
     version = ctx.protocol_version
     return (version is not None and is_version_at_least(version, "2026-07-28")) or ctx.session.can_send_request
 
@@ -87,8 +91,7 @@ async def ask_to_delete(
     """Ask the user, naming the group and its size, when the client can show a question (and the
     arguments are valid: refused ones are answered by the tool, without a question). A failure is
     handed to the tool as a Refusal: raised here, the SDK would prefix it with "Error executing tool"."""
-    caps = ctx.client_capabilities
-    if isinstance(args, Refusal) or caps is None or caps.elicitation is None or not _can_ask_now(ctx):
+    if isinstance(args, Refusal) or not can_ask(ctx):
         return CannotAsk()
     state = app_state(ctx)
     try:  # a cached read is good enough to name the group, and the resolver may run twice

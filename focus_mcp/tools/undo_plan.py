@@ -20,19 +20,9 @@ from typing import Any, Literal
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest
 from focus_mcp.journal import Change
 from focus_mcp.tools.edits import GroupEdit
+from focus_mcp.tools.pending import intended_edit, write_kind
 
 Action = Literal["edit", "delete", "create", "role", "none"]
-Kind = Literal["create", "update", "delete", "role"]
-
-
-def change_kind(change: Change) -> Kind:
-    """What the change's request did, whatever tool sent it (an undo sends any of them)."""
-    request = change.request or {}
-    if "organization_user_id" in request:
-        return "role"
-    if set(request) == {"workspace_id"}:
-        return "delete"
-    return "create" if change.before is None else "update"
 
 
 @dataclass(frozen=True)
@@ -77,7 +67,7 @@ def plan_undo(change: Change, current: Group | None) -> UndoPlan:
     refusal = unsettled_or_done(change)
     if refusal is not None:
         return UndoPlan("none", change.group_id, change.workspace_id, why=refusal)
-    kind = change_kind(change)
+    kind = write_kind(change)
     if kind == "delete":
         return _undo_delete(change, current)
     gone = f"group {_label(change)} is not visible now (deleted since?), so there is nothing to undo."
@@ -111,33 +101,29 @@ def _who(ids: list[int], names: dict[int, str]) -> str:
 
 
 def _undo_update(change: Change, current: Group) -> UndoPlan:
-    before = Group.model_validate(change.before)
-    sent = GroupRequest.model_validate(change.request)
+    """The change's own edit (pending.intended_edit), reversed where the group still shows it."""
+    did, before = intended_edit(change), Group.model_validate(change.before)
     names = _names(current, before)
-    had = [u.organization_user_id for u in before.users]
     has = {u.organization_user_id for u in current.users}
-    added = [i for i in sent.organization_users if i not in had]
-    removed = [i for i in had if i not in sent.organization_users]
+    spaces = {w.workspace_id for w in current.workspaces}
     edit, kept = GroupEdit(), []
-    edit.remove_users = [i for i in added if i in has]
-    edit.add_users = [i for i in removed if i not in has]
-    if gone := [i for i in added if i not in has]:
+    edit.remove_users = [i for i in did.add_users if i in has]
+    edit.add_users = [i for i in did.remove_users if i not in has]
+    edit.remove_workspaces = [i for i in did.add_workspaces if i in spaces]
+    edit.add_workspaces = [i for i in did.remove_workspaces if i not in spaces]
+    if gone := [i for i in did.add_users if i not in has]:
         kept.append(f"no longer members (removed since): {_who(gone, names)}")
-    if back := [i for i in removed if i in has]:
+    if back := [i for i in did.remove_users if i in has]:
         kept.append(f"members again (added back since): {_who(back, names)}")
-    spaces_had = [w.workspace_id for w in before.workspaces]
-    spaces_has = {w.workspace_id for w in current.workspaces}
-    edit.remove_workspaces = [i for i in sent.workspaces if i not in spaces_had and i in spaces_has]
-    edit.add_workspaces = [i for i in spaces_had if i not in sent.workspaces and i not in spaces_has]
-    if moved := [i for i in sent.workspaces if i not in spaces_had and i not in spaces_has]:
-        kept.append(f"workspaces {moved} already removed since")
-    if moved := [i for i in spaces_had if i not in sent.workspaces and i in spaces_has]:
-        kept.append(f"workspaces {moved} already added back since")
+    if gone := [i for i in did.add_workspaces if i not in spaces]:
+        kept.append(f"workspaces {gone} already removed since")
+    if back := [i for i in did.remove_workspaces if i in spaces]:
+        kept.append(f"workspaces {back} already added back since")
     for what, was, set_to, now in (
-        ("name", before.name, sent.name, current.name),
-        ("emoji", before.emoji, sent.emoji, current.emoji),
+        ("name", before.name, did.name, current.name),
+        ("emoji", before.emoji, did.emoji, current.emoji),
     ):
-        if was == set_to:
+        if set_to is None:
             continue
         if now == set_to:
             setattr(edit, what, was)
