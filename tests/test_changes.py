@@ -3,16 +3,20 @@ on the same SQLite file, and replicas sharing one Redis."""
 
 from __future__ import annotations
 
+import stat
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ORG, WS, Routes, group_json, make_settings
-from helpers import connect, text
+from conftest import ORG, SECRET_KEY, WS, Routes, group_json, make_settings
+from helpers import connect, sandbox_settings, text
+from pydantic import SecretStr
 from redis_server import redis_server
 
+from focus_mcp.config import Settings
 from focus_mcp.journal import Change, Journal, RedisJournal, SqliteJournal, fingerprint, new_change_id, now
+from focus_mcp.sandbox import SandboxAPI
 
 pytestmark = pytest.mark.anyio
 
@@ -205,3 +209,48 @@ async def test_replicas_on_one_redis_list_the_same_changes() -> None:
     assert one[-1]["undone_by"] == entries["undo"].id
     assert [c["id"] for c in by_name] == [entries[n].id for n in ("undo", "role", "rename", "edit")]
     assert elsewhere == []
+
+
+# --- writes made through the server, listed -------------------------------------------------------
+
+SECURITY, OPERATIONS = 4500008, 4300004  # a sandbox team and its workspace
+
+
+def writing_settings(**extra: Any) -> tuple[Settings, SandboxAPI]:
+    settings, api = sandbox_settings()
+    values = {"api_key": SecretStr(SECRET_KEY), "workspace_id": OPERATIONS, **extra}
+    return settings.model_copy(update=values), api
+
+
+async def test_a_write_is_listed_after_a_restart_from_a_private_file_without_the_key(tmp_path: Path) -> None:
+    settings, api = writing_settings(journal=str(tmp_path / "journal.sqlite"))
+    newcomer = next(u for u in api.users.values() if u.id not in api.groups[SECURITY].users)
+    leaving = api.users[api.groups[SECURITY].users[-1]]
+    async with connect(settings, api.transport()) as client:
+        edit = {"group_id": "Security", "add_users": [newcomer.name], "remove_users": [leaving.id]}
+        written = await client.call_tool("update_group", edit)
+    assert written.structured_content is not None and written.structured_content["outcome"] == "written"
+    async with connect(settings, api.transport()) as client:  # a restart: a new server, the same file
+        result = await client.call_tool("list_changes", {"group_id": SECURITY})
+    assert result.structured_content is not None
+    [change] = result.structured_content["changes"]
+    assert change["tool"] == "update_group" and change["outcome"] == "written"
+    assert f"added {newcomer.name}#{newcomer.id}" in change["did"]
+    assert f"removed {leaving.name}#{leaving.id}" in change["did"]
+    path = tmp_path / "journal-sandbox.sqlite"  # the sandbox's own file beside the configured one
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and not (tmp_path / "journal.sqlite").exists()
+    files = [p for p in tmp_path.iterdir() if p.name.startswith(path.name)]  # noqa: ASYNC240 (a test's scratch dir)
+    stored = b"".join(p.read_bytes() for p in files)
+    assert newcomer.name.encode() in stored  # the journal is in these bytes...
+    assert SECRET_KEY.encode() not in stored  # ...and the key is not
+
+
+async def test_a_change_made_through_one_replica_is_listed_by_the_other() -> None:
+    with redis_server() as url:
+        settings, api = writing_settings(redis_url=SecretStr(url))
+        async with connect(settings, api.transport()) as a, connect(settings, api.transport()) as b:
+            await a.call_tool("update_group", {"group_id": SECURITY, "name": "Security & Safety"})
+            result = await b.call_tool("list_changes", {})
+    assert result.structured_content is not None
+    [change] = result.structured_content["changes"]
+    assert change["did"] == 'renamed "Security" to "Security & Safety"' and change["outcome"] == "written"

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -255,3 +256,16 @@ def test_started_without_key_or_sandbox_the_hosts_log_says_what_to_fill_in() -> 
     done = subprocess.run([COMMAND, *PREFIX], input="", capture_output=True, text=True, env=_env(), timeout=60)
     assert done.returncode == 0 and done.stdout == ""  # stdin closed: the server ends; stdout is the protocol's
     assert "No Toggl Focus credentials" in done.stderr and "turn on its Sandbox option" in done.stderr
+
+
+def test_one_shot_calls_share_the_change_journal(tmp_path: Path) -> None:
+    env = {"TOGGL_FOCUS_SANDBOX_STATE": str(tmp_path / "sandbox.json")}
+    made = _cli_env(env, "--sandbox", "call", "create_group", '{"name": "Journal Check", "workspaces": [4300004]}')
+    assert made.returncode == 0, made.stdout + made.stderr
+    listed = _cli_env(env, "--sandbox", "call", "list_changes", '{"group_id": "Journal Check"}')
+    assert listed.returncode == 0 and "create_group Journal Check#" in listed.stdout, listed.stdout + listed.stderr
+    assert "-> written" in listed.stdout
+
+
+def _cli_env(extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([COMMAND, *PREFIX, *args], capture_output=True, text=True, env=_env(**extra), timeout=60)
