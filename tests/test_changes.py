@@ -245,12 +245,18 @@ async def test_a_write_is_listed_after_a_restart_from_a_private_file_without_the
     assert SECRET_KEY.encode() not in stored  # ...and the key is not
 
 
-async def test_a_change_made_through_one_replica_is_listed_by_the_other() -> None:
+async def test_a_change_made_through_one_replica_is_listed_and_undone_by_the_other() -> None:
     with redis_server() as url:
         settings, api = writing_settings(redis_url=SecretStr(url))
         async with connect(settings, api.transport()) as a, connect(settings, api.transport()) as b:
             await a.call_tool("update_group", {"group_id": SECURITY, "name": "Security & Safety"})
             result = await b.call_tool("list_changes", {})
-    assert result.structured_content is not None
-    [change] = result.structured_content["changes"]
+            assert result.structured_content is not None
+            [change] = result.structured_content["changes"]
+            undone = await b.call_tool("undo_change", {"change_id": change["id"]})  # through the other replica
+            after = await a.call_tool("list_changes", {})
     assert change["did"] == 'renamed "Security" to "Security & Safety"' and change["outcome"] == "written"
+    assert not undone.is_error and api.groups[SECURITY].name == "Security", text(undone)
+    assert after.structured_content is not None
+    undo, edit = after.structured_content["changes"]
+    assert undo["undoes"] == edit["id"] == change["id"] and edit["undone_by"] == undo["id"]
