@@ -22,22 +22,13 @@ from starlette.routing import Route
 from focus_mcp.sandbox import data as seed
 from focus_mcp.sandbox.query import ApiProblem, Query, json_body, paginate
 from focus_mcp.sandbox.state import Saved, StateFile
+from focus_mcp.sandbox.wire import group_json, user_json
 
 SANDBOX_BASE_URL = "http://sandbox.focus.invalid/api"
 SANDBOX_API_KEY = "sandbox"  # any non-empty credential is accepted
 DEFAULT_QUOTA = 600  # requests per hour, as on the Premium plan
 QUOTA_WINDOW = 3600.0
 NOW = "2026-11-27T12:00:00Z"
-# The spec requires every field of a user; without include_rates the API has no rate to give.
-NO_RATE = {
-    "hourly_rate": 0,
-    "currency": "",
-    "workspace_id": 0,
-    "start_at": "",
-    "end_at": "",
-    "workspace_rate_id": 0,
-    "workspace_user_rate_id": 0,
-}
 
 
 def _problem(status: int, code: str, description: str, **values: Any) -> ApiProblem:
@@ -187,7 +178,7 @@ class SandboxAPI:
         ]
         _page, _, rows = paginate(users, q)
         extras = {k: q.boolean(k) for k in ("include_working_hours", "include_rates", "include_custom_fields")}
-        return [self._user_json(u, groups_of[u.id], **extras) for u in rows]
+        return [user_json(u, groups_of[u.id], **extras) for u in rows]
 
     def list_teams(self, q: Query) -> dict[str, Any]:
         q.known("workspace_id page per_page sort_dir filter query organization_user_id group_ids active_members_only")
@@ -207,7 +198,7 @@ class SandboxAPI:
         active_only = bool(q.boolean("active_members_only"))
         page, _, rows = paginate(groups, q)
         return {
-            "data": [self._group_json(g, active_only) for g in rows],
+            "data": [group_json(g, self.users, active_only) for g in rows],
             "page": page,
             "rows": len(rows),
             "total": len(groups),
@@ -219,7 +210,7 @@ class SandboxAPI:
         group.roles = dict.fromkeys(group.users)
         self.next_group_id += 1
         self.groups[group.id] = group
-        return self._group_json(group)
+        return group_json(group, self.users)
 
     def update_group(self, group_id: int, body: dict[str, Any]) -> dict[str, Any]:
         group = self._group(group_id)
@@ -227,7 +218,7 @@ class SandboxAPI:
         group.name, group.emoji, group.workspaces = fields["name"], fields["emoji"], fields["workspaces"]
         group.roles = {u: group.roles.get(u) for u in fields["users"]}
         group.users, group.updated_at = fields["users"], NOW
-        return self._group_json(group)
+        return group_json(group, self.users)
 
     def delete_group(self, group_id: int, q: Query) -> dict[str, bool]:
         ws = self._workspace(q)
@@ -299,101 +290,6 @@ class SandboxAPI:
     def _roles_of(self, user: seed.SeedUser) -> list[int]:
         base = 1 if user.owner else 2 if user.admin else 5
         return [base, *(g.roles.get(user.id) or 0 for g in self.groups.values() if user.id in g.users)]
-
-    def _user_json(self, u: seed.SeedUser, groups: list[seed.SeedGroup], **include: bool | None) -> dict[str, Any]:
-        role = 1 if u.owner else 2 if u.admin else 5
-        data = {
-            "id": u.id,
-            "user_id": f"usr_{u.account_id:x}",
-            "user_account_id": u.account_id,
-            "organization_id": seed.ORGANIZATION_ID,
-            "name": u.name,
-            "email": u.email,
-            "owner": u.owner,
-            "admin": u.admin,
-            "active": u.active,
-            "joined": u.joined,
-            "invite_sent": u.invite_sent,
-            "2fa_enabled": u.two_factor,
-            "account_locked_at": "2026-10-02T08:15:00Z" if u.locked else "",
-            "can_edit_personal_details": u.admin,
-            "groups": [{"id": g.id, "name": g.name, "emoji": g.emoji, "workspace_ids": g.workspaces} for g in groups],
-            "workspaces": [
-                {
-                    "id": ws,
-                    "name": seed.WORKSPACES[ws],
-                    "workspace_user_id": u.id * 10 + i,
-                    "focus_role_id": role,
-                    "track_role_id": role,
-                    "work_role_id": role,
-                    "toggl_products": ["focus", "track"],
-                    "groups": [{"id": g.id, "name": g.name, "emoji": g.emoji} for g in groups if ws in g.workspaces],
-                }
-                for i, ws in enumerate(u.workspaces)
-            ],
-            "tags": [seed.tag_json(t) for t in seed.TAGS if t[0] in u.tags],
-            "working_hours": u.working_hours if include.get("include_working_hours") else 0,
-            "rate": NO_RATE,
-            "permissions": {"manage_users": u.admin, "manage_user_groups": u.admin, "view_reports": True},
-            "created_at": u.created_at,
-            "updated_at": u.created_at,
-            "deleted_at": "",
-        }
-        if include.get("include_rates"):
-            ws = u.workspaces[0]
-            data["rate"] = {
-                "hourly_rate": u.hourly_rate,
-                "currency": u.currency,
-                "workspace_id": ws,
-                "start_at": u.created_at,
-                "end_at": "",
-                "workspace_rate_id": ws * 10,
-                "workspace_user_rate_id": u.id * 10,
-            }
-        if include.get("include_custom_fields"):
-            data["custom_field_values"] = [seed.custom_field_json(u)]
-        return data
-
-    def _group_json(self, g: seed.SeedGroup, active_only: bool = False) -> dict[str, Any]:
-        members = [self.users[u] for u in g.users if not active_only or self.users[u].active]
-        return {
-            "id": g.id,
-            "name": g.name,
-            "emoji": g.emoji,
-            "organization_id": seed.ORGANIZATION_ID,
-            "users": [
-                {
-                    "user_group_id": g.id * 1000 + n,
-                    "organization_user_id": u.id,
-                    "user_account_id": u.account_id,
-                    "display_name": u.name,
-                    "focus_role_id": g.roles.get(u.id) or 0,
-                    "track_role_id": 0,
-                    "work_role_id": 0,
-                    "created_at": g.created_at,
-                    "updated_at": g.updated_at,
-                    "deleted_at": "",
-                }
-                for n, u in enumerate(members)
-            ],
-            "workspaces": [
-                {
-                    "workspace_group_id": g.id * 10 + n,
-                    "workspace_id": ws,
-                    "name": seed.WORKSPACES[ws],
-                    "focus_role_id": 0,
-                    "products": ["focus"],
-                    "created_at": g.created_at,
-                    "updated_at": g.updated_at,
-                    "deleted_at": "",
-                }
-                for n, ws in enumerate(g.workspaces)
-            ],
-            "ghosts": [{"id": gid, "name": name} for gid, name in g.ghosts],
-            "created_at": g.created_at,
-            "updated_at": g.updated_at,
-            "deleted_at": "",
-        }
 
 
 def _group_id(raw: str) -> int:
