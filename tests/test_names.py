@@ -69,3 +69,39 @@ async def test_a_name_no_group_has_lists_near_ones_and_writes_nothing() -> None:
     said = text(result)
     assert result.is_error and "no group is named 'Secur' in any workspace" in said and f"#{SECURITY}" in said
     assert writes(api) == []
+
+
+async def test_an_edit_by_names_reuses_what_the_lookup_read_and_shows_roles() -> None:
+    settings, api = sandbox_settings()
+    newcomer = next(
+        u for u in api.users.values() if u.id not in api.groups[SECURITY].users and OPERATIONS in u.workspaces
+    )
+    async with connect(settings, api.transport()) as client:
+        await client.call_tool("list_roles", {})  # the role names, cached ten times as long as teams
+        before = len(api.requests)
+        args = {"group_id": "Security", "workspace_id": OPERATIONS, "add_users": [newcomer.name]}
+        result = await client.call_tool("update_group", args)
+    spent = [(method, path.partition("?")[0].rsplit("/", 1)[-1]) for method, path in api.requests[before:]]
+    assert spent == [("GET", "teams"), ("GET", "users"), ("GET", "teams"), ("PUT", "4500008")], spent
+    said = text(result)
+    manager = api.users[api.groups[SECURITY].users[0]]
+    assert f"{manager.name}#{manager.id} (Team manager)" in said and f"{newcomer.name}#{newcomer.id}" in said
+
+
+async def test_a_role_answer_names_the_user_the_role_and_the_group() -> None:
+    settings, api = sandbox_settings()
+    member = api.users[api.groups[SECURITY].users[1]]
+    async with connect(settings, api.transport()) as client:
+        args = {"group_id": SECURITY, "workspace_id": OPERATIONS, "organization_user_id": member.id, "focus_role_id": 4}
+        result = await client.call_tool("set_group_member_role", args)
+    said = text(result)
+    assert not result.is_error, said
+    assert f"{member.name}#{member.id} now has role Team manager#4 in group {SECURITY} 🔒 Security" in said
+
+
+async def test_a_dry_run_names_the_group_it_would_change() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        args = {"group_id": "Security", "workspace_id": OPERATIONS, "name": "Security Team", "dry_run": True}
+        result = await client.call_tool("update_group", args)
+    assert f"Would change {SECURITY} 🔒 Security: renamed" in text(result) and writes(api) == []

@@ -51,7 +51,7 @@ from focus_mcp.tools.outcomes import (
 from focus_mcp.tools.owned_writes import Commitment
 from focus_mcp.tools.pending import clear_unsettled, same_name_groups
 from focus_mcp.tools.render import answer, id_emoji_name, listing
-from focus_mcp.tools.teams import Team, team_line
+from focus_mcp.tools.teams import Team, role_names, team_line, team_with_roles
 
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 Emoji = Annotated[str, Field(max_length=32)]
@@ -215,9 +215,12 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
         raise ToolError("Nothing to change: give name, emoji, add_users, remove_users or another field.")
     org, ws = organization(args, state), workspace(args, state)
     gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
-    users = {f: await names.user_ids(state, org, getattr(args, f), f) for f in ("add_users", "remove_users")}
+    known: dict[int, OrganizationUser] = {}  # users found by name: not fetched again for the notes
+    users = {f: await names.user_ids(state, org, getattr(args, f), f, known) for f in ("add_users", "remove_users")}
     if args.organization_users is not None:
-        users["organization_users"] = await names.user_ids(state, org, args.organization_users, "organization_users")
+        users["organization_users"] = await names.user_ids(
+            state, org, args.organization_users, "organization_users", known
+        )
     edit = common_fields_as(args.model_copy(update=users), GroupEdit)
     check_edit(edit)
 
@@ -227,8 +230,9 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
                 await clear_unsettled(state, org, ws, group_id=gid)
             current, space = await current_group(state, ctx, org, gid, ws, explicit=args.workspace_id is not None)
             result = await edit_group(
-                state, ctx, commitment, lock, org, current, space, edit, "update_group", given(args), args.dry_run
-            )
+                state, ctx, commitment, lock, org, current, space, edit, "update_group", given(args), args.dry_run,
+                known=known,
+            )  # fmt: skip
         return after_release(result, lock)
 
     return await run_owned(state, ctx, "update_group", job)
@@ -262,8 +266,10 @@ async def edit_group(
     arguments: dict[str, Any],
     dry_run: bool,
     undoes: str | None = None,
+    known: dict[int, OrganizationUser] | None = None,
 ) -> CallToolResult:
-    """Apply `edit` to the group as read under its turn: plan, dry run or write, and the answer."""
+    """Apply `edit` to the group as read under its turn: plan, dry run or write, and the answer (`known`:
+    users already read, by name)."""
     gid = current.id
     body, diff = plan_group_edit(current, edit)
     before = Team.from_api(current)
@@ -272,16 +278,16 @@ async def edit_group(
         return answer(state, lines, GroupWriteResult(group=before, written=False, outcome="not_written"))
     added_ids = [r.id for r in diff.users_added]
     if dry_run:
-        added = await names.users_by_id(state, org, added_ids)
+        added = await names.users_by_id(state, org, added_ids, known)
         diff = _name_new_members(added, diff)
     else:  # only for the notes: a failed read must not stop the edit
         try:
-            added = await names.users_by_id(state, org, added_ids)
+            added = await names.users_by_id(state, org, added_ids, known)
         except FocusError:
             added = {}
     notes = _member_warnings(added, diff, body.workspaces, current)
     if dry_run:
-        lines = [f"Dry run, nothing written. Would change: {diff.describe()}.", *notes]
+        lines = [f"Dry run, nothing written. Would change {id_emoji_name(before)}: {diff.describe()}.", *notes]
         return answer(state, lines, GroupWriteResult(group=before, changes=diff, written=False, outcome="not_written"))
 
     async def read_back() -> ReadResult:
@@ -310,7 +316,7 @@ async def edit_group(
     else:
         after, note = outcome, ""
     diff = name_added(diff, after)
-    team = Team.from_api(after)
+    team = await team_with_roles(state, org, after)
     lines = [f"Updated group {after.id}{note}: {diff.describe()}.", team_line(team), *notes]
     return answer(
         state, lines, GroupWriteResult(group=team, changes=diff, written=True, outcome="written", change_id=change.id)
@@ -391,8 +397,11 @@ async def set_role(
             f"Not written: user {user} is not a member of group {gid}; add them with update_group first "
             "(list_teams shows the members)."
         )
+    role_name = (await role_names(state, org)).get(role_id) if role_id else None
+    role = f"role {role_name}#{role_id}" if role_name else role
+    who, where = f"{member.display_name}#{user}", f"group {id_emoji_name(current)}"
     if (member.focus_role_id or None) == role_id:
-        lines = [f"No change needed, nothing written: user {user} already has {role} in group {gid}."]
+        lines = [f"No change needed, nothing written: {who} already has {role} in {where}."]
         return answer(state, lines, structured.model_copy(update={"outcome": "not_written"}))
 
     async def read_back() -> ReadResult:
@@ -412,7 +421,7 @@ async def set_role(
     if isinstance(outcome, NoReadableAnswer) and not outcome.written:
         return unknown(state, outcome, structured)
     note = f" ({outcome.why}; a fresh read shows it set)" if isinstance(outcome, NoReadableAnswer) else ""
-    lines = [f"User {user} now has {role} in group {gid}{note}.", change_line(change.id), *turn_notes(lock)]
+    lines = [f"{who} now has {role} in {where}{note}.", change_line(change.id), *turn_notes(lock)]
     return answer(state, lines, structured)
 
 

@@ -99,6 +99,12 @@ async def role_names(state: AppState, org: int) -> RoleNames:
         return {}
 
 
+async def team_with_roles(state: AppState, org: int, group: Group) -> Team:
+    """The team with its members' Focus roles by name (the cached roles; ids only if unreadable)."""
+    roles = await role_names(state, org) if any(u.focus_role_id for u in group.users) else {}
+    return Team.from_api(group, roles)
+
+
 def team_line(team: Team) -> str:
     parts = [id_emoji_name(team), f"ws {refs_text(team.workspaces)}" if team.workspaces else "no workspace"]
     members, ghosts = team.members, team.ghosts
