@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 import anyio
 import httpx2
@@ -50,6 +51,7 @@ async def main() -> None:
             result = await client.call_tool(name, args)
             read = sum(len(b.text.encode()) for b in result.content if b.type == "text")
             print(f"{name:<18}{recording.raw:>12}{read:>10}{read / recording.raw:>8.1%}")
+        await issue_25_figures(client)
         tools = (await client.list_tools()).tools
     defs = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
     core = [
@@ -58,6 +60,23 @@ async def main() -> None:
     full = len(json.dumps(defs))
     average = sum(core) / len(core)
     print(f"tool list: {len(tools)} tools, {full} B in full; name+description+inputSchema avg {average:.0f} B")
+    printed = json.dumps([{k: d[k] for k in ("name", "description", "inputSchema")} for d in defs], indent=1)
+    print(f"tool list as a host prints it (JSON, indent 1): {len(printed.encode())} B (target: at most 10,000)")
+
+
+def text_bytes(result: Any) -> int:
+    return sum(len(b.text.encode()) for b in result.content if b.type == "text")
+
+
+async def issue_25_figures(client: Client) -> None:
+    """The figures of issue 25's targets that the sandbox can show."""
+    counts = await client.call_tool("list_users", {"count_only": True})
+    print(f"list_users count_only (150 users): {text_bytes(counts)} B (target: under 1,500)")
+    full = text_bytes(await client.call_tool("list_users", {"all_pages": True}))
+    teams = text_bytes(await client.call_tool("list_users", {"all_pages": True, "fields": ["teams"]}))
+    print(
+        f"list_users all_pages, fields [teams] vs all columns: {teams} / {full} B = {teams / full:.2f} (target: <= 0.6)"
+    )
 
 
 if __name__ == "__main__":
