@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -273,3 +274,29 @@ async def test_a_delete_of_a_group_that_does_not_exist_is_never_sent() -> None:
         result = await client.call_tool("delete_group", {"group_id": 999, "confirm": True})
         assert result.is_error and "Not deleted" in text(result) and "deleted" not in str(result.structured_content)
         assert api.count("DELETE") == 0
+
+
+async def test_an_unknown_write_not_seen_within_the_hold_is_settled_not_written() -> None:
+    from datetime import timedelta
+
+    from focus_mcp.journal import Change, open_journal
+    from focus_mcp.tools.pending import UNSETTLED_HOLD_SECONDS
+
+    async with served() as (api, client):
+        (x,) = outsiders(api, 1)
+        group = api.sandbox.groups[SECURITY]
+        before = {"id": SECURITY, "name": group.name, "users": [], "workspaces": []}
+        request = {"name": "Renamed long ago", "emoji": "", "organization_users": [], "workspaces": []}
+        old = Change(
+            id="oldwrite", at=datetime.now(UTC) - timedelta(seconds=UNSETTLED_HOLD_SECONDS + 1), tool="update_group",
+            organization_id=seed.ORGANIZATION_ID, workspace_id=WS, group_id=SECURITY, group_name=group.name,
+            arguments={}, before=before, request=request, after=None, outcome="pending", who="test",
+        )  # fmt: skip
+        journal = open_journal(Settings())  # the server's own journal file (conftest's TOGGL_FOCUS_JOURNAL)
+        await journal.begin(old)
+        await journal.settle(old.id, "unknown", note="no answer")
+        result = await client.call_tool("update_group", {"group_id": SECURITY, "add_users": [x]})
+        assert result.structured_content["outcome"] == "written", text(result)
+        settled = await journal.get(old.id)
+        assert settled is not None and settled.outcome == "not_written" and "not seen after" in settled.note
+        await journal.aclose()
