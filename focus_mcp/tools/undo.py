@@ -40,7 +40,7 @@ UNDO = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_h
 class UndoChangeArgs(ToolArgs):
     change_id: str = Field(min_length=1, max_length=32, description="An id from list_changes.")
     dry_run: bool = Field(default=False, description="Only show the plan.")
-    confirm: JsonBool = Field(default=False, description="true only after the user agreed (undoing a create deletes).")
+    confirm: JsonBool = Field(default=False, description="true only after the user agreed to a delete.")
 
 
 class UndoResult(Result):
@@ -100,10 +100,9 @@ async def undo_change(
     ctx: Context,
     decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_undo)],
 ) -> CallToolResult:
-    """Undo a change from list_changes, keeping what was changed since (reported as left alone).
+    """Undo a change from list_changes, keeping later edits (said as left alone).
 
-    A create is undone by deleting the group (the user must agree, as for delete_group), a delete
-    by creating it again (new id). Undoing an undo redoes. dry_run shows the plan."""
+    Undoing a create deletes the group: the user must agree, as for delete_group. dry_run: the plan."""
     if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, Refusal):
         raise ToolError(decision.data.message)
     state = app_state(ctx)

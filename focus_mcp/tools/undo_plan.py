@@ -221,7 +221,7 @@ def plan_text(plan: UndoPlan, names: dict[int, str] | None = None) -> str:
             f"{len(body.organization_users)} members and workspaces {body.workspaces}"
         )
         if plan.roles:
-            text += f", then set {len(plan.roles)} members' Focus roles"
+            text += f", then set {len(plan.roles)} members' Focus roles (one request each)"
         return text
     edit = plan.edit
     assert edit is not None
