@@ -105,3 +105,16 @@ async def test_a_dry_run_names_the_group_it_would_change() -> None:
         args = {"group_id": "Security", "workspace_id": OPERATIONS, "name": "Security Team", "dry_run": True}
         result = await client.call_tool("update_group", args)
     assert f"Would change {SECURITY} 🔒 Security: renamed" in text(result) and writes(api) == []
+
+
+async def test_create_group_takes_names_and_warns_like_update_group() -> None:
+    settings, api = sandbox_settings()
+    stranger = next(u for u in api.users.values() if OPERATIONS not in u.workspaces and u.joined)
+    async with connect(settings, api.transport()) as client:
+        args = {"name": "Night shift", "workspaces": [OPERATIONS], "organization_users": [stranger.email]}
+        result = await client.call_tool("create_group", args)
+    said = text(result)
+    assert result.structured_content["outcome"] == "written", said
+    created = next(g for g in api.groups.values() if g.name == "Night shift")
+    assert created.users == [stranger.id]
+    assert f"Note: in none of the group's workspaces (workspace#{OPERATIONS}): {stranger.name}#{stranger.id}" in said

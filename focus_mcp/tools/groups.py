@@ -13,7 +13,15 @@ from pydantic import BaseModel, Field
 
 from focus_mcp.api.client import EditLock
 from focus_mcp.api.errors import FocusError
-from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, Id, IdList, OrganizationUser
+from focus_mcp.api.models import (
+    Group,
+    GroupRequest,
+    GroupUserRoleRequest,
+    GroupWorkspace,
+    Id,
+    IdList,
+    OrganizationUser,
+)
 from focus_mcp.tools import names
 from focus_mcp.tools.base import (
     ADDITIVE,
@@ -60,7 +68,7 @@ Emoji = Annotated[str, Field(max_length=32)]
 class CreateGroupArgs(OrgArgs):
     name: Name
     emoji: Emoji = ""
-    organization_users: IdList = Field(default_factory=list, description="Member organization user ids.")
+    organization_users: UserRefs = Field(default_factory=list, description="Members: ids, exact names or emails.")
     workspaces: IdList | None = Field(default=None, description="Workspace ids. Default: the configured one.")
     allow_duplicate_name: bool = Field(default=False, description="Create even if the name is taken.")
 
@@ -139,9 +147,10 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
             "in the server's environment (list_users shows each user's workspaces with their ids).",
         )
     ]
-    body = GroupRequest(
-        name=args.name, emoji=args.emoji, organization_users=args.organization_users, workspaces=workspaces
-    )
+    members: dict[int, OrganizationUser] = {}  # found by name: not fetched again for the notes
+    ids = await names.user_ids(state, org, args.organization_users, "organization_users", members)
+    body = GroupRequest(name=args.name, emoji=args.emoji, organization_users=ids, workspaces=workspaces)
+    notes = await _create_warnings(state, org, ids, members, workspaces)
 
     async def job(commitment: Commitment) -> CallToolResult:
         async with state.client.creating_group(org, args.name) as lock:  # the check and the create, one at a time
@@ -155,7 +164,9 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
                     "really wanted."
                 )
             known = {g.id for _, g in before}
-            result, _ = await create(state, ctx, commitment, lock, org, body, known, "create_group", given(args))
+            result, _ = await create(
+                state, ctx, commitment, lock, org, body, known, "create_group", given(args), notes=notes
+            )
         return after_release(result, lock)
 
     return await run_owned(state, ctx, "create_group", job)
@@ -172,8 +183,10 @@ async def create(
     tool: str,
     arguments: dict[str, Any],
     undoes: str | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[CallToolResult, Group | None]:
-    """POST the group (under the name's turn; `known`: the ids of that name before), and the answer."""
+    """POST the group (under the name's turn; `known`: the ids of that name before), and the answer
+    (with `notes` on its members)."""
 
     async def read_back() -> ReadResult:
         same = await same_name_groups(state, org, body.workspaces, body.name)
@@ -189,7 +202,7 @@ async def create(
     created = await write(
         state, commitment, change, lambda: state.client.create_group(org, body), read_back, after=lambda g: g
     )
-    notes = [change_line(change.id), *turn_notes(lock)]
+    notes = [*(notes or []), change_line(change.id), *turn_notes(lock)]
     if isinstance(created, NoReadableAnswer):
         if not created.written:
             return unknown(state, created, GroupWriteResult(written=False, outcome="unknown")), None
@@ -330,6 +343,19 @@ def _name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> Gr
     if unknown:
         raise ToolError(f"Not changed: organization users {unknown} do not exist; call list_users to find the ids.")
     return diff.model_copy(update={"users_added": [Ref(id=i, name=added[i].name) for i in ids]})
+
+
+async def _create_warnings(
+    state: AppState, org: int, ids: list[int], members: dict[int, OrganizationUser], workspaces: list[int]
+) -> list[str]:
+    """update_group's notes for a new group's members (users not found by name read by id, once)."""
+    try:
+        found = await names.users_by_id(state, org, ids, members)
+    except FocusError:  # only for the notes: a failed read must not stop the create
+        return []
+    spaces = {w.id: w.name for u in found.values() for w in u.workspaces or ()}
+    group = Group(id=0, workspaces=[GroupWorkspace(workspace_id=w, name=spaces.get(w, "")) for w in workspaces])
+    return _member_warnings(found, GroupDiff(users_added=[Ref(id=i, name="") for i in ids]), workspaces, group)
 
 
 def _member_warnings(
