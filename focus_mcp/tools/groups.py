@@ -17,7 +17,6 @@ from focus_mcp.api.models import (
     Group,
     GroupRequest,
     GroupUserRoleRequest,
-    GroupWorkspace,
     Id,
     IdList,
     OrganizationUser,
@@ -30,7 +29,6 @@ from focus_mcp.tools.base import (
     AppState,
     OrgArgs,
     ReadOrgArgs,
-    Ref,
     Result,
     ToolSpec,
     WorkspaceArgs,
@@ -41,6 +39,7 @@ from focus_mcp.tools.base import (
     workspace,
 )
 from focus_mcp.tools.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
+from focus_mcp.tools.member_notes import create_warnings, member_warnings, name_new_members
 from focus_mcp.tools.names import GROUP, GroupRef, UserRefs
 from focus_mcp.tools.outcomes import (
     OUTCOME,
@@ -150,7 +149,7 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
     members: dict[int, OrganizationUser] = {}  # found by name: not fetched again for the notes
     ids = await names.user_ids(state, org, args.organization_users, "organization_users", members)
     body = GroupRequest(name=args.name, emoji=args.emoji, organization_users=ids, workspaces=workspaces)
-    notes = await _create_warnings(state, org, ids, members, workspaces)
+    notes = await create_warnings(state, org, ids, members, workspaces)
 
     async def job(commitment: Commitment) -> CallToolResult:
         async with state.client.creating_group(org, args.name) as lock:  # the check and the create, one at a time
@@ -292,13 +291,13 @@ async def edit_group(
     added_ids = [r.id for r in diff.users_added]
     if dry_run:
         added = await names.users_by_id(state, org, added_ids, known)
-        diff = _name_new_members(added, diff)
+        diff = name_new_members(added, diff)
     else:  # only for the notes: a failed read must not stop the edit
         try:
             added = await names.users_by_id(state, org, added_ids, known)
         except FocusError:
             added = {}
-    notes = _member_warnings(added, diff, body.workspaces, current)
+    notes = member_warnings(added, diff, body.workspaces, current)
     if dry_run:
         lines = [f"Dry run, nothing written. Would change {id_emoji_name(before)}: {diff.describe()}.", *notes]
         return answer(state, lines, GroupWriteResult(group=before, changes=diff, written=False, outcome="not_written"))
@@ -334,49 +333,6 @@ async def edit_group(
     return answer(
         state, lines, GroupWriteResult(group=team, changes=diff, written=True, outcome="written", change_id=change.id)
     )
-
-
-def _name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> GroupDiff:
-    """A dry run names the users it would add; ids that name no user are refused, as the write would be."""
-    ids = [r.id for r in diff.users_added]
-    unknown = [i for i in ids if i not in added]
-    if unknown:
-        raise ToolError(f"Not changed: organization users {unknown} do not exist; call list_users to find the ids.")
-    return diff.model_copy(update={"users_added": [Ref(id=i, name=added[i].name) for i in ids]})
-
-
-async def _create_warnings(
-    state: AppState, org: int, ids: list[int], members: dict[int, OrganizationUser], workspaces: list[int]
-) -> list[str]:
-    """update_group's notes for a new group's members (users not found by name read by id, once)."""
-    try:
-        found = await names.users_by_id(state, org, ids, members)
-    except FocusError:  # only for the notes: a failed read must not stop the create
-        return []
-    spaces = {w.id: w.name for u in found.values() for w in u.workspaces or ()}
-    group = Group(id=0, workspaces=[GroupWorkspace(workspace_id=w, name=spaces.get(w, "")) for w in workspaces])
-    return _member_warnings(found, GroupDiff(users_added=[Ref(id=i, name="") for i in ids]), workspaces, group)
-
-
-def _member_warnings(
-    added: dict[int, OrganizationUser], diff: GroupDiff, workspaces: list[int], group: Group
-) -> list[str]:
-    """Notes on added members who are in none of the group's workspaces, or have not joined yet."""
-    names = {w.workspace_id: w.name for w in group.workspaces}
-    users = [added[r.id] for r in diff.users_added if r.id in added]
-    outside = [u for u in users if not {w.id for w in u.workspaces or ()} & set(workspaces)]
-    waiting = [u for u in users if not u.joined]
-    notes = []
-    if outside:
-        where = ", ".join(f"{names.get(w) or 'workspace'}#{w}" for w in workspaces) or "no workspace"
-        notes.append(f"Note: in none of the group's workspaces ({where}): {_who(outside)}.")
-    if waiting:
-        notes.append(f"Note: not joined the organization yet: {_who(waiting)}.")
-    return notes
-
-
-def _who(users: list[OrganizationUser]) -> str:
-    return ", ".join(f"{u.name}#{u.id}" for u in users)
 
 
 async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> CallToolResult:
