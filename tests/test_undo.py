@@ -100,7 +100,22 @@ async def test_undo_of_a_create_asks_the_user_when_the_client_can() -> None:
         made = await call(client, "create_group", {"name": "Night shift"})
         gid = made.structured_content["group"]["id"]
         await call(client, "undo_change", {"change_id": made.structured_content["change_id"]})
-    assert asked and "Night shift" in asked[0] and gid not in api.groups
+        again = await call(client, "undo_change", {"change_id": made.structured_content["change_id"]})
+    assert len(asked) == 1 and "Night shift" in asked[0] and gid not in api.groups  # no question about nothing
+    assert "already undone" in text(again)
+
+
+async def test_a_declined_undo_of_a_create_deletes_nothing() -> None:
+    settings, api = sandbox_settings()
+
+    async def say_no(ctx, params):  # type: ignore[no-untyped-def]
+        return types.ElicitResult(action="decline")
+
+    async with connect(settings, api.transport(), elicitation_callback=say_no) as client:
+        made = await call(client, "create_group", {"name": "Night shift"})
+        gid = made.structured_content["group"]["id"]
+        said = await call(client, "undo_change", {"change_id": made.structured_content["change_id"]})
+    assert gid in api.groups and "declined" in text(said) and said.structured_content["outcome"] == "not_written"
 
 
 async def test_undo_of_a_delete_creates_the_group_again_and_says_the_new_id() -> None:
@@ -128,6 +143,17 @@ async def test_undo_of_a_role_change_sets_the_earlier_role() -> None:
         assert api.groups[SUPPORT].roles[owner] == 5
         await call(client, "undo_change", {"change_id": role.structured_content["change_id"]})
     assert api.groups[SUPPORT].roles[owner] == earlier
+
+
+async def test_a_member_put_back_gets_their_focus_role_again() -> None:
+    settings, api = sandbox_settings()
+    owner = 4100001
+    earlier = api.groups[SUPPORT].roles[owner]
+    async with connect(settings, api.transport()) as client:
+        edit = await call(client, "update_group", {"group_id": SUPPORT, "remove_users": [owner]})
+        undone = await call(client, "undo_change", {"change_id": edit.structured_content["change_id"]})
+    assert owner in members(api, SUPPORT) and earlier and api.groups[SUPPORT].roles[owner] == earlier
+    assert "Earlier Focus roles set again: 1 written." in text(undone)
 
 
 async def test_undoing_an_undo_redoes_and_an_undone_change_is_not_undone_twice() -> None:

@@ -58,6 +58,13 @@ def test_an_edit_is_reversed_member_by_member() -> None:
     assert "remove User 103#103; add back User 102#102" in plan_text(plan, {103: "User 103", 102: "User 102"})
 
 
+def test_a_member_put_back_gets_their_earlier_role() -> None:
+    was = group_json(5, "Design", (101, 102))
+    was["users"][1]["focus_role_id"] = 4
+    plan = plan_undo(change(before=was, request=body(group_json(5, "Design", (101,)))), group(members=(101,)))
+    assert plan.edit is not None and plan.edit.add_users == [102] and plan.roles == {102: 4}
+
+
 def test_what_was_changed_since_is_kept() -> None:
     """Someone added 104 and removed 103 since: 104 stays, 103 is already gone, 102 comes back."""
     plan = plan_undo(EDIT, group(members=(101, 104)))

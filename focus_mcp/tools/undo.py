@@ -16,6 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
+from focus_mcp.api.client import EditLock
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group
 from focus_mcp.journal import Change
@@ -29,7 +30,7 @@ from focus_mcp.tools.outcomes import OUTCOME, Outcome, after_release, run_owned
 from focus_mcp.tools.owned_writes import Commitment
 from focus_mcp.tools.pending import clear_unsettled, same_name_groups, write_kind
 from focus_mcp.tools.render import SANDBOX_BANNER, answer
-from focus_mcp.tools.undo_plan import Action, UndoPlan, member_names, plan_text, plan_undo
+from focus_mcp.tools.undo_plan import Action, UndoPlan, member_names, plan_text, plan_undo, unsettled_or_done
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,8 @@ async def ask_to_undo(
     state = app_state(ctx)
     try:
         change = await state.journal.get(args.change_id.strip())
-        if change is None or write_kind(change) != "create" or change.group_id is None:
-            return CannotAsk()  # nothing to delete: no question
+        if change is None or write_kind(change) != "create" or change.group_id is None or unsettled_or_done(change):
+            return CannotAsk()  # nothing to delete (or not yet known): no question
         group = await state.client.get_group(change.organization_id, change.group_id, _workspace(state, change), False)
     except FocusError as exc:
         return Refusal(explain(exc))
@@ -109,7 +110,7 @@ async def undo_change(
     change = await _change(state, args.change_id)
     org, ws, kind = change.organization_id, _workspace(state, change), write_kind(change)
     agreed = False
-    if kind == "create" and not args.dry_run and change.group_id is not None and change.undone_by is None:
+    if kind == "create" and not args.dry_run and change.group_id is not None and unsettled_or_done(change) is None:
         refusal = human_yes(state, decision, args.confirm, change.group_id, "undo_change")
         if refusal is not None:
             return _restated(state, refusal, UndoResult(undoes=change.id, action="delete", outcome="not_written"))
@@ -158,7 +159,14 @@ async def undo_change(
                     state, ctx, commitment, lock, org, current, space, plan.user, plan.role_id, "undo_change",
                     arguments, undoes=fresh.id,
                 )  # fmt: skip
-            result = await _done(state, fresh, plan, result)
+            notes = []
+            if plan.action == "edit" and plan.roles and (result.structured_content or {}).get("outcome") == "written":
+                group = await state.client.get_group(org, gid, space)
+                if group is not None:
+                    notes.append(
+                        await _set_roles(state, ctx, commitment, lock, org, group, space, plan.roles, args, fresh)
+                    )
+            result = await _done(state, fresh, plan, result, notes)
         return after_release(result, lock)
 
     return await run_owned(state, ctx, "undo_change", job)
@@ -189,7 +197,9 @@ async def _recreate(
         )
         notes = [f"The new id is {group.id} (it was {fresh.group_id})."] if group is not None else []
         if group is not None and plan.roles:
-            notes.append(await _set_roles(state, ctx, commitment, org, group, ws, plan.roles, args, fresh))
+            async with state.client.editing_group(org, group.id) as group_lock:
+                roles = await _set_roles(state, ctx, commitment, group_lock, org, group, ws, plan.roles, args, fresh)
+            notes.append(roles)
         result = await _done(state, fresh, plan, result, notes, group.id if group else None)
     return after_release(result, lock)
 
@@ -198,6 +208,7 @@ async def _set_roles(
     state: AppState,
     ctx: Context,
     commitment: Commitment,
+    lock: EditLock,
     org: int,
     group: Group,
     ws: int,
@@ -209,20 +220,19 @@ async def _set_roles(
     new group already shows with it), against the group as the create showed it; what became of them."""
     done: dict[str, int] = {}
     failed: list[str] = []
-    async with state.client.editing_group(org, group.id) as lock:
-        for user, role in roles.items():
-            try:
-                result = await set_role(
-                    state, ctx, commitment, lock, org, group, ws, user, role, "undo_change", given(args),
-                    undoes=change.id,
-                )  # fmt: skip
-            except (ToolError, FocusError) as exc:
-                failed.append(f"user {user} (role {role}): {explain(exc) if isinstance(exc, FocusError) else exc}")
-            else:
-                outcome = str((result.structured_content or {}).get("outcome"))
-                done[outcome] = done.get(outcome, 0) + 1
+    for user, role in roles.items():  # under the group's turn (`lock`), held by the caller
+        try:
+            result = await set_role(
+                state, ctx, commitment, lock, org, group, ws, user, role, "undo_change", given(args),
+                undoes=change.id,
+            )  # fmt: skip
+        except (ToolError, FocusError) as exc:
+            failed.append(f"user {user} (role {role}): {explain(exc) if isinstance(exc, FocusError) else exc}")
+        else:
+            outcome = str((result.structured_content or {}).get("outcome"))
+            done[outcome] = done.get(outcome, 0) + 1
     counts = ", ".join(f"{n} {outcome}" for outcome, n in done.items())
-    said = f"Focus roles of {len(roles)} members set again ({counts or 'none'})"
+    said = f"Earlier Focus roles set again: {counts or 'none'}"
     return said + (f"; not set: {'; '.join(failed)}." if failed else ".")
 
 

@@ -34,7 +34,7 @@ class UndoPlan:
     workspace_id: int | None = None
     edit: GroupEdit | None = None  # edit
     body: GroupRequest | None = None  # create: the group again
-    roles: dict[int, int] = field(default_factory=dict)  # create: member -> Focus role to set again
+    roles: dict[int, int] = field(default_factory=dict)  # create, edit: member -> Focus role to set again
     user: int | None = None  # role: the member
     role_id: int | None = None  # role: the earlier role (None: no role)
     left_alone: list[str] = field(default_factory=list)
@@ -131,7 +131,9 @@ def _undo_update(change: Change, current: Group) -> UndoPlan:
             kept.append(
                 f"{what} {now or '(none)'!r} left alone: changed since (this change set {set_to or '(none)'!r})"
             )
-    plan = UndoPlan("edit", current.id, change.workspace_id, edit=edit, left_alone=kept)
+    roles = {u.organization_user_id: u.focus_role_id for u in before.users if u.focus_role_id}
+    back_roles = {i: roles[i] for i in edit.add_users if i in roles}  # members put back get their role again
+    plan = UndoPlan("edit", current.id, change.workspace_id, edit=edit, roles=back_roles, left_alone=kept)
     if not _edits(edit):
         return _nothing_left(plan, change)
     return plan
@@ -234,6 +236,8 @@ def plan_text(plan: UndoPlan, names: dict[int, str] | None = None) -> str:
         parts.append(f"remove {_who(edit.remove_users, names)}")
     if edit.add_users:
         parts.append(f"add back {_who(edit.add_users, names)}")
+    if plan.roles:
+        parts.append(f"set {len(plan.roles)} of them their Focus role again (one request each)")
     if edit.remove_workspaces:
         parts.append(f"remove workspaces {edit.remove_workspaces}")
     if edit.add_workspaces:
