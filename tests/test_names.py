@@ -71,13 +71,17 @@ async def test_a_name_no_group_has_lists_near_ones_and_writes_nothing() -> None:
     assert writes(api) == []
 
 
-async def test_an_edit_by_names_reuses_what_the_lookup_read_and_shows_roles() -> None:
+@pytest.mark.parametrize("roles_cached", [True, False])
+async def test_an_edit_by_names_reuses_what_the_lookup_read_and_shows_roles(roles_cached: bool) -> None:
+    """At most 4 requests on a cold cache: the answer names roles from the cached roles, or shows
+    their ids, never spending a GET roles."""
     settings, api = sandbox_settings()
     newcomer = next(
         u for u in api.users.values() if u.id not in api.groups[SECURITY].users and OPERATIONS in u.workspaces
     )
     async with connect(settings, api.transport()) as client:
-        await client.call_tool("list_roles", {})  # the role names, cached ten times as long as teams
+        if roles_cached:
+            await client.call_tool("list_roles", {})  # the role names, cached ten times as long as teams
         before = len(api.requests)
         args = {"group_id": "Security", "workspace_id": OPERATIONS, "add_users": [newcomer.name]}
         result = await client.call_tool("update_group", args)
@@ -85,7 +89,8 @@ async def test_an_edit_by_names_reuses_what_the_lookup_read_and_shows_roles() ->
     assert spent == [("GET", "teams"), ("GET", "users"), ("GET", "teams"), ("PUT", "4500008")], spent
     said = text(result)
     manager = api.users[api.groups[SECURITY].users[0]]
-    assert f"{manager.name}#{manager.id} (Team manager)" in said and f"{newcomer.name}#{newcomer.id}" in said
+    role = "Team manager" if roles_cached else f"role#{api.groups[SECURITY].roles[manager.id]}"
+    assert f"{manager.name}#{manager.id} ({role})" in said and f"{newcomer.name}#{newcomer.id}" in said
 
 
 async def test_a_role_answer_names_the_user_the_role_and_the_group() -> None:

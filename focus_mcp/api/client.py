@@ -185,6 +185,15 @@ class FocusClient:
         data = await self._call("GET", "roles", organization_id, fresh=fresh)
         return cast("list[Role]", parse(list[Role], data, "GET", "roles"))
 
+    async def cached_roles(self, organization_id: int) -> list[Role] | None:
+        """The roles if this process or the replicas' cache holds them, else None: never a request."""
+        org = path_id(organization_id)
+        key = cache_key(f"organizations/{org}/roles", None)
+        data = self.cache.get(key)
+        if data is None and self.shared is not None and self.shared.available:
+            data = await self.shared.get(await self._shared_key(key, "roles", org))
+        return None if data is None else cast("list[Role]", parse(list[Role], data, "GET", "roles"))
+
     async def list_teams(
         self, organization_id: int, workspace_id: int, query: TeamsQuery, fresh: bool = False
     ) -> TeamsPage:

@@ -72,11 +72,16 @@ class Team(BaseModel):
             emoji=group.emoji,
             workspaces=[Ref(id=w.workspace_id, name=w.name) for w in group.workspaces],
             members=[
-                Member(id=u.organization_user_id, name=u.display_name, role=roles.get(u.focus_role_id or 0))
+                Member(id=u.organization_user_id, name=u.display_name, role=_role(u.focus_role_id, roles))
                 for u in group.users
             ],
             ghosts=[Ref(id=g.id, name=g.name) for g in group.ghosts],
         )
+
+
+def _role(role_id: int | None, roles: RoleNames) -> str | None:
+    """The role's name, or role#id when the names are not at hand (None: no Focus role)."""
+    return roles.get(role_id, f"role#{role_id}") if role_id else None
 
 
 class TeamsResult(Result):
@@ -100,9 +105,10 @@ async def role_names(state: AppState, org: int) -> RoleNames:
 
 
 async def team_with_roles(state: AppState, org: int, group: Group) -> Team:
-    """The team with its members' Focus roles by name (the cached roles; ids only if unreadable)."""
-    roles = await role_names(state, org) if any(u.focus_role_id for u in group.users) else {}
-    return Team.from_api(group, roles)
+    """The team with its members' Focus roles named from the cached roles, without a request: a
+    write's answer costs no GET roles; roles not cached show as role#id."""
+    cached = await state.client.cached_roles(org) if any(u.focus_role_id for u in group.users) else None
+    return Team.from_api(group, {r.role_id: r.name for r in cached or ()})
 
 
 def team_line(team: Team) -> str:
