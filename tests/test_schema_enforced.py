@@ -25,6 +25,8 @@ def examples(schema: dict[str, Any], defs: dict[str, Any]) -> list[Any]:
     if "enum" in schema:
         return list(schema["enum"])
     kind = schema.get("type")
+    if isinstance(kind, list):  # `type: [integer, string]`: each type's keywords apply to it alone
+        return [value for one in kind for value in examples({**schema, "type": one}, defs)]
     if kind == "integer":
         return [schema.get("minimum", 1), schema.get("maximum", schema.get("minimum", 1) + 1)]
     if kind == "boolean":
@@ -50,6 +52,8 @@ def outside(schema: dict[str, Any], defs: dict[str, Any]) -> list[Any]:
     if "$ref" in schema:
         return outside(defs[schema["$ref"].split("/")[-1]], defs)
     refused: list[Any] = []
+    if isinstance(schema.get("type"), list):
+        return [value for one in schema["type"] for value in outside({**schema, "type": one}, defs)]
     if schema.get("type") == "integer":
         refused += [schema["minimum"] - 1] if "minimum" in schema else []
         refused += [schema["maximum"] + 1] if "maximum" in schema else []

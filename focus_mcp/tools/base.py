@@ -51,16 +51,18 @@ class ToolArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# organization_id, workspace_id and fresh carry no description: the server's instructions say once
+# what they default to and mean (tool-list bytes, issue 25).
 class OrgArgs(ToolArgs):
-    organization_id: Id | None = Field(default=None, description="Default: the configured organization.")
+    organization_id: Id | None = None
 
 
 class WorkspaceArgs(OrgArgs):
-    workspace_id: Id | None = Field(default=None, description="Default: the configured workspace.")
+    workspace_id: Id | None = None
 
 
 class FreshArgs(ToolArgs):
-    fresh: bool = Field(default=False, description="Skip the cache and read the API now.")
+    fresh: bool = False
 
 
 class ReadOrgArgs(FreshArgs, OrgArgs):

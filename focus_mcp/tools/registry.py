@@ -139,6 +139,10 @@ class CompactSchema(GenerateJsonSchema):
         properties = result.get("properties", {})
         for prop in properties.values():
             _drop_optional_null(prop)
+            _merge_alternatives(prop)
+            _merge_alternatives(prop.get("items", {}))
+            if "default" in prop and prop["default"] in (False, "", None):
+                del prop["default"]  # absent is false, empty or none: nothing the model needs told
         _share_repeated(result, properties)
         return result
 
@@ -155,11 +159,13 @@ def _share_repeated(result: dict[str, Any], properties: dict[str, Any]) -> None:
         if shape.get("type") == "array" or (shape.get("type") == "integer" and "maximum" in shape):
             shapes.setdefault(json.dumps(shape, sort_keys=True), []).append(prop)
     for n, (key, props) in enumerate(sorted(shapes.items())):
-        if len(props) < 2:
-            continue
+        inline = len(json.dumps(json.loads(key), indent=1))  # what each use costs when said in place
+        if (len(props) - 1) * inline <= len(props) * len('"$ref": "#/$defs/ids"') + len('"$defs": {}'):
+            continue  # stated once it would cost more than it saves
         shared: dict[str, Any] = json.loads(key)
         item_type = shared.get("items", {}).get("type") if shared["type"] == "array" else "id"
-        name = {"integer": "ids", "string": "strings", "id": "id"}.get(item_type, f"list{n}")
+        names = {"integer": "ids", "string": "strings", "id": "id", "['integer', 'string']": "refs"}
+        name = names.get(str(item_type), f"list{n}")
         result.setdefault("$defs", {})[name] = shared
         for prop in props:
             for key in list(prop):
@@ -169,10 +175,39 @@ def _share_repeated(result: dict[str, Any], properties: dict[str, Any]) -> None:
 
 
 def _drop_optional_null(prop: dict[str, Any]) -> None:
-    """`anyOf [X, null]` with default null is just an optional X; say it that way."""
+    """`anyOf [X, ..., null]` with default null is just an optional `anyOf [X, ...]`; say it that way."""
     options = prop.get("anyOf")
-    if "default" in prop and prop["default"] is None and isinstance(options, list) and len(options) == 2:
+    if "default" in prop and prop["default"] is None and isinstance(options, list) and {"type": "null"} in options:
         rest = [o for o in options if o != {"type": "null"}]
+        del prop["default"]
         if len(rest) == 1:
-            del prop["anyOf"], prop["default"]
+            del prop["anyOf"]
             prop.update(rest[0])
+        else:
+            prop["anyOf"] = rest
+
+
+# The keywords that apply to one JSON type only: an alternative made of them applies to its type alone.
+TYPE_KEYWORDS = {
+    "integer": {"minimum", "maximum"},
+    "string": {"minLength", "maxLength", "pattern", "format"},
+    "null": set(),
+}
+
+
+def _merge_alternatives(prop: dict[str, Any]) -> None:
+    """`anyOf [{integer, min, max}, {string, minLength, ...}]` says the same as one schema of
+    `type: [integer, string]` with both sets of keywords, since each keyword applies to one type only:
+    an id or a name, in one line each."""
+    options = prop.get("anyOf")
+    if not isinstance(options, list):
+        return
+    types = [o.get("type") for o in options]
+    if not all(isinstance(t, str) and t in TYPE_KEYWORDS for t in types) or len(set(types)) != len(types):
+        return
+    if any(set(o) - {"type"} - TYPE_KEYWORDS[o["type"]] for o in options):
+        return
+    del prop["anyOf"]
+    for option in options:
+        prop.update({k: v for k, v in option.items() if k != "type"})
+    prop["type"] = types
