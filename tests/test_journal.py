@@ -108,6 +108,17 @@ async def test_changes_newest_first_with_filters(journal: Journal) -> None:
     assert [c.id for c in await journal.changes(99)] == [elsewhere.id]
 
 
+async def test_changes_at_the_same_time_are_listed_newest_begun_first(journal: Journal) -> None:
+    """A clock too coarse to tell two changes apart (or one stepped back) still lists newest first."""
+    at = now()
+    first, second, third = (change(at=at) for _ in range(3))
+    for c in (first, second, third):
+        await journal.begin(c)
+    await journal.settle(first.id, "written")  # settling does not move a change
+    assert [c.id for c in await journal.changes(ORG)] == [third.id, second.id, first.id]
+    assert [c.id for c in await journal.changes(ORG, group_id=5, limit=2)] == [third.id, second.id]
+
+
 async def test_unsettled_are_pending_and_unknown(journal: Journal) -> None:
     pending = change(group_id=5)
     unknown = change(group_id=5)

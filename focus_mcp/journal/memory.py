@@ -62,11 +62,12 @@ class MemoryJournal:
     ) -> list[Change]:
         found = [
             change.model_copy(deep=True)
-            for change in self._changes.values()
+            for change in reversed(self._changes.values())
             if change.organization_id == organization_id
             and (since is None or change.at >= since)
             and matches_group(change, group_id, group_name)
         ]
+        # Newest begun first, then a stable sort by time: changes of one instant stay newest first.
         found.sort(key=lambda change: change.at, reverse=True)
         return found[: max(limit, 0)]
 
