@@ -61,8 +61,8 @@ IdList = Annotated[list[Id], Field(max_length=500)]
 # A filter of ids: an empty one would be sent as no filter at all and match everyone, so it is refused.
 IdFilter = Annotated[list[Id], Field(min_length=1, max_length=500)]
 SortDir = Literal["asc", "desc"]
-PerPage = Annotated[int, Field(strict=True, ge=1, le=100, description="Results per page, 1-100.")]
-Page = Annotated[int, Field(strict=True, ge=1, description="Page number, from 1.")]
+PerPage = Annotated[int, Field(strict=True, ge=1, le=100)]
+Page = Annotated[int, Field(strict=True, ge=1)]
 SearchText = Annotated[str, Field(min_length=1, max_length=255)]
 Word = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^,]+$")]  # arrays travel comma-joined
 
@@ -115,11 +115,11 @@ class GroupUserRoleRequest(Request):
 class TeamsQuery(Request):
     """Filters of GET teams (workspace_id is passed separately: the API requires it)."""
 
-    filter: SearchText | None = Field(default=None, description="Team name contains this.")
-    query: SearchText | None = Field(default=None, description="Team name or a member's name contains this.")
-    organization_user_id: Id | None = Field(default=None, description="Only teams with this member.")
-    group_ids: IdFilter | None = Field(default=None, description="Only these group ids.")
-    active_members_only: bool | None = Field(default=None, description="List only active members.")
+    filter: SearchText | None = Field(default=None, description="In the team name.")
+    query: SearchText | None = Field(default=None, description="In the team's or a member's name.")
+    organization_user_id: Id | None = Field(default=None, description="Teams with this member.")
+    group_ids: IdFilter | None = None
+    active_members_only: bool | None = None
     sort_dir: SortDir | None = None
     page: Page | None = None
     per_page: PerPage | None = None
@@ -128,24 +128,24 @@ class TeamsQuery(Request):
 class UsersQuery(Request):
     """Filters of GET users, all optional; arrays go on the wire comma-separated."""
 
-    filter: SearchText | None = Field(default=None, description="Name or email contains this.")
+    filter: SearchText | None = Field(default=None, description="In name or email.")
     only_admins: bool | None = None
-    has_group: bool | None = Field(default=None, description="true: in at least one team; false: in none.")
-    groups: IdFilter | None = Field(default=None, description="Members of these group ids.")
-    workspaces: IdFilter | None = Field(default=None, description="Members of these workspace ids.")
-    roles: IdFilter | None = Field(default=None, description="Holders of these role ids.")
-    tag_ids: IdFilter | None = Field(default=None, description="Carrying these member tag ids.")
+    has_group: bool | None = None  # false: in no team (the server's instructions say so)
+    groups: IdFilter | None = None
+    workspaces: IdFilter | None = None
+    roles: IdFilter | None = None
+    tag_ids: IdFilter | None = None
     active_status: Words | None = Field(default=None, description='e.g. ["active"], ["inactive"].')
     toggl_products: Words | None = Field(default=None, description='e.g. ["focus"].')
-    org_user_ids: IdFilter | None = Field(default=None, description="These organization user ids.")
-    user_account_ids: IdFilter | None = Field(default=None, description="These user account ids.")
-    pinned_ids: IdFilter | None = Field(default=None, description="Organization user ids listed first.")
+    org_user_ids: IdFilter | None = None
+    user_account_ids: IdFilter | None = None
+    pinned_ids: IdFilter | None = Field(default=None, description="Listed first.")
     cf_filter: Annotated[list[CustomFieldFilter], Field(min_length=1, max_length=20)] | None = Field(
-        default=None, description='Custom-field filters "fieldID:value", ANDed; needs exactly one workspace.'
+        default=None, description='"fieldID:value", ANDed; needs one workspace.'
     )
     include_working_hours: bool | None = None
     include_rates: bool | None = None
-    include_custom_fields: bool | None = Field(default=None, description="Needs exactly one workspace.")
+    include_custom_fields: bool | None = Field(default=None, description="Needs one workspace.")
     sort_dir: SortDir | None = None
     page: Page | None = None
     per_page: PerPage | None = None

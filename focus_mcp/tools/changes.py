@@ -13,7 +13,7 @@ from focus_mcp.api.errors import FocusError
 from focus_mcp.journal import Change, MemoryJournal, Outcome, SqliteJournal, fingerprint
 from focus_mcp.journal.describe import describe, member_names
 from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
-from focus_mcp.tools.names import GROUP, GroupRef
+from focus_mcp.tools.names import GroupRef
 from focus_mcp.tools.render import listing
 
 MAX_LIMIT = 200
@@ -21,8 +21,8 @@ BY_NAME_SCAN = 500  # changes read to learn which group ids a name has had
 
 
 class ListChangesArgs(OrgArgs):
-    group_id: GroupRef | None = Field(default=None, description=GROUP + " Also finds deleted groups.")
-    since: datetime | None = Field(default=None, description="ISO date or time (UTC unless given).")
+    group_id: GroupRef | None = Field(default=None, description="Deleted groups too.")
+    since: datetime | None = Field(default=None, description="ISO date or time; UTC unless given.")
     limit: int = Field(default=20, ge=1, le=MAX_LIMIT)
 
 
@@ -118,8 +118,7 @@ def line(entry: ChangeEntry, me: str) -> str:
 
 
 async def list_changes(args: ListChangesArgs, ctx: Context) -> CallToolResult:
-    """List the changes made through this server, newest first, in names, with outcome and undo.
-    Each has an id for undo_change."""
+    """List the changes made through this server, newest first, with outcome and id (for undo_change)."""
     state = app_state(ctx)
     org = organization(args, state)
     changes = await _selected(state, org, args)

@@ -33,7 +33,7 @@ from focus_mcp.tools.base import (
     organization,
     workspace,
 )
-from focus_mcp.tools.names import GROUP, GroupRef
+from focus_mcp.tools.names import GroupRef
 from focus_mcp.tools.outcomes import (
     OUTCOME,
     NoReadableAnswer,
@@ -55,8 +55,8 @@ from focus_mcp.tools.teams import Team, team_line
 
 
 class DeleteGroupArgs(WorkspaceArgs):
-    group_id: GroupRef = Field(description=GROUP)
-    confirm: JsonBool = Field(default=False, description="true only after the user said yes to this deletion.")
+    group_id: GroupRef
+    confirm: JsonBool = False
 
 
 class DeleteResult(Result):
@@ -119,10 +119,10 @@ async def delete_group(
     ctx: Context,
     decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_delete)],
 ) -> CallToolResult:
-    """Delete a group (team) for good. A human must agree first.
+    """Delete a group (team) for good, only with the user's yes.
 
-    If the client can ask the user, the server asks. Otherwise the call is refused until you have
-    asked the user yourself and call again with confirm=true.
+    The server asks if the client can; otherwise ask the user yourself, then call again with
+    confirm=true.
     """
     if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, Refusal):
         raise ToolError(decision.data.message)  # what stopped the question, said as the tool's answer

@@ -40,7 +40,7 @@ from focus_mcp.tools.base import (
 )
 from focus_mcp.tools.edits import GroupDiff, GroupEdit, check_edit, name_added, plan_group_edit
 from focus_mcp.tools.member_notes import create_warnings, member_warnings, name_new_members
-from focus_mcp.tools.names import GROUP, GroupRef, UserRefs
+from focus_mcp.tools.names import GroupRef, UserRefs
 from focus_mcp.tools.outcomes import (
     OUTCOME,
     NoReadableAnswer,
@@ -67,28 +67,28 @@ Emoji = Annotated[str, Field(max_length=32)]
 class CreateGroupArgs(OrgArgs):
     name: Name
     emoji: Emoji = ""
-    organization_users: UserRefs = Field(default_factory=list, description="Members: ids, exact names or emails.")
-    workspaces: IdList | None = Field(default=None, description="Workspace ids. Default: the configured one.")
-    allow_duplicate_name: bool = Field(default=False, description="Create even if the name is taken.")
+    organization_users: UserRefs = Field(default_factory=list, description="Ids, exact names or emails.")
+    workspaces: IdList | None = Field(default=None, description="Default: the configured one.")
+    allow_duplicate_name: bool = False
 
 
 class UpdateGroupArgs(WorkspaceArgs):
-    group_id: GroupRef = Field(description=GROUP)
+    group_id: GroupRef
     name: Name | None = None
     emoji: Emoji | None = None
-    organization_users: UserRefs | None = Field(default=None, description="Replace ALL members with these.")
-    workspaces: IdList | None = Field(default=None, description="Replace ALL workspaces with these.")
-    add_users: UserRefs = Field(default_factory=list, description="Users to add: ids, exact names or emails.")
-    remove_users: UserRefs = Field(default_factory=list, description="Users to remove: ids, exact names or emails.")
+    organization_users: UserRefs | None = Field(default=None, description="Replaces ALL members.")
+    workspaces: IdList | None = Field(default=None, description="Replaces ALL workspaces.")
+    add_users: UserRefs = Field(default_factory=list)
+    remove_users: UserRefs = Field(default_factory=list)
     add_workspaces: IdList = Field(default_factory=list)
     remove_workspaces: IdList = Field(default_factory=list)
-    dry_run: bool = Field(default=False, description="Only report what would change.")
+    dry_run: bool = False
 
 
 class SetGroupMemberRoleArgs(WorkspaceArgs):
-    group_id: GroupRef = Field(description=GROUP)
+    group_id: GroupRef
     organization_user_id: Id
-    focus_role_id: Id | None = Field(description="Role id from list_roles; null clears the role.")
+    focus_role_id: Id | None = Field(description="From list_roles; null clears it.")
 
 
 class GroupWriteResult(Result):
@@ -118,7 +118,7 @@ class MyGroupsResult(Result):
 
 
 async def list_my_groups(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
-    """List the groups (teams) the API key's own user belongs to: id, emoji, name."""
+    """List the groups (teams) the API key's user is in: id, emoji, name."""
     state = app_state(ctx)
     groups = await state.client.list_my_groups(organization(args, state), fresh=args.fresh)
     records = [MyGroup(id=g.id, name=g.name, emoji=g.emoji) for g in groups]
@@ -131,11 +131,10 @@ def given(args: BaseModel) -> dict[str, Any]:
 
 
 async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
-    """Create a group (team) with a name, optional emoji, members and workspaces.
+    """Create a group (team): name, emoji, members, workspaces.
 
-    Refused when a group of the same name exists in a target workspace (its id is named), unless
-    allow_duplicate_name=true. If the answer is lost, a fresh read tells whether it was created.
-    """
+    Refused if a target workspace has a group of that name (its id is named), unless
+    allow_duplicate_name=true."""
     state = app_state(ctx)
     org = organization(args, state)
     workspaces = args.workspaces or [
@@ -216,11 +215,10 @@ async def create(
 
 
 async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
-    """Edit a group. Unchanged fields are kept: the group is read first and the merge is written.
+    """Edit a group; what is not given is kept (read, merged, written).
 
-    Use add_users/remove_users (and add_workspaces/remove_workspaces) to change membership;
-    organization_users or workspaces replace the whole list. dry_run shows the change without writing.
-    """
+    add_/remove_users and add_/remove_workspaces change membership; organization_users and
+    workspaces replace the whole list. Users: ids, exact names or emails. dry_run: show, don't write."""
     state = app_state(ctx)
     changes = args.model_dump(exclude={"group_id", "organization_id", "workspace_id", "dry_run"})
     if all(value in (None, []) for value in changes.values()):
@@ -336,7 +334,7 @@ async def edit_group(
 
 
 async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> CallToolResult:
-    """Set a group member's Focus role (other products' roles are kept); null clears it."""
+    """Set a group member's Focus role (other products' roles are kept)."""
     state = app_state(ctx)
     org, ws = organization(args, state), workspace(args, state)
     gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)

@@ -26,7 +26,6 @@ MAX_CANDIDATES = 8
 UserRef = IdOrName
 GroupRef = IdOrName
 UserRefs = Annotated[list[UserRef], Field(max_length=500)]
-GROUP = "Group id, or the group's exact name."
 
 
 def _same(a: str, b: str) -> bool:

@@ -34,9 +34,9 @@ T = TypeVar("T")
 
 
 class PagingArgs(ReadOrgArgs):
-    all_pages: bool = Field(default=False, description="Fetch every page, up to max_items.")
+    all_pages: bool = False
     max_items: int = Field(default=1000, ge=1, le=10_000, strict=True, description="Cap for all_pages.")
-    detail: bool = Field(default=False, description="Full API records instead of the summary.")
+    detail: bool = Field(default=False, description="Full API records.")
 
 
 def check_paging(

@@ -83,10 +83,17 @@ def as_tool(spec: ToolSpec) -> Tool:
         call,
         name=spec.name,
         title=spec.title,
-        description=inspect.cleandoc(spec.handler.__doc__ or ""),
+        description=description(spec),
         annotations=spec.annotations,
     )
     return tool.model_copy(update={"parameters": input_schema(spec.args)})
+
+
+def description(spec: ToolSpec) -> str:
+    """The docstring as the model reads it: its paragraphs one line each (a source line break is no
+    break in the text), the first one what the tool does."""
+    paragraphs = inspect.cleandoc(spec.handler.__doc__ or "").split("\n\n")
+    return "\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
 
 
 def _internal_error(spec: ToolSpec, exc: Exception) -> str:
@@ -152,26 +159,39 @@ def input_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _share_repeated(result: dict[str, Any], properties: dict[str, Any]) -> None:
-    """A sub-schema that several properties repeat (ids, id arrays) is stated once, in $defs."""
+    """A sub-schema that several properties repeat (ids, id arrays) is stated once, in $defs, when
+    that makes the schema shorter as a host prints it (JSON, indent 1)."""
     shapes: dict[str, list[dict[str, Any]]] = {}
     for prop in properties.values():
         shape = {k: v for k, v in prop.items() if k not in ("description", "default")}
-        if shape.get("type") == "array" or (shape.get("type") == "integer" and "maximum" in shape):
+        if shape.get("type") == "array" or "maximum" in shape:
             shapes.setdefault(json.dumps(shape, sort_keys=True), []).append(prop)
     for n, (key, props) in enumerate(sorted(shapes.items())):
-        inline = len(json.dumps(json.loads(key), indent=1))  # what each use costs when said in place
-        if (len(props) - 1) * inline <= len(props) * len('"$ref": "#/$defs/ids"') + len('"$defs": {}'):
-            continue  # stated once it would cost more than it saves
+        if len(props) < 2:
+            continue
         shared: dict[str, Any] = json.loads(key)
-        item_type = shared.get("items", {}).get("type") if shared["type"] == "array" else "id"
-        names = {"integer": "ids", "string": "strings", "id": "id", "['integer', 'string']": "refs"}
-        name = names.get(str(item_type), f"list{n}")
+        item_type = shared.get("items", {}).get("type") if shared["type"] == "array" else f"one {shared['type']}"
+        names = {"integer": "ids", "string": "strings", "one integer": "id", "['integer', 'string']": "refs"}
+        name = names.get(str(item_type), f"shape{n}")
+        before = _printed(result)
+        said = [dict(prop) for prop in props]
         result.setdefault("$defs", {})[name] = shared
         for prop in props:
-            for key in list(prop):
-                if key not in ("description", "default"):
-                    del prop[key]
+            for k in list(prop):
+                if k not in ("description", "default"):
+                    del prop[k]
             prop["$ref"] = f"#/$defs/{name}"
+        if _printed(result) >= before:  # stated once it costs more than it saves: say it in place
+            for prop, was in zip(props, said, strict=True):
+                prop.clear()
+                prop.update(was)
+            del result["$defs"][name]
+            if not result["$defs"]:
+                del result["$defs"]
+
+
+def _printed(schema: dict[str, Any]) -> int:
+    return len(json.dumps(schema, indent=1, ensure_ascii=False).encode())
 
 
 def _drop_optional_null(prop: dict[str, Any]) -> None:

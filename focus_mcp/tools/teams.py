@@ -42,9 +42,7 @@ DEFAULT_PER_PAGE = 50
 
 
 class ListTeamsArgs(TeamsQuery, PagingArgs, ReadWorkspaceArgs):
-    all_workspaces: bool = Field(
-        default=False, description="Every team of every workspace, each once (instead of workspace_id)."
-    )
+    all_workspaces: bool = Field(default=False, description="Every workspace's teams, each once.")
 
 
 RoleNames = dict[int, str]
@@ -121,11 +119,9 @@ def team_line(team: Team) -> str:
 
 
 async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
-    """List the teams (groups) of a workspace: id, emoji, name, workspaces, members and ghosts.
+    """List a workspace's teams (groups): id, emoji, name, workspaces, ghosts, members.
 
-    Members: name#id (their Focus role in the team). filter: in the team name; query: in the team's
-    or a member's name.
-    """
+    Members: name#id (their Focus role in the team)."""
     state = app_state(ctx)
     check_paging(args, state, page=args.page, per_page=args.per_page)
     org = organization(args, state)

@@ -39,9 +39,9 @@ UNDO = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_h
 
 
 class UndoChangeArgs(ToolArgs):
-    change_id: str = Field(min_length=1, max_length=32, description="An id from list_changes.")
-    dry_run: bool = Field(default=False, description="Only show the plan.")
-    confirm: JsonBool = Field(default=False, description="true only after the user agreed to a delete.")
+    change_id: str = Field(min_length=1, max_length=32)
+    dry_run: bool = False
+    confirm: JsonBool = False
 
 
 class UndoResult(Result):
@@ -101,9 +101,9 @@ async def undo_change(
     ctx: Context,
     decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_undo)],
 ) -> CallToolResult:
-    """Undo a change from list_changes, keeping later edits (said as left alone).
+    """Undo a change from list_changes, keeping later edits (named as left alone).
 
-    Undoing a create deletes the group: the user must agree, as for delete_group. dry_run: the plan."""
+    Undoing a create deletes the group: confirm as for delete_group. dry_run: the plan."""
     if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, Refusal):
         raise ToolError(decision.data.message)
     state = app_state(ctx)

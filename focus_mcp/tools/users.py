@@ -24,17 +24,17 @@ DEFAULT_COLUMNS: tuple[Column, ...] = ("email", "flags", "teams", "workspaces", 
 
 
 class ListUsersArgs(UsersQuery, PagingArgs):
-    roles: IdFilter | None = Field(default=None, description="Holders of these role ids (see list_roles).")
-    status: Annotated[list[Status], Field(min_length=1, max_length=4)] | None = Field(
-        default=None, description="active (and joined), inactive, invited (not joined), locked."
+    roles: IdFilter | None = None
+    status: Annotated[list[Status], Field(min_length=1)] | None = Field(
+        default=None, description="active: and joined; invited: not joined yet."
     )
-    two_factor: bool | None = Field(default=None, description="2FA on (true) or off (false).")
-    min_teams: int | None = Field(default=None, ge=1, strict=True, description="In at least this many teams.")
+    two_factor: bool | None = None
+    min_teams: int | None = Field(default=None, ge=1, strict=True)
     count_only: bool = Field(
-        default=False, description="Counts, not lines: status, admins, 2FA, teams per person, per workspace/tag."
+        default=False, description="Counts (status, admins, 2FA, teams per person, workspaces, tags), not lines."
     )
-    fields: Annotated[list[Column], Field(max_length=7)] | None = Field(
-        default=None, description="Columns beyond id, name. Default: email flags teams workspaces tags."
+    fields: list[Column] | None = Field(
+        default=None, description="Columns beyond id, name; default: email flags teams workspaces tags."
     )
 
 
@@ -221,10 +221,9 @@ def _kept_here(args: ListUsersArgs) -> list[tuple[str, Any]]:
 
 
 async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
-    """List the organization's users (members) with filters, or count them (count_only).
+    """List or count the organization's users (members).
 
-    status, two_factor, min_teams and count_only read every page. has_group=false: in no team.
-    """
+    status, two_factor, min_teams and count_only read every page."""
     state = app_state(ctx)
     kept_here = _kept_here(args)
     reasons = {

@@ -69,9 +69,7 @@ def workspace_line(space: Workspace) -> str:
 async def list_workspaces(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
     """List the organization's workspaces (id, name, member count).
 
-    The API has no workspace endpoint: this reads every page of the users listing (cached), so its
-    cost grows with the organization; the answer says how many pages it read.
-    """
+    The API has no workspace endpoint: this reads every page of users (cached) and says how many."""
     state = app_state(ctx)
     found = await find_workspaces(state, organization(args, state), ctx, args.fresh)
     heading = [f"{len(found.workspaces)} workspaces, from {found.users} users ({found.pages} pages read)."]
