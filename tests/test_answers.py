@@ -96,7 +96,7 @@ async def test_the_tool_list_stays_lean() -> None:
 
 
 # Issue 25's target is 10,000 B; with every API argument, the id bound of issue 22 and the schema that
-# is enforced, the bare structure alone is ~10,600 B (benchmarks/tokens.py prints the figure). This
+# is enforced, the list without a single description is ~10,400 B (benchmarks/tokens.py prints the figure). This
 # bound keeps what was cut from growing back; lower it as the list shrinks.
 PRINTED_TOOL_LIST_BOUND = 13_500
 
