@@ -1,4 +1,4 @@
-"""delete_group: a group deleted for good, only after a human's yes.
+"""delete_group: a group deleted only after a human's yes (undo_change can recreate it, under a new id).
 
 When the client can show a question, the server asks the user (the SDK's Resolve/Elicit, so that
 2025-era and 2026-07-28 clients are both asked); otherwise the call is refused until the model has
@@ -119,7 +119,7 @@ async def delete_group(
     ctx: Context,
     decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_delete)],
 ) -> CallToolResult:
-    """Delete a group (team) for good, only with the user's yes.
+    """Delete a group (team), only with the user's yes.
 
     The server asks if the client can; otherwise ask the user yourself, then call again with
     confirm=true.
