@@ -155,11 +155,20 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _sandbox_reset(settings: Settings) -> int:
+    from focus_mcp.journal import journal_path
     from focus_mcp.sandbox.state import default_state_file
 
     state = default_state_file(settings.sandbox_state)
     state.unlink(missing_ok=True)
-    print(f"sandbox reset: {state} removed; the next --sandbox call starts from the seed")
+    removed = [state]
+    # The sandbox's change journal goes too: kept, it would list changes to groups the seed never had.
+    journal = journal_path(settings.model_copy(update={"sandbox": True}))
+    if journal is not None:
+        for path in (journal, journal.with_name(journal.name + "-wal"), journal.with_name(journal.name + "-shm")):
+            if path.exists():
+                path.unlink()
+                removed.append(path)
+    print(f"sandbox reset: {', '.join(map(str, removed))} removed; the next --sandbox call starts from the seed")
     return 0
 
 

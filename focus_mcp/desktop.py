@@ -50,7 +50,8 @@ def desktop_entry(settings: Settings, sandbox: bool) -> dict[str, Any]:
 
 def desktop_config(settings: Settings, sandbox: bool) -> tuple[str, str]:
     """(the entry, as JSON for stdout; where to put it, for stderr)."""
-    entry = json.dumps({"mcpServers": {"toggl-focus": desktop_entry(settings, sandbox)}}, indent=2)
+    name = "toggl-focus-sandbox" if sandbox else "toggl-focus"  # both entries can live in one config
+    entry = json.dumps({"mcpServers": {name: desktop_entry(settings, sandbox)}}, indent=2)
     where = "\n".join(f"  {system}: {path}" for system, path in CONFIG_FILES.items())
     note = (
         'Paste this into claude_desktop_config.json (merge it into an existing "mcpServers"), then restart '

@@ -238,6 +238,10 @@ def test_desktop_config_names_this_installation_and_no_secret() -> None:
     assert os.path.isabs(entry["command"]) and os.path.exists(entry["command"])
     assert entry["env"]["TOGGL_FOCUS_ORGANIZATION_ID"] == "123456"
     assert SECRET_KEY not in done.stdout + done.stderr and "claude_desktop_config.json" in done.stderr
+    sandbox = subprocess.run(
+        [COMMAND, *PREFIX, "--sandbox", "desktop-config"], capture_output=True, text=True, timeout=60
+    )
+    assert list(json.loads(sandbox.stdout)["mcpServers"]) == ["toggl-focus-sandbox"]  # pasted beside the real one
 
 
 def test_an_entry_pasted_without_its_ids_says_in_the_hosts_log_what_they_must_be_and_where_to_find_them() -> None:

@@ -297,3 +297,22 @@ def test_the_default_state_file_is_per_user(monkeypatch: pytest.MonkeyPatch) -> 
     path = default_state_file()
     assert path.name == "sandbox-state.json" and "focus-mcp" in path.parts
     assert not str(path).startswith(tempfile.gettempdir())
+
+
+def test_sandbox_reset_forgets_the_groups_and_the_sandbox_journal_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, real_journal = tmp_path / "state.json", tmp_path / "journal.sqlite"
+    real_journal.write_bytes(b"a real organization's journal")
+    monkeypatch.setenv("TOGGL_FOCUS_SANDBOX_STATE", str(state))
+    monkeypatch.setenv("TOGGL_FOCUS_JOURNAL", str(real_journal))
+    assert cli.main(["--sandbox", "call", "create_group", '{"name": "Kept"}']) == 0
+    sandbox_journal = tmp_path / "journal-sandbox.sqlite"
+    assert state.exists() and sandbox_journal.exists()
+    capsys.readouterr()
+    assert cli.main(["sandbox-reset"]) == 0
+    assert str(sandbox_journal) in capsys.readouterr().out
+    assert not state.exists() and not sandbox_journal.exists()
+    assert real_journal.read_bytes() == b"a real organization's journal"
+    assert cli.main(["--sandbox", "call", "list_changes", "{}"]) == 0
+    assert "No changes recorded" in capsys.readouterr().out

@@ -126,7 +126,8 @@ async def list_changes(args: ListChangesArgs, ctx: Context) -> CallToolResult:
     known = member_names(changes)
     records = [ChangeEntry.from_change(c, roles, known) for c in changes]
     me = fingerprint(state.settings)
-    heading = [f"{len(records)} changes, newest first." if records else f"No changes recorded{_matching(args)}."]
+    count = f"{len(records)} change" + ("" if len(records) == 1 else "s")
+    heading = [f"{count}, newest first." if records else f"No changes recorded{_matching(args)}."]
     if isinstance(state.journal, MemoryJournal):
         heading.append("The journal is off (TOGGL_FOCUS_JOURNAL=off): only this process's changes are listed.")
     elif not records:
