@@ -13,14 +13,19 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 import h11
 import httpx2
 from anyio.abc import SocketStream
+from conftest import FAST_RETRIES
+from mcp import Client
 
+from focus_mcp.config import Settings
 from focus_mcp.sandbox import SandboxAPI
+from focus_mcp.sandbox import data as seed
+from focus_mcp.server import build_server
 
 Action = Literal["hold", "apply_then_hold", "apply_then_drop", "drop", "html_200", "empty_200"]
 # Answers a gateway may give in the API's place, the request never reaching it: (content type, body).
@@ -146,3 +151,23 @@ async def faulty_api(sandbox: SandboxAPI | None = None) -> AsyncIterator[FaultyA
             for fault in api.faults:
                 fault.release.set()
             tg.cancel_scope.cancel()
+
+
+WS = 4300004  # Operations
+SECURITY = 4500008  # a team of Operations
+
+
+@asynccontextmanager
+async def served(**settings: Any) -> AsyncIterator[tuple[FaultyAPI, Client]]:
+    """The server, through the real protocol, against the sandbox behind a faulty loopback API."""
+    async with faulty_api() as api:
+        values: dict[str, Any] = {
+            "api_key": "k",
+            "base_url": api.base_url,
+            "organization_id": seed.ORGANIZATION_ID,
+            "workspace_id": WS,
+            "write_settle": 0.0,
+            **settings,
+        }
+        async with Client(build_server(Settings(**values), retry_policy=FAST_RETRIES)) as client:
+            yield api, client

@@ -13,11 +13,11 @@ from typing import Any
 
 import anyio
 import pytest
-from faulty_api import faulty_api
+from faulty_api import SECURITY, WS, faulty_api, served
 from helpers import text
 from mcp import Client
 from pydantic import SecretStr
-from test_writes import SECURITY, WS, outsiders, served
+from test_writes import outsiders
 
 from focus_mcp.config import Settings
 from focus_mcp.sandbox import data as seed

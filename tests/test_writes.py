@@ -7,44 +7,22 @@ test releases them or applies them and closes the connection without an answer.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import anyio
 import httpx2
 import pytest
-from conftest import FAST_RETRIES, Routes, group_json, make_settings, teams_json
-from faulty_api import FaultyAPI, faulty_api
+from conftest import Routes, group_json, make_settings, teams_json
+from faulty_api import SECURITY, WS, FaultyAPI, served
 from helpers import connect, text
 from loopback import free_port
-from mcp import Client
 from pydantic import SecretStr
 
 from focus_mcp.config import Settings
 from focus_mcp.sandbox import data as seed
-from focus_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
-
-WS = 4300004  # Operations
-SECURITY = 4500008  # a team of Operations
-
-
-@asynccontextmanager
-async def served(**settings: Any) -> AsyncIterator[tuple[FaultyAPI, Client]]:
-    async with faulty_api() as api:
-        values: dict[str, Any] = {
-            "api_key": "k",
-            "base_url": api.base_url,
-            "organization_id": seed.ORGANIZATION_ID,
-            "workspace_id": WS,
-            "write_settle": 0.0,
-            **settings,
-        }
-        async with Client(build_server(Settings(**values), retry_policy=FAST_RETRIES)) as client:
-            yield api, client
 
 
 def outsiders(api: FaultyAPI, n: int) -> list[int]:
