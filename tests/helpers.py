@@ -9,11 +9,12 @@ from typing import Any
 
 import anyio
 import httpx2
-from conftest import FAST_RETRIES
+from conftest import FAST_RETRIES, ORG, WS, group_json, make_settings
 from mcp import Client
 
 from focus_mcp.cli import load_settings
 from focus_mcp.config import Settings
+from focus_mcp.journal import Change, fingerprint, new_change_id, now
 from focus_mcp.sandbox import SandboxAPI
 from focus_mcp.server import build_server
 
@@ -43,3 +44,24 @@ class Gate(httpx2.AsyncBaseTransport):
 
 def text(result: Any) -> str:
     return "\n".join(block.text for block in result.content if block.type == "text")
+
+
+def make_change(**fields: Any) -> Change:
+    """A journal entry: by default the caller's own pending edit of group 5 "Design" (members 101, 102)."""
+    values: dict[str, Any] = {
+        "id": new_change_id(),
+        "at": now(),
+        "tool": "update_group",
+        "organization_id": ORG,
+        "workspace_id": WS,
+        "group_id": 5,
+        "group_name": "Design",
+        "arguments": {"group_id": "Design"},
+        "before": group_json(5, "Design", (101, 102)),
+        "request": None,
+        "after": None,
+        "outcome": "pending",
+        "who": fingerprint(make_settings()),  # the caller's own key
+    }
+    values.update(fields)
+    return Change(**values)

@@ -9,36 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ORG, SECRET_KEY, WS, Routes, group_json, make_settings
-from helpers import connect, sandbox_settings, text
+from conftest import SECRET_KEY, WS, Routes, group_json, make_settings
+from helpers import connect, make_change, sandbox_settings, text
 from pydantic import SecretStr
 from redis_server import redis_server
 
 from focus_mcp.config import Settings
-from focus_mcp.journal import Change, Journal, RedisJournal, SqliteJournal, fingerprint, new_change_id, now
+from focus_mcp.journal import Change, Journal, RedisJournal, SqliteJournal, now
 from focus_mcp.sandbox import SandboxAPI
 
 pytestmark = pytest.mark.anyio
-
-
-def change(**fields: Any) -> Change:
-    values: dict[str, Any] = {
-        "id": new_change_id(),
-        "at": now(),
-        "tool": "update_group",
-        "organization_id": ORG,
-        "workspace_id": WS,
-        "group_id": 5,
-        "group_name": "Design",
-        "arguments": {"group_id": "Design"},
-        "before": group_json(5, "Design", (101, 102)),
-        "request": None,
-        "after": None,
-        "outcome": "pending",
-        "who": fingerprint(make_settings()),  # the caller's own key
-    }
-    values.update(fields)
-    return Change(**values)
 
 
 def body(group: dict[str, Any]) -> dict[str, Any]:
@@ -62,16 +42,16 @@ async def history(journal: Journal) -> dict[str, Change]:
     made = group_json(8, "Ops", (104,))
     made["users"][0]["display_name"] = "Bo Lee"
     entries = {
-        "edit": change(at=t0, request=body(after_edit), after=after_edit),
-        "rename": change(at=t0 + timedelta(hours=1), before=after_edit, request=body(renamed), after=renamed),
-        "role": change(
+        "edit": make_change(at=t0, request=body(after_edit), after=after_edit),
+        "rename": make_change(at=t0 + timedelta(hours=1), before=after_edit, request=body(renamed), after=renamed),
+        "role": make_change(
             at=t0 + timedelta(hours=2),
             tool="set_group_member_role",
             group_name="Product Design",
             before=renamed,
             request={"focus_role_id": 7, "organization_user_id": 101, "workspace_id": WS},
         ),
-        "create": change(
+        "create": make_change(
             at=t0 + timedelta(hours=3),
             tool="create_group",
             group_id=None,
@@ -79,7 +59,7 @@ async def history(journal: Journal) -> dict[str, Change]:
             before=None,
             request=body(made),
         ),
-        "delete": change(
+        "delete": make_change(
             at=t0 + timedelta(hours=4),
             tool="delete_group",
             group_id=9,
@@ -88,7 +68,7 @@ async def history(journal: Journal) -> dict[str, Change]:
             request={"workspace_id": WS},
         ),
     }
-    entries["undo"] = change(
+    entries["undo"] = make_change(
         tool="undo_change",
         group_name="Product Design",
         before=renamed,

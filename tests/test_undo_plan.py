@@ -5,31 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import ORG, WS, group_json
+from conftest import WS, group_json
+from helpers import make_change
 
 from focus_mcp.api.models import Group
-from focus_mcp.journal import Change, new_change_id, now
+from focus_mcp.journal import Change
 from focus_mcp.tools.undo_plan import plan_text, plan_undo
 
 
 def change(**fields: Any) -> Change:
-    values: dict[str, Any] = {
-        "id": new_change_id(),
-        "at": now(),
-        "tool": "update_group",
-        "organization_id": ORG,
-        "workspace_id": WS,
-        "group_id": 5,
-        "group_name": "Design",
-        "arguments": {"group_id": "Design"},
-        "before": group_json(5, "Design", (101, 102)),
-        "request": None,
-        "after": None,
-        "outcome": "written",
-        "who": "abcd1234",
-    }
-    values.update(fields)
-    return Change(**values)
+    """An edit that was written (pending ones are not undone)."""
+    return make_change(**{"outcome": "written", "who": "abcd1234", **fields})
 
 
 def body(group: dict[str, Any]) -> dict[str, Any]:
