@@ -1,6 +1,6 @@
 """Groups: the key's own groups, and the writes: create (never a duplicate name by accident), update
-(a merge, never a blind replace), delete (a human's yes), a member's role. Each write's answer says
-whether it was written, not written, or unknown (see outcomes.py)."""
+(a merge, never a blind replace); a member's role is member_roles.py, delete deletion.py. Each
+write's answer says whether it was written, not written, or unknown (see outcomes.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import (
     Group,
     GroupRequest,
-    GroupUserRoleRequest,
-    Id,
     IdList,
     OrganizationUser,
 )
@@ -49,7 +47,6 @@ from focus_mcp.tools.outcomes import (
     after_release,
     begin_change,
     change_line,
-    confirms_success,
     run_owned,
     turn_notes,
     unknown,
@@ -58,7 +55,7 @@ from focus_mcp.tools.outcomes import (
 from focus_mcp.tools.owned_writes import Commitment
 from focus_mcp.tools.pending import clear_unsettled, same_name_groups
 from focus_mcp.tools.render import answer, id_emoji_name, listing
-from focus_mcp.tools.teams import Team, role_names, team_line, team_with_roles
+from focus_mcp.tools.teams import Team, team_line, team_with_roles
 
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 Emoji = Annotated[str, Field(max_length=32)]
@@ -85,24 +82,10 @@ class UpdateGroupArgs(WorkspaceArgs):
     dry_run: bool = False
 
 
-class SetGroupMemberRoleArgs(WorkspaceArgs):
-    group_id: GroupRef
-    organization_user_id: Id
-    focus_role_id: Id | None = Field(description="From list_roles; null clears it.")
-
-
 class GroupWriteResult(Result):
     group: Team | None = None
     changes: GroupDiff = Field(default_factory=GroupDiff)
     written: bool
-    outcome: Outcome = Field(description=OUTCOME)
-    change_id: str | None = Field(default=None, description="The journal entry (list_changes, undo_change).")
-
-
-class RoleSetResult(Result):
-    group_id: int
-    organization_user_id: int
-    focus_role_id: int | None = Field(default=None, description="Absent: no Focus role.")
     outcome: Outcome = Field(description=OUTCOME)
     change_id: str | None = Field(default=None, description="The journal entry (list_changes, undo_change).")
 
@@ -333,81 +316,8 @@ async def edit_group(
     )
 
 
-async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> CallToolResult:
-    """Set a group member's Focus role (other products' roles are kept)."""
-    state = app_state(ctx)
-    org, ws = organization(args, state), workspace(args, state)
-    gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
-
-    async def job(commitment: Commitment) -> CallToolResult:
-        async with state.client.editing_group(org, gid) as lock:
-            await clear_unsettled(state, org, ws, group_id=gid)
-            current, space = await current_group(state, ctx, org, gid, ws, explicit=args.workspace_id is not None)
-            result = await set_role(
-                state, ctx, commitment, lock, org, current, space, args.organization_user_id, args.focus_role_id,
-                "set_group_member_role", given(args),
-            )  # fmt: skip
-        return after_release(result, lock)
-
-    return await run_owned(state, ctx, "set_group_member_role", job)
-
-
-async def set_role(
-    state: AppState,
-    ctx: Context,
-    commitment: Commitment,
-    lock: EditLock,
-    org: int,
-    current: Group,
-    ws: int,
-    user: int,
-    role_id: int | None,
-    tool: str,
-    arguments: dict[str, Any],
-    undoes: str | None = None,
-) -> CallToolResult:
-    """Set `user`'s Focus role in the group as read under its turn, and the answer."""
-    gid = current.id
-    body = GroupUserRoleRequest(focus_role_id=role_id, organization_user_id=user, workspace_id=ws)
-    role = f"role {role_id}" if role_id else "no Focus role"
-    structured = RoleSetResult(group_id=gid, organization_user_id=user, focus_role_id=role_id, outcome="written")
-    member = next((u for u in current.users if u.organization_user_id == user), None)
-    if member is None:
-        raise ToolError(
-            f"Not written: user {user} is not a member of group {gid}; add them with update_group first "
-            "(list_teams shows the members)."
-        )
-    role_name = (await role_names(state, org)).get(role_id) if role_id else None
-    role = f"role {role_name}#{role_id}" if role_name else role
-    who, where = f"{member.display_name}#{user}", f"group {id_emoji_name(current)}"
-    if (member.focus_role_id or None) == role_id:
-        lines = [f"No change needed, nothing written: {who} already has {role} in {where}."]
-        return answer(state, lines, structured.model_copy(update={"outcome": "not_written"}))
-
-    async def read_back() -> ReadResult:
-        group = await state.client.get_group(org, gid, ws)
-        now = next((u for u in group.users if u.organization_user_id == user), None) if group else None
-        if now is None:
-            return ReadResult(False, f"user {user} not a member of group {gid} in workspace {ws}", group)
-        held = f"role {now.focus_role_id}" if now.focus_role_id else "no Focus role"
-        return ReadResult((now.focus_role_id or None) == role_id, f"the user with {held}", group)
-
-    change = begin_change(
-        state, ctx, tool, org, ws, arguments, before=current, request=body.model_dump(mode="json"), undoes=undoes
-    )
-    request = lambda: state.client.set_group_member_role(org, gid, body)  # noqa: E731
-    outcome = await write(state, commitment, change, request, read_back, confirms=confirms_success)
-    structured.change_id = change.id
-    if isinstance(outcome, NoReadableAnswer) and not outcome.written:
-        return unknown(state, outcome, structured)
-    note = f" ({outcome.why}; a fresh read shows it set)" if isinstance(outcome, NoReadableAnswer) else ""
-    lines = [f"{who} now has {role} in {where}{note}.", change_line(change.id), *turn_notes(lock)]
-    return answer(state, lines, structured)
-
-
 TOOLS = [
     ToolSpec(list_my_groups, "List my groups", ReadOrgArgs, MyGroupsResult, READ_ONLY),
     ToolSpec(create_group, "Create group", CreateGroupArgs, GroupWriteResult, ADDITIVE),
     ToolSpec(update_group, "Update group", UpdateGroupArgs, GroupWriteResult, DESTRUCTIVE),
-    ToolSpec(set_group_member_role, "Set group member role", SetGroupMemberRoleArgs, RoleSetResult, DESTRUCTIVE),
 ]

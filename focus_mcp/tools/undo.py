@@ -25,7 +25,8 @@ from focus_mcp.tools.advice import explain
 from focus_mcp.tools.arguments import Refusal, checked
 from focus_mcp.tools.base import AppState, JsonBool, Result, ToolArgs, ToolSpec, app_state
 from focus_mcp.tools.deletion import CannotAsk, ConfirmDelete, can_ask, delete, human_yes
-from focus_mcp.tools.groups import create, edit_group, given, set_role
+from focus_mcp.tools.groups import create, edit_group, given
+from focus_mcp.tools.member_roles import set_role
 from focus_mcp.tools.outcomes import OUTCOME, Outcome, after_release, run_owned
 from focus_mcp.tools.owned_writes import Commitment
 from focus_mcp.tools.pending import clear_unsettled, same_name_groups, write_kind
