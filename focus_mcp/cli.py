@@ -174,7 +174,7 @@ def _sandbox_reset(settings: Settings) -> int:
 
 def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespace) -> int:
     if not settings.has_credentials:  # the server still starts (a host shows its tools); the log says why calls fail
-        print(f"focus-mcp: {settings.half_credentials or NO_CREDENTIALS}", file=sys.stderr)
+        print(f"focus-mcp: {settings.credentials_problem or NO_CREDENTIALS}", file=sys.stderr)
     if options.transport == "stdio":
         anyio.run(server.run_stdio_async)  # the SDK's own transport
         return 0

@@ -32,6 +32,13 @@ DEFAULT_BASE_URL = "https://focus.toggl.com/api"
 ENV_PREFIX = "TOGGL_FOCUS_"
 MIB = 1024 * 1024
 UNFILLED_MCPB_SETTING = re.compile(r"\$\{user_config\.\w+\}")
+# The key as the docs (README, DESIGN.md, `focus-mcp desktop-config`) show it: `toggl_sk_...`, maybe with
+# a note after it. Pasted unchanged it is no key, and the API's 401 would not say so.
+KEY_PLACEHOLDER = re.compile(r"toggl_sk_(\.\.\.|\N{HORIZONTAL ELLIPSIS})")
+PLACEHOLDER_KEY = (
+    "TOGGL_FOCUS_API_KEY is toggl_sk_..., the placeholder from the docs, not a key: copy your own API key "
+    "from your Toggl profile page and set TOGGL_FOCUS_API_KEY to it"
+)
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 CommaList = Annotated[list[str], NoDecode]  # `a.example, b.example` in the environment, a list in code
@@ -173,8 +180,21 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def placeholder_key(self) -> bool:
+        """TOGGL_FOCUS_API_KEY still holds the docs' placeholder: no credential, even beside an email."""
+        return self.api_key is not None and KEY_PLACEHOLDER.match(self.api_key.get_secret_value()) is not None
+
+    @property
     def has_credentials(self) -> bool:
+        if self.placeholder_key:
+            return False
         return self.api_key is not None or (self.email is not None and self.password is not None)
+
+    @property
+    def credentials_problem(self) -> str | None:
+        """Why the credentials that are set cannot be used (the docs' placeholder as the key, half of email
+        and password), as the sentence the user reads; None when they can, or when none are set."""
+        return PLACEHOLDER_KEY if self.placeholder_key else self.half_credentials
 
     @property
     def half_credentials(self) -> str | None:
@@ -190,7 +210,7 @@ class Settings(BaseSettings):
 
     @property
     def auth_method(self) -> str:
-        if self.api_key is not None:
+        if self.api_key is not None and not self.placeholder_key:
             return "API key (TOGGL_FOCUS_API_KEY)"
         if self.email is not None and self.password is not None:
             return "email and password (TOGGL_FOCUS_EMAIL, TOGGL_FOCUS_PASSWORD)"

@@ -46,7 +46,7 @@ async def run_doctor(
     else:
         failures += 1
         missing = "none: set TOGGL_FOCUS_API_KEY (or TOGGL_FOCUS_EMAIL and TOGGL_FOCUS_PASSWORD)"
-        _line(False, "credentials", settings.half_credentials or missing)
+        _line(False, "credentials", settings.credentials_problem or missing)
     for name, value in (("organization", settings.organization_id), ("workspace", settings.workspace_id)):
         if value is None:
             failures += 1

@@ -57,7 +57,7 @@ class ServedState:
 
 def _usable(state: AppState) -> AppState:
     if not state.settings.has_credentials:
-        raise ResourceError(state.settings.half_credentials or NO_CREDENTIALS)
+        raise ResourceError(state.settings.credentials_problem or NO_CREDENTIALS)
     return state
 
 

@@ -104,6 +104,10 @@ async def test_no_credentials_sends_nothing(routes: Routes) -> None:
         with pytest.raises(errors.NotConfiguredError, match="TOGGL_FOCUS_API_KEY"):
             await c.list_roles(ORG)
     assert routes.requests == []
+    async with client(routes, api_key="toggl_sk_...") as c:  # the docs' placeholder is never sent
+        with pytest.raises(errors.NotConfiguredError, match="placeholder from the docs"):
+            await c.list_roles(ORG)
+    assert routes.requests == []
 
 
 @pytest.mark.parametrize(

@@ -86,3 +86,19 @@ def test_settings_are_frozen() -> None:
     settings = Settings.load({})
     with pytest.raises(ValueError):
         settings.read_only = True
+
+
+@pytest.mark.parametrize(
+    "pasted", ["toggl_sk_...", " toggl_sk_... ", "toggl_sk_… ", "toggl_sk_... (your API key, from your Toggl profile)"]
+)
+def test_the_docs_placeholder_is_no_key(pasted: str) -> None:
+    settings = Settings.load({"TOGGL_FOCUS_API_KEY": pasted, "TOGGL_FOCUS_EMAIL": "ana@x.example"})
+    assert settings.placeholder_key and not settings.has_credentials and settings.auth_method == "none"
+    problem = settings.credentials_problem or ""
+    assert "the placeholder from the docs, not a key" in problem and "Toggl profile page" in problem
+
+
+@pytest.mark.parametrize("key", ["toggl_sk_3f9a1c", "0123456789abcdef0123456789abcdef", "my...key"])
+def test_a_real_looking_key_is_a_key(key: str) -> None:
+    settings = Settings.load({"TOGGL_FOCUS_API_KEY": key})
+    assert settings.has_credentials and not settings.placeholder_key and settings.credentials_problem is None

@@ -59,3 +59,11 @@ async def test_doctor_on_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None
     settings, sandbox = sandbox_settings()
     assert await run_doctor(settings, sandbox.transport()) == 0
     assert "the embedded sandbox" in capsys.readouterr().out
+
+
+async def test_the_docs_placeholder_key_is_said_to_be_one(routes: Routes, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await run_doctor(make_settings(api_key="toggl_sk_..."), routes.transport()) == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] credentials: TOGGL_FOCUS_API_KEY is toggl_sk_..., the placeholder from the docs, not a key" in out
+    assert "from your Toggl profile page" in out and "is set (value not shown)" not in out
+    assert routes.requests == []  # never sent

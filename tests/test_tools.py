@@ -126,6 +126,14 @@ async def test_no_credentials_server_starts_and_every_call_names_the_variables(r
     assert routes.requests == []
 
 
+async def test_the_docs_placeholder_key_is_refused_before_any_request(routes: Routes) -> None:
+    async with connect(make_settings(api_key="toggl_sk_..."), routes.transport()) as client:
+        result = await client.call_tool("list_roles", {})
+    assert result.is_error and "toggl_sk_..., the placeholder from the docs, not a key" in text(result)
+    assert "Toggl profile page" in text(result) and "restart the server" in text(result)
+    assert routes.requests == []
+
+
 async def test_rename_keeps_members_emoji_and_workspaces(routes: Routes) -> None:
     routes.add("GET", "teams", teams_json(group_json(gid=5, members=(101, 102, 103))))
     routes.add(

@@ -27,6 +27,8 @@ class BearerAuth(httpx2.Auth):
 
 
 def auth_for(settings: Settings) -> httpx2.Auth | None:
+    if not settings.has_credentials:  # the docs' placeholder is never sent
+        return None
     if settings.api_key is not None:
         return BearerAuth(settings.api_key)
     if settings.email is not None and settings.password is not None:
@@ -44,8 +46,8 @@ def credential(settings: Settings) -> str:
 
 def credentials_in_use(settings: Settings) -> list[str]:
     """Every secret the settings hold, in the forms they are sent: for redaction, never for display.
-    The sandbox's key is public (and a plain word): it is no secret."""
-    api_key = None if settings.sandbox else settings.api_key
+    The sandbox's key is public (and a plain word), and so is the docs' placeholder: no secrets."""
+    api_key = None if settings.sandbox or settings.placeholder_key else settings.api_key
     secrets = [s.get_secret_value() for s in (api_key, settings.password, settings.http_token) if s]
     if settings.email is not None and settings.password is not None:
         secrets.append(basic_credentials(settings.email, settings.password.get_secret_value()))

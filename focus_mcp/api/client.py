@@ -264,7 +264,7 @@ class FocusClient:
             params["group_id"] = path_id(group_id)
         info = RequestInfo(method, endpoint, {**params, **(ids or {})})
         if self._auth is None:
-            raise NotConfiguredError(NO_CREDENTIALS)
+            raise NotConfiguredError(self.settings.credentials_problem or NO_CREDENTIALS)
         path = f"organizations/{params['organization_id']}/" + endpoint.format(**params)
         key = cache_key(path, query)
         url = httpx2.URL(f"{self.base_url}/{path}", params=query or None)

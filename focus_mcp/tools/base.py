@@ -113,9 +113,11 @@ def app_state(ctx: Context) -> AppState:
     state = ctx.request_context.lifespan_context
     assert isinstance(state, AppState)
     if not state.settings.has_credentials:
-        half = state.settings.half_credentials
+        problem = state.settings.credentials_problem
         raise ToolError(
-            f"No usable Toggl Focus credentials: {half}, in the server's environment." if half else NO_CREDENTIALS
+            f"No usable Toggl Focus credentials in the server's environment: {problem}; then restart the server."
+            if problem
+            else NO_CREDENTIALS
         )
     return state
 
