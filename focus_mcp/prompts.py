@@ -9,10 +9,12 @@ edit workflows stop at the plan; in the sandbox they say the data is invented.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer, UserMessage
+from mcp import MCPError
+from mcp.server.mcpserver import Context, MCPServer, Message, UserMessage
 from mcp.server.mcpserver.prompts import Prompt
+from mcp_types import INVALID_PARAMS, InputRequiredResult
 from pydantic import Field
 
 from focus_mcp.config import Settings
@@ -37,6 +39,36 @@ READ_ONLY_STOP = (
     "This server is read-only: stop at the plan, and tell the user the edits must be made in Toggl Focus or "
     "through a server that is not read-only."
 )
+
+
+class Workflow(Prompt):
+    """A prompt that refuses a missing or blank required argument in a sentence naming it and what goes there.
+
+    The SDK's own check raises a ValueError, which its dispatcher answers as "Internal server error"
+    (and logs as a crash); an MCPError reaches the client as it is (`MCPServer.get_prompt` re-raises it)."""
+
+    async def render(
+        self, arguments: dict[str, Any] | None, context: Context[Any, Any]
+    ) -> list[Message] | InputRequiredResult:
+        given = arguments or {}
+        unusable = [a for a in self.arguments or [] if a.required and not str(given.get(a.name) or "").strip()]
+        if unusable:
+            said = missing_arguments(self.name, [(a.name, a.description) for a in unusable], given)
+            raise MCPError(INVALID_PARAMS, said)
+        return await super().render(arguments, context)
+
+
+def missing_arguments(prompt: str, unusable: list[tuple[str, str | None]], given: dict[str, Any]) -> str:
+    """'The onboard_person prompt needs teams, which was not given. teams is the teams, comma-separated: ...'
+    (`unusable`: each argument's name and description)."""
+    blank = [name in given for name, _ in unusable]
+    how = "left blank" if all(blank) else "not given" if not any(blank) else "not given or left blank"
+    names = " and ".join(name for name, _ in unusable)
+    said = [f"The {prompt} prompt needs {names}, which {'were' if len(unusable) > 1 else 'was'} {how}."]
+    for name, description in unusable:
+        what = (description or "required").rstrip(".")
+        said.append(f"{name} is {what[:1].lower()}{what[1:]}.")
+    return " ".join(said)
 
 
 def security_review() -> str:
@@ -149,4 +181,4 @@ def add_prompts(server: MCPServer[AppState], settings: Settings) -> None:
             "Remove a person from every team they are in" + edits + ".",
         ),
     ):
-        server.add_prompt(Prompt.from_function(fn, name=name, title=title, description=description))
+        server.add_prompt(Workflow.from_function(fn, name=name, title=title, description=description))

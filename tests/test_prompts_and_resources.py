@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from helpers import connect, sandbox_settings, text
 from mcp import Client, MCPError
+from mcp_types import INVALID_PARAMS
 
 from focus_mcp.config import Settings
 from focus_mcp.server import build_server
@@ -45,12 +46,30 @@ async def test_the_workflows_are_listed_with_their_arguments_and_render() -> Non
         }
         assert all(p.title and p.description for p in prompts.values())
         texts = await rendered(client)
-        with pytest.raises(MCPError):  # the SDK checks required arguments before rendering
-            await client.get_prompt("team_health_check", {})
     assert "'Design'" in texts["team_health_check"] and "Amir Varga" in texts["onboard_person"]
     assert "only_admins=true" in texts["security_review"] and "dry_run=true" in texts["onboard_person"]
     assert all("sandbox" in t for t in texts.values())
     assert sandbox.requests == []  # rendering a prompt costs no API request
+
+
+@pytest.mark.parametrize(
+    ("prompt", "arguments", "said"),
+    [
+        ("team_health_check", {}, "The team_health_check prompt needs team, which was not given. team is the team: "),
+        ("team_health_check", {"team": " "}, "needs team, which was left blank. team is the team: its name or id."),
+        ("onboard_person", {"person": "Amir"}, "needs teams, which was not given. teams is the teams, comma-separated"),
+        ("onboard_person", {"teams": ""}, "needs person and teams, which were not given or left blank. person is the "),
+    ],
+)
+async def test_a_missing_argument_is_named_with_what_goes_there(
+    prompt: str, arguments: dict[str, str], said: str
+) -> None:
+    settings, sandbox = sandbox_settings()
+    async with connect(settings, sandbox.transport()) as client:
+        with pytest.raises(MCPError) as refused:
+            await client.get_prompt(prompt, arguments)
+    assert said in refused.value.message and "Internal server error" not in refused.value.message
+    assert refused.value.code == INVALID_PARAMS  # the caller's to fix, not a crash
 
 
 async def test_every_tool_and_argument_a_prompt_names_is_served() -> None:
