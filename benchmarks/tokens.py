@@ -19,7 +19,7 @@ from focus_mcp.server import build_server
 
 CALLS = [
     ("list_users", {"per_page": 100}),
-    ("list_teams", {"per_page": 100}),
+    ("list_teams", {}),
     ("list_roles", {}),
     ("list_member_tags", {}),
     ("list_my_groups", {}),

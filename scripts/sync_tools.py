@@ -7,14 +7,13 @@ manifest.json's `tools` and the README's tools table (between its markers).
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from focus_mcp.tools.base import ToolSpec
-from focus_mcp.tools.registry import SPECS
+from focus_mcp.tools.registry import SPECS, description
 from focus_mcp.tools.summary import main_arguments
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +24,8 @@ END = "<!-- /tools -->"
 
 
 def summary(spec: ToolSpec) -> str:
-    """The first line of the tool's description: what the model reads first."""
-    return inspect.cleandoc(spec.handler.__doc__ or "").splitlines()[0]
+    """The first paragraph of the tool's description: what the model reads first."""
+    return description(spec).split("\n")[0]
 
 
 def kind(spec: ToolSpec) -> str:

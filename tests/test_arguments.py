@@ -18,13 +18,15 @@ pytestmark = pytest.mark.anyio
         ("delete_group", {"group_id": True, "confirm": True}, "group_id"),
         ("update_group", {"group_id": 2**63, "name": "x"}, "group_id"),
         ("update_group", {"group_id": MAX_ID + 1, "name": "x"}, "group_id"),
+        ("list_roles", {"organization_id": MAX_ID + 1}, "organization_id"),  # I-JSON's bound, not the schema's
+        ("list_users", {"groups": [1, MAX_ID + 1]}, "groups"),
         ("list_teams", {"organization_id": 1.5}, "organization_id"),
-        ("list_users", {"filter": "x" * 100_000}, "filter"),
-        ("list_users", {"active_status": ["active"] * 10_000}, "active_status"),
+        ("list_users", {"filter": ""}, "filter"),
+        ("list_users", {"fields": ["rates"]}, "fields"),
+        ("list_users", {"status": []}, "status"),
         ("list_users", {"org_user_ids": [True]}, "org_user_ids"),
-        ("list_users", {"cf_filter": ["12:a,b"]}, "cf_filter"),
         ("list_users", {"toggl_products": ["focus,track"]}, "toggl_products"),
-        ("create_group", {"name": "n" * 256}, "name"),
+        ("create_group", {"name": ""}, "name"),
     ],
 )
 async def test_bad_arguments_are_refused_naming_them_before_any_request(

@@ -1,6 +1,9 @@
 """The schema a client sees is the schema enforced: every argument value the published schema allows
 (its bounds, each enum member, each type of an anyOf) is accepted by the model that checks calls,
-and the bounds just outside are refused. Values are built from the schema itself, not by hand."""
+and the bounds just outside are refused. Values are built from the schema itself, not by hand.
+
+The one rule beyond the schema is JSON's own: no integer past 2^53-1 (I-JSON, RFC 7493), which no
+id reaches; test_arguments.py checks that such an id is refused before any request."""
 
 from __future__ import annotations
 

@@ -20,24 +20,37 @@ pytestmark = pytest.mark.anyio
 async def test_list_users_sends_every_filter_comma_joined(routes: Routes) -> None:
     routes.add("GET", "users", [{"id": 101, "name": "Ana", "email": "ana@x", "admin": True, "2fa_enabled": False}])
     args = {
-        "workspaces": [1, 2], "user_account_ids": [3], "org_user_ids": [4, 5], "groups": [6],
-        "toggl_products": ["focus"],
-        "active_status": ["active", "inactive"], "roles": [7], "only_admins": True, "filter": "an", "sort_dir": "asc",
-        "page": 2, "per_page": 100, "tag_ids": [8, 9], "include_working_hours": True, "include_rates": False,
-        "pinned_ids": [10, 11], "has_group": False, "cf_filter": ["12:blue"], "include_custom_fields": True,
+        "workspaces": [1], "org_user_ids": [4, 5], "groups": [6], "toggl_products": ["focus"], "roles": [7],
+        "only_admins": True, "filter": "an", "page": 2, "per_page": 100, "tag_ids": [8, 9], "has_group": False,
+        "fields": ["email", "flags", "rate", "working_hours", "custom_fields"],
     }  # fmt: skip
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("list_users", args)
     assert not result.is_error, text(result)
     assert routes.query() == {
-        "workspaces": "1,2", "user_account_ids": "3", "org_user_ids": "4,5", "groups": "6", "toggl_products": "focus",
-        "active_status": "active,inactive", "roles": "7", "only_admins": "true", "filter": "an", "sort_dir": "asc",
-        "page": "2", "per_page": "100", "tag_ids": "8,9", "include_working_hours": "true", "include_rates": "false",
-        "pinned_ids": "10,11", "has_group": "false", "cf_filter": "12:blue", "include_custom_fields": "true",
+        "workspaces": "1", "org_user_ids": "4,5", "groups": "6", "toggl_products": "focus", "roles": "7",
+        "only_admins": "true", "filter": "an", "page": "2", "per_page": "100", "tag_ids": "8,9", "has_group": "false",
+        "include_working_hours": "true", "include_rates": "true", "include_custom_fields": "true",
     }  # fmt: skip
     assert routes.requests[0].url.path == f"/api/organizations/{ORG}/users"
     assert "101 Ana <ana@x> admin" in text(result)
     assert result.structured_content["users"][0]["admin"] is True
+
+
+async def test_an_argument_that_was_replaced_is_refused_naming_its_replacement(routes: Routes) -> None:
+    async with connect(make_settings(), routes.transport()) as client:
+        users = text(await client.call_tool("list_users", {"include_rates": True, "sort_dir": "asc"}))
+        teams = text(await client.call_tool("list_teams", {"page": 2}))
+    assert 'include_rates (now fields ["rate"])' in users and "sort_dir" in users
+    assert "page (now none: list_teams reads every page itself)" in teams
+    assert routes.requests == []
+
+
+async def test_custom_fields_need_exactly_one_workspace_and_nothing_is_sent_without(routes: Routes) -> None:
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("list_users", {"fields": ["custom_fields"]})
+    assert result.is_error and "exactly one workspace" in text(result)
+    assert routes.requests == []
 
 
 async def test_unset_parameters_are_not_sent_but_per_page_always_is(routes: Routes) -> None:
@@ -47,7 +60,7 @@ async def test_unset_parameters_are_not_sent_but_per_page_always_is(routes: Rout
         await client.call_tool("list_users", {})
         await client.call_tool("list_teams", {})
     assert routes.query(0) == {"per_page": "50"}  # so that a shorter page is known to be the last
-    assert routes.query(1) == {"workspace_id": str(WS), "per_page": "50"}
+    assert routes.query(1) == {"workspace_id": str(WS), "page": "1", "per_page": "100"}  # every page, read itself
 
 
 @pytest.mark.parametrize(
@@ -55,7 +68,6 @@ async def test_unset_parameters_are_not_sent_but_per_page_always_is(routes: Rout
     [
         ("list_users", {"per_page": 101}),
         ("list_users", {"per_page": 0}),
-        ("list_users", {"sort_dir": "up"}),
         ("list_users", {"groups": ["a"]}),
         ("list_users", {"groups": 5}),
         ("list_users", {"organization_id": -3}),

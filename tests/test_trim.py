@@ -82,12 +82,12 @@ async def test_a_name_that_several_ids_share_keeps_its_id_on_every_line(routes: 
 
 async def test_team_text_keeps_members_ghosts_workspaces(routes: Routes) -> None:
     groups = [group_json(gid=g, name=f"Team {g}", members=(101, 102, 103 + g)) for g in range(1, 6)]
-    routes.add("GET", "teams", {"data": groups, "page": 1, "rows": 5, "total": 12})
+    routes.add("GET", "teams", {"data": groups, "page": 1, "rows": 5, "total": 5})
     async with connect(make_settings(), routes.transport()) as client:
-        result = await client.call_tool("list_teams", {"per_page": 5})
+        result = await client.call_tool("list_teams", {})
     shown = text(result)
     assert len(shown.encode()) <= 0.3 * len(json.dumps({"data": groups}).encode())
-    assert "5 of 12 teams" in shown and "page=2" in shown and result.structured_content["next_page"] == 2
+    assert "5 teams." in shown and len(routes.requests) == 1
     for g in groups:
         assert f"User {103 + g['id']}#{103 + g['id']}" in shown
     assert shown.count("Placeholder#9") == 5 and "ws Main#22" in shown
@@ -127,7 +127,7 @@ async def test_all_pages_stops_at_max_items(routes: Routes) -> None:
     assert "stopped at max_items=150" in text(result)
 
 
-async def test_all_pages_of_teams_uses_the_total_and_fetches_the_rest_concurrently(routes: Routes) -> None:
+async def test_list_teams_reads_every_page_using_the_total_and_fetches_the_rest_concurrently(routes: Routes) -> None:
     def handler(request: httpx2.Request) -> httpx2.Response:
         page = int(request.url.params["page"])
         ids = range((page - 1) * 100 + 1, min(250, page * 100) + 1)
@@ -138,7 +138,7 @@ async def test_all_pages_of_teams_uses_the_total_and_fetches_the_rest_concurrent
 
     routes.add("GET", "teams", handler)
     async with connect(make_settings(max_response_chars=200_000), routes.transport()) as client:
-        result = await client.call_tool("list_teams", {"all_pages": True})
+        result = await client.call_tool("list_teams", {})
     assert sorted(r.url.params["page"] for r in routes.requests) == ["1", "2", "3"]
     assert [t["id"] for t in result.structured_content["teams"]] == list(range(1, 251))
 

@@ -60,9 +60,7 @@ async def test_zero_working_hours_and_rates_are_not_shown_as_zero() -> None:
     settings, api = sandbox_settings()
     async with connect(settings, api.transport()) as client:
         plain = await client.call_tool("list_users", {"per_page": 5})
-        asked = await client.call_tool(
-            "list_users", {"per_page": 5, "include_working_hours": True, "include_rates": True}
-        )
+        asked = await client.call_tool("list_users", {"per_page": 5, "fields": ["working_hours", "rate"]})
     assert "working hours" not in text(plain) and "rate" not in text(plain) and "h/day" not in text(plain)
     assert "working hours " in text(asked) and "hourly rate " in text(asked)
     assert all("rate" not in u and "working_hours" not in u for u in plain.structured_content["users"])

@@ -11,9 +11,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 
-MAX_ID = 2**53 - 1  # the largest integer that every JSON client holds exactly
+# The largest integer that every JSON client holds exactly: I-JSON (RFC 7493, section 2.2), the JSON
+# profile for interoperable messages, allows no integer beyond it. The schema states `minimum: 1` and
+# not this bound, which JSON itself sets (docs/architecture.md, "What the schema says").
+MAX_ID = 2**53 - 1
 ID_DIGITS = len(str(MAX_ID))
-NAME_LENGTH = 255
 
 
 def _as_id(value: object) -> int:
@@ -42,29 +44,28 @@ def _as_id_or_name(value: object) -> int | str:
     except ValueError:
         if not isinstance(value, str):
             raise ValueError(f"must be an id (a whole number from 1 to {MAX_ID}) or a name") from None
-    if not value.strip() or len(value) > NAME_LENGTH:
-        raise ValueError(f"must be an id or a name of 1 to {NAME_LENGTH} characters")
+    if not value.strip():
+        raise ValueError("must be an id or a name, not blank")
     return value
 
 
 # The schema says integer (what a client should send); a string of digits is read as the id too.
-Id = Annotated[int, PlainValidator(_as_id, json_schema_input_type=Annotated[int, Field(ge=1, le=MAX_ID)])]
+Id = Annotated[int, PlainValidator(_as_id, json_schema_input_type=Annotated[int, Field(ge=1)])]
 IdOrName = Annotated[
     int | str,
     PlainValidator(
         _as_id_or_name,
-        json_schema_input_type=Annotated[int, Field(ge=1, le=MAX_ID)]
-        | Annotated[str, Field(min_length=1, max_length=NAME_LENGTH)],
+        json_schema_input_type=Annotated[int, Field(ge=1)] | Annotated[str, Field(min_length=1)],
     ),
 ]
-IdList = Annotated[list[Id], Field(max_length=500)]
+IdList = list[Id]
 # A filter of ids: an empty one would be sent as no filter at all and match everyone, so it is refused.
-IdFilter = Annotated[list[Id], Field(min_length=1, max_length=500)]
+IdFilter = Annotated[list[Id], Field(min_length=1)]
 SortDir = Literal["asc", "desc"]
 PerPage = Annotated[int, Field(strict=True, ge=1, le=100)]
 Page = Annotated[int, Field(strict=True, ge=1)]
-SearchText = Annotated[str, Field(min_length=1, max_length=255)]
-Word = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^,]+$")]  # arrays travel comma-joined
+SearchText = Annotated[str, Field(min_length=1)]
+Word = Annotated[str, Field(pattern=r"^[^,]+$")]  # not empty, no comma: arrays travel comma-joined
 
 
 def _no_comma(value: str) -> str:
@@ -73,8 +74,8 @@ def _no_comma(value: str) -> str:
     return value
 
 
-CustomFieldFilter = Annotated[str, Field(pattern=r"^\d+:.+$", max_length=200), AfterValidator(_no_comma)]
-Words = Annotated[list[Word], Field(min_length=1, max_length=10)]
+CustomFieldFilter = Annotated[str, Field(pattern=r"^\d+:.+$"), AfterValidator(_no_comma)]
+Words = Annotated[list[Word], Field(min_length=1)]
 
 
 class Request(BaseModel):
@@ -95,7 +96,7 @@ class Response(BaseModel):
 class GroupRequest(Request):
     """Body of POST groups and PUT groups/{group_id}: the API needs all four fields."""
 
-    name: Annotated[str, Field(min_length=1, max_length=255)]
+    name: Annotated[str, Field(min_length=1)]
     emoji: str = ""
     organization_users: list[Id] = Field(default_factory=list)
     workspaces: list[Id] = Field(default_factory=list)
@@ -112,21 +113,31 @@ class GroupUserRoleRequest(Request):
 # --- query parameters -------------------------------------------------------------------------
 
 
-class TeamsQuery(Request):
-    """Filters of GET teams (workspace_id is passed separately: the API requires it)."""
+class TeamsFilters(Request):
+    """The filters of GET teams that the tools offer the model (workspace_id is passed separately:
+    the API requires it)."""
 
     filter: SearchText | None = Field(default=None, description="In the team name.")
-    query: SearchText | None = Field(default=None, description="In the team's or a member's name.")
     organization_user_id: Id | None = Field(default=None, description="Teams with this member.")
     group_ids: IdFilter | None = None
-    active_members_only: bool | None = None
-    sort_dir: SortDir | None = None
+
+
+class TeamsQuery(TeamsFilters):
+    """Every query parameter of GET teams. The tools read every page themselves, and leave out
+    `query` (a team's or a member's name: what `filter` and the users' teams say) and what the spec
+    does not explain (what active_members_only keeps, what sort_dir orders by): docs/architecture.md,
+    "What the tools offer of the API"."""
+
     page: Page | None = None
     per_page: PerPage | None = None
+    query: SearchText | None = None
+    active_members_only: bool | None = None
+    sort_dir: SortDir | None = None
 
 
-class UsersQuery(Request):
-    """Filters of GET users, all optional; arrays go on the wire comma-separated."""
+class UsersFilters(Request):
+    """The filters of GET users that the tools offer the model, all optional; arrays go on the wire
+    comma-separated."""
 
     filter: SearchText | None = Field(default=None, description="In name or email.")
     only_admins: bool | None = None
@@ -135,20 +146,26 @@ class UsersQuery(Request):
     workspaces: IdFilter | None = None
     roles: IdFilter | None = None
     tag_ids: IdFilter | None = None
-    active_status: Words | None = Field(default=None, description='e.g. ["active"], ["inactive"].')
     toggl_products: Words | None = Field(default=None, description='e.g. ["focus"].')
     org_user_ids: IdFilter | None = None
-    user_account_ids: IdFilter | None = None
-    pinned_ids: IdFilter | None = Field(default=None, description="Listed first.")
-    cf_filter: Annotated[list[CustomFieldFilter], Field(min_length=1, max_length=20)] | None = Field(
-        default=None, description='"fieldID:value", ANDed; needs one workspace.'
-    )
-    include_working_hours: bool | None = None
-    include_rates: bool | None = None
-    include_custom_fields: bool | None = Field(default=None, description="Needs one workspace.")
-    sort_dir: SortDir | None = None
     page: Page | None = None
     per_page: PerPage | None = None
+
+
+class UsersQuery(UsersFilters):
+    """Every query parameter of GET users. The tools say some in their own words (a status filter for
+    active_status, columns for the three includes) and leave out those that need ids the answers
+    never show (user account ids, custom field ids) or say nothing a model needs (pinning, order):
+    docs/architecture.md, "What the tools offer of the API"."""
+
+    active_status: Words | None = None
+    user_account_ids: IdFilter | None = None
+    pinned_ids: IdFilter | None = None
+    cf_filter: Annotated[list[CustomFieldFilter], Field(min_length=1)] | None = None  # "fieldID:value", ANDed
+    include_working_hours: bool | None = None
+    include_rates: bool | None = None
+    include_custom_fields: bool | None = None  # needs exactly one workspace in `workspaces`
+    sort_dir: SortDir | None = None
 
 
 def query_params(query: BaseModel | None = None, **extra: Any) -> dict[str, str]:

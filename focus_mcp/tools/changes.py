@@ -118,7 +118,7 @@ def line(entry: ChangeEntry, me: str) -> str:
 
 
 async def list_changes(args: ListChangesArgs, ctx: Context) -> CallToolResult:
-    """List the changes made through this server, newest first, with outcome and id (for undo_change)."""
+    """List the changes made through this server, newest first: outcome, and the id undo_change takes."""
     state = app_state(ctx)
     org = organization(args, state)
     changes = await _selected(state, org, args)

@@ -26,7 +26,6 @@ from focus_mcp.tools.base import (
     READ_ONLY,
     AppState,
     OrgArgs,
-    ReadOrgArgs,
     Result,
     ToolSpec,
     WorkspaceArgs,
@@ -57,15 +56,15 @@ from focus_mcp.tools.pending import clear_unsettled, same_name_groups
 from focus_mcp.tools.render import answer, id_emoji_name, listing
 from focus_mcp.tools.teams import Team, team_line, team_with_roles
 
-Name = Annotated[str, Field(min_length=1, max_length=255)]
-Emoji = Annotated[str, Field(max_length=32)]
+Name = Annotated[str, Field(min_length=1)]
+Emoji = str
 
 
 class CreateGroupArgs(OrgArgs):
     name: Name
     emoji: Emoji = ""
     organization_users: UserRefs = Field(default_factory=list, description="Ids, exact names or emails.")
-    workspaces: IdList | None = Field(default=None, description="Default: the configured one.")
+    workspaces: IdList | None = None  # default: the configured workspace (the server's instructions say so)
     allow_duplicate_name: bool = False
 
 
@@ -100,10 +99,10 @@ class MyGroupsResult(Result):
     groups: list[MyGroup]
 
 
-async def list_my_groups(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
-    """List the groups (teams) the API key's user is in: id, emoji, name."""
+async def list_my_groups(args: OrgArgs, ctx: Context) -> CallToolResult:
+    """List the groups (teams) the API key's user is in."""
     state = app_state(ctx)
-    groups = await state.client.list_my_groups(organization(args, state), fresh=args.fresh)
+    groups = await state.client.list_my_groups(organization(args, state))
     records = [MyGroup(id=g.id, name=g.name, emoji=g.emoji) for g in groups]
     return listing(state, [f"You are in {len(records)} groups."], "groups", records, id_emoji_name, {}, "")
 
@@ -114,9 +113,7 @@ def given(args: BaseModel) -> dict[str, Any]:
 
 
 async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
-    """Create a group (team): name, emoji, members, workspaces.
-
-    Refused if a target workspace has a group of that name (its id is named), unless
+    """Create a group (team). Refused when one of its workspaces has a group of that name, unless
     allow_duplicate_name=true."""
     state = app_state(ctx)
     org = organization(args, state)
@@ -198,10 +195,8 @@ async def create(
 
 
 async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
-    """Edit a group; what is not given is kept (read, merged, written).
-
-    add_/remove_users and add_/remove_workspaces change membership; organization_users and
-    workspaces replace the whole list. Users: ids, exact names or emails. dry_run: show, don't write."""
+    """Edit a group: what is not given is kept. Users: ids, exact names or emails. dry_run: show
+    the change, write nothing."""
     state = app_state(ctx)
     changes = args.model_dump(exclude={"group_id", "organization_id", "workspace_id", "dry_run"})
     if all(value in (None, []) for value in changes.values()):
@@ -317,7 +312,7 @@ async def edit_group(
 
 
 TOOLS = [
-    ToolSpec(list_my_groups, "List my groups", ReadOrgArgs, MyGroupsResult, READ_ONLY),
+    ToolSpec(list_my_groups, "List my groups", OrgArgs, MyGroupsResult, READ_ONLY),
     ToolSpec(create_group, "Create group", CreateGroupArgs, GroupWriteResult, ADDITIVE),
     ToolSpec(update_group, "Update group", UpdateGroupArgs, GroupWriteResult, DESTRUCTIVE),
 ]

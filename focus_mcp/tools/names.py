@@ -11,11 +11,9 @@ listing the candidates with their ids (and a group's workspaces).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, IdOrName, OrganizationUser, TeamsQuery, UsersQuery
@@ -25,7 +23,7 @@ from focus_mcp.tools.workspaces import find_workspaces
 MAX_CANDIDATES = 8
 UserRef = IdOrName
 GroupRef = IdOrName
-UserRefs = Annotated[list[UserRef], Field(max_length=500)]
+UserRefs = list[UserRef]
 
 
 def _same(a: str, b: str) -> bool:

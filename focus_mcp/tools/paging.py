@@ -33,10 +33,13 @@ QUOTA_RESERVE = 5  # requests of the hour that reading every page never spends
 T = TypeVar("T")
 
 
+DETAIL = Field(default=False, description="Full API records.")
+
+
 class PagingArgs(ReadOrgArgs):
     all_pages: bool = False
-    max_items: int = Field(default=1000, ge=1, le=10_000, strict=True, description="Cap for all_pages.")
-    detail: bool = Field(default=False, description="Full API records.")
+    max_items: int = Field(default=1000, ge=1, strict=True)  # the cap of all_pages: its name says it
+    detail: bool = DETAIL
 
 
 def check_paging(

@@ -148,6 +148,8 @@ class CompactSchema(GenerateJsonSchema):
             _drop_optional_null(prop)
             _merge_alternatives(prop)
             _merge_alternatives(prop.get("items", {}))
+            _enum_alone(prop)
+            _enum_alone(prop.get("items", {}))
             if "default" in prop and prop["default"] in (False, "", None):
                 del prop["default"]  # absent is false, empty or none: nothing the model needs told
         _share_repeated(result, properties)
@@ -188,6 +190,12 @@ def _share_repeated(result: dict[str, Any], properties: dict[str, Any]) -> None:
             del result["$defs"][name]
             if not result["$defs"]:
                 del result["$defs"]
+
+
+def _enum_alone(prop: dict[str, Any]) -> None:
+    """`enum` lists every value a property takes; `type: string` beside an enum of strings adds nothing."""
+    if prop.get("type") == "string" and all(isinstance(v, str) for v in prop.get("enum", [None])):
+        del prop["type"]
 
 
 def _printed(schema: dict[str, Any]) -> int:

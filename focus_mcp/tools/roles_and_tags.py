@@ -94,7 +94,7 @@ def tag_line(tag: Tag) -> str:
 
 
 async def list_roles(args: ListRolesArgs, ctx: Context) -> CallToolResult:
-    """List the organization's roles: id, name, code, type, entity, privilege level, permissions."""
+    """List the organization's roles: privilege level, permissions."""
     state = app_state(ctx)
     roles = await state.client.list_roles(organization(args, state), fresh=args.fresh)
     records = [RoleSummary.from_api(r, args.describe) for r in roles]
@@ -110,7 +110,7 @@ async def list_roles(args: ListRolesArgs, ctx: Context) -> CallToolResult:
 
 
 async def list_member_tags(args: ReadWorkspaceArgs, ctx: Context) -> CallToolResult:
-    """List the member tags (id, label, color), for list_users tag_ids."""
+    """List a workspace's member tags, for list_users tag_ids."""
     state = app_state(ctx)
     org, ws = organization(args, state), workspace_id(args, state)
     tags = await state.client.list_member_tags(org, ws, fresh=args.fresh)

@@ -12,7 +12,7 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError
-from focus_mcp.api.models import Group, TeamsQuery
+from focus_mcp.api.models import Group, TeamsFilters, TeamsQuery
 from focus_mcp.tools.base import (
     READ_ONLY,
     AppState,
@@ -26,9 +26,9 @@ from focus_mcp.tools.base import (
     workspace,
 )
 from focus_mcp.tools.paging import (
+    DETAIL,
+    QUOTA_RESERVE,
     REQUESTED_PER_PAGE,
-    PagingArgs,
-    check_paging,
     check_quota,
     gather,
     pages_in_order,
@@ -37,11 +37,12 @@ from focus_mcp.tools.paging import (
 from focus_mcp.tools.render import LOW_QUOTA, id_emoji_name, listing, refs_text
 from focus_mcp.tools.workspaces import find_workspaces
 
-# Sent when the call gives no per_page (the API documents no default page size).
-DEFAULT_PER_PAGE = 50
+# The most teams read from one workspace for all_workspaces: a bound of this server's, not the API's.
+MAX_TEAMS = 2000
 
 
-class ListTeamsArgs(TeamsQuery, PagingArgs, ReadWorkspaceArgs):
+class ListTeamsArgs(TeamsFilters, ReadWorkspaceArgs):
+    detail: bool = DETAIL
     all_workspaces: bool = Field(default=False, description="Every workspace's teams, each once.")
 
 
@@ -85,8 +86,6 @@ def _role(role_id: int | None, roles: RoleNames) -> str | None:
 class TeamsResult(Result):
     teams: list[Team]
     total: int
-    page: int | None = None
-    next_page: int | None = None
     records: list[dict[str, Any]] | None = Field(default=None, description="Full API records (detail=true).")
 
 
@@ -119,45 +118,26 @@ def team_line(team: Team) -> str:
 
 
 async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
-    """List a workspace's teams (groups): id, emoji, name, workspaces, ghosts, members.
-
-    Members: name#id (their Focus role in the team)."""
+    """List a workspace's teams (groups), every page: members with their Focus roles, workspaces,
+    ghosts."""
     state = app_state(ctx)
-    check_paging(args, state, page=args.page, per_page=args.per_page)
     org = organization(args, state)
     query = common_fields_as(args, TeamsQuery)
     if args.all_workspaces:
         return await _every_workspace(state, org, query, args, ctx)
     ws = workspace(args, state)
-    extra: dict[str, Any] = {}
-    if args.all_pages:
-        groups, total = await _all_teams(state, org, ws, query, args, ctx)
-        heading = [f"{len(groups)} of {total} teams (all pages)."]
-        if len(groups) < total:
-            heading[0] += f" Stopped at max_items={args.max_items}: raise it or use filter."
-    else:
-        per_page = args.per_page or DEFAULT_PER_PAGE
-        found = await state.client.list_teams(
-            org, ws, query.model_copy(update={"per_page": per_page}), fresh=args.fresh
+    groups, total, short = await _all_teams(state, org, ws, query, args, ctx)
+    heading = [f"{len(groups)} teams." if len(groups) == total else f"{len(groups)} of {total} teams."]
+    if short:
+        heading[0] += f" {short}: use filter for the others."
+    if not groups and not short:
+        heading[0] += f" Teams are listed one workspace at a time (this was workspace {ws}). " + await _others(
+            state, org, ws, ctx
         )
-        groups, total = found.data, found.total
-        page = found.page or args.page or 1
-        heading = [f"{len(groups)} of {total} teams, page {page}."]
-        if not groups and page == 1:
-            heading[0] += f" Teams are listed one workspace at a time (this was workspace {ws}). " + await _others(
-                state, org, ws, ctx
-            )
-        extra["page"] = page
-        if groups and total > (page - 1) * per_page + len(groups):
-            extra["next_page"] = page + 1
-            heading[0] += f" More: call again with page={page + 1} (or all_pages=true)."
-        elif groups and page == 1:
-            heading[0] += " Complete."
-    extra["total"] = total
     full = [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in groups] if args.detail else None
     roles = await role_names(state, org) if any(u.focus_role_id for g in groups for u in g.users) else {}
     records = [Team.from_api(g, roles) for g in groups]
-    return listing(state, heading, "teams", records, team_line, extra, "use filter or a smaller per_page", full)
+    return listing(state, heading, "teams", records, team_line, {"total": total}, "use filter", full)
 
 
 async def _others(state: AppState, org: int, ws: int, ctx: Context) -> str:
@@ -180,10 +160,8 @@ async def _every_workspace(
 ) -> CallToolResult:
     """Teams of every workspace: the workspaces from the users listing (cached), then every page of
     each workspace's teams (usually one request each); a team in several workspaces is listed once."""
-    if args.workspace_id is not None or args.page is not None or args.per_page is not None:
-        raise ToolError(
-            "all_workspaces lists every workspace and every page itself: drop workspace_id, page, per_page."
-        )
+    if args.workspace_id is not None:
+        raise ToolError("all_workspaces lists every workspace itself: drop workspace_id.")
     found = await find_workspaces(state, org, ctx, args.fresh)
     spaces = found.workspaces
     check_quota(state, len(spaces), f"all_workspaces needs at least {len(spaces)} requests (one a workspace)", "")
@@ -194,7 +172,7 @@ async def _every_workspace(
             page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
             return (await state.client.list_teams(org, ws, page_query, fresh=args.fresh)).data
 
-        groups = (await pages_in_order(read_page, args.max_items, _nothing)).records
+        groups = (await pages_in_order(read_page, MAX_TEAMS, _nothing, state.client.quota)).records
         for group in groups:
             teams.setdefault(group.id, group)
     names = ", ".join(f"{s.name}#{s.id}" for s in spaces)
@@ -207,9 +185,11 @@ async def _every_workspace(
 
 async def _all_teams(
     state: AppState, org: int, ws: int, query: TeamsQuery, args: ListTeamsArgs, ctx: Context
-) -> tuple[list[Group], int]:
-    """The first page tells the total and the page size the API serves; the pages that the total
-    says remain are fetched concurrently, and any shortfall then page by page until an empty page."""
+) -> tuple[list[Group], int, str]:
+    """Every team of the workspace: the first page tells the total and the page size the API serves;
+    the pages that the total says remain are fetched concurrently, as many as the hourly quota allows
+    less its reserve (else the third value says why it stopped), and any shortfall then page by page
+    until an empty page."""
 
     async def read_page(n: int) -> list[Group]:
         page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
@@ -221,16 +201,25 @@ async def _all_teams(
     first = await state.client.list_teams(
         org, ws, query.model_copy(update={"page": 1, "per_page": REQUESTED_PER_PAGE}), fresh=args.fresh
     )
-    wanted = min(first.total, args.max_items)
+    if first.total < len(first.data):  # no usable total: page by page (page 1 again from the cache)
+        paged = await pages_in_order(read_page, MAX_TEAMS, _nothing, state.client.quota)
+        return paged.records, len(paged.records), paged.short_of_quota
     served = len(first.data) or REQUESTED_PER_PAGE
-    pages = max(1, math.ceil(wanted / served))
-    await progress(ctx, 1, pages, "pages of teams")
-    rest = await gather([page(n) for n in range(2, pages + 1)], lambda done: progress(ctx, 1 + done, pages, "pages"))
+    pages = max(1, math.ceil(first.total / served))
+    affordable, short = pages, ""
+    left = state.client.quota.remaining
+    if pages > 1 and left is not None and left - (pages - 1) < QUOTA_RESERVE:
+        affordable = 1 + max(0, left - QUOTA_RESERVE)
+        short = f"Read {affordable} of {pages} pages to spare the hourly quota ({left} requests left)"
+    await progress(ctx, 1, affordable, "pages of teams")
+    rest = await gather(
+        [page(n) for n in range(2, affordable + 1)], lambda done: progress(ctx, 1 + done, affordable, "pages")
+    )
     groups = [*first.data, *(g for batch in rest for g in batch)]
-    if len(groups) < wanted and first.data and all(rest):  # the API served fewer than its first page promised
-        more = (await pages_in_order(lambda n: read_page(pages + n), wanted - len(groups), _nothing)).records
-        groups += more
-    return groups[: args.max_items], first.total
+    if not short and len(groups) < first.total and first.data and all(rest):  # served fewer than promised
+        more = await pages_in_order(lambda n: read_page(affordable + n), first.total - len(groups), _nothing)
+        groups += more.records
+    return list({g.id: g for g in groups}.values()), first.total, short  # a page served twice: each team once
 
 
 async def _nothing(_: int) -> None:

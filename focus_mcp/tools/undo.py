@@ -40,7 +40,7 @@ UNDO = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_h
 
 
 class UndoChangeArgs(ToolArgs):
-    change_id: str = Field(min_length=1, max_length=32)
+    change_id: str = Field(min_length=1)
     dry_run: bool = False
     confirm: JsonBool = False
 
@@ -102,9 +102,8 @@ async def undo_change(
     ctx: Context,
     decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_undo)],
 ) -> CallToolResult:
-    """Undo a change from list_changes, keeping later edits (named as left alone).
-
-    Undoing a create deletes the group: confirm as for delete_group. dry_run: the plan."""
+    """Undo a change from list_changes; later edits are kept (and named). Undoing a create deletes
+    the group: confirm as for delete_group. dry_run: the plan."""
     if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, Refusal):
         raise ToolError(decision.data.message)
     state = app_state(ctx)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from focus_mcp.api.models import IdFilter, OrganizationUser, UsersQuery
+from focus_mcp.api.models import IdFilter, OrganizationUser, UsersFilters, UsersQuery
 from focus_mcp.tools.base import READ_ONLY, Ref, Result, ToolSpec, app_state, common_fields_as, organization
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, check_paging, pages_in_order, progress
 from focus_mcp.tools.render import answer, listing
@@ -19,11 +20,11 @@ from focus_mcp.tools.user_counts import STATUS_OF, UserCounts, count_users, coun
 # Sent when the call gives no per_page, so that a page shorter than this is known to be the last.
 DEFAULT_PER_PAGE = 50
 Status = Literal["active", "inactive", "invited", "locked"]
-Column = Literal["email", "flags", "teams", "workspaces", "tags", "rate", "working_hours"]
+Column = Literal["email", "flags", "teams", "workspaces", "tags", "rate", "working_hours", "custom_fields"]
 DEFAULT_COLUMNS: tuple[Column, ...] = ("email", "flags", "teams", "workspaces", "tags")
 
 
-class ListUsersArgs(UsersQuery, PagingArgs):
+class ListUsersArgs(UsersFilters, PagingArgs):
     roles: IdFilter | None = None
     status: Annotated[list[Status], Field(min_length=1)] | None = Field(
         default=None, description="active: and joined; invited: not joined yet."
@@ -91,7 +92,7 @@ class User(BaseModel):
             shown.rate = HourlyRate(
                 hourly_rate=rate.hourly_rate, currency=rate.currency, workspace_id=rate.workspace_id, workspace=where
             )
-        if user.custom_field_values:
+        if "custom_fields" in columns and user.custom_field_values:
             shown.custom_fields = {
                 str(v.get("custom_field_name") or v.get("custom_field_id")): _field_value(v)
                 for v in user.custom_field_values
@@ -136,6 +137,7 @@ COLUMN_LABELS = (
     ("tags", "tags"),
     ("working_hours", "working hours"),
     ("rate", "hourly rate"),
+    ("custom_fields", "fields name=value"),
 )
 
 
@@ -145,6 +147,8 @@ def user_legend(columns: frozenset[str], users: list[User]) -> str:
         columns -= {"working_hours"}
     if not any(u.rate is not None for u in users):
         columns -= {"rate"}
+    if not any(u.custom_fields for u in users):
+        columns -= {"custom_fields"}
     first = ["id name", *(["<email>"] if "email" in columns else []), *(["flags"] if "flags" in columns else [])]
     parts = [" ".join(first), *(label for column, label in COLUMN_LABELS if column in columns)]
     return "Line: " + " | ".join(parts) + "." + (" " + FLAGS_LEGEND if "flags" in columns else "")
@@ -199,10 +203,10 @@ def _shown(value: Any) -> str:
 
 
 def _columns(args: ListUsersArgs) -> frozenset[str]:
-    """The columns shown. Without `fields`, working hours and rates show where the API sends them
-    (it does when include_working_hours / include_rates ask)."""
+    """The columns shown: `fields`; without it the default ones, and working hours, rates and custom
+    fields where the API sends them."""
     if args.fields is None:
-        return frozenset((*DEFAULT_COLUMNS, "rate", "working_hours"))
+        return frozenset((*DEFAULT_COLUMNS, "rate", "working_hours", "custom_fields"))
     return frozenset(args.fields)
 
 
@@ -238,6 +242,11 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     check_paging(
         args.model_copy(update={"all_pages": every_page}), state, page=args.page, per_page=args.per_page, what=what
     )
+    if args.fields and "custom_fields" in args.fields and len(args.workspaces or ()) != 1:
+        raise ToolError(
+            "fields custom_fields needs exactly one workspace in `workspaces` (the API reads custom fields per "
+            "workspace): add workspaces=[id], from list_workspaces."
+        )
     org = organization(args, state)
     columns = _columns(args)
     query = common_fields_as(args, UsersQuery)
@@ -245,6 +254,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     if args.fields and not args.count_only:
         wire |= {"include_rates": True} if "rate" in args.fields else {}
         wire |= {"include_working_hours": True} if "working_hours" in args.fields else {}
+        wire |= {"include_custom_fields": True} if "custom_fields" in args.fields else {}
     if args.min_teams and args.has_group is None:  # the API keeps only users in some team: fewer pages
         wire["has_group"] = True
     query = query.model_copy(update=wire)

@@ -11,7 +11,7 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.models import UsersQuery
-from focus_mcp.tools.base import READ_ONLY, AppState, ReadOrgArgs, Result, ToolSpec, app_state, organization
+from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, check_quota, pages_in_order, progress
 from focus_mcp.tools.render import listing
 
@@ -66,15 +66,13 @@ def workspace_line(space: Workspace) -> str:
     return f"{space.id} {space.name} | {space.members} members"
 
 
-async def list_workspaces(args: ReadOrgArgs, ctx: Context) -> CallToolResult:
-    """List the organization's workspaces (id, name, member count).
-
-    The API has no workspace endpoint: this reads every page of users (cached) and says how many."""
+async def list_workspaces(args: OrgArgs, ctx: Context) -> CallToolResult:
+    """List the workspaces (id, name, member count), from every page of users (cached)."""
     state = app_state(ctx)
-    found = await find_workspaces(state, organization(args, state), ctx, args.fresh)
+    found = await find_workspaces(state, organization(args, state), ctx)
     heading = [f"{len(found.workspaces)} workspaces, from {found.users} users ({found.pages} pages read)."]
     extra = {"users_read": found.users, "pages_read": found.pages}
     return listing(state, heading, "workspaces", found.workspaces, workspace_line, extra, "")
 
 
-TOOLS = [ToolSpec(list_workspaces, "List workspaces", ReadOrgArgs, WorkspacesResult, READ_ONLY)]
+TOOLS = [ToolSpec(list_workspaces, "List workspaces", OrgArgs, WorkspacesResult, READ_ONLY)]
