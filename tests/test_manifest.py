@@ -15,7 +15,7 @@ from mcp import Client
 from focus_mcp.cli import _parser, load_settings
 from focus_mcp.config import ENV_PREFIX, Settings
 from focus_mcp.server import build_server
-from focus_mcp.tools.registry import SPECS
+from focus_mcp.tools.registry import SPECS, description
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ _spec.loader.exec_module(build_bundle)
 
 
 def test_declared_tools_are_the_served_tools() -> None:
-    served = {s.name: (s.handler.__doc__ or "").strip().splitlines()[0] for s in SPECS}
+    served = {s.name: description(s).split("\n")[0] for s in SPECS}  # its first paragraph
     declared = {t["name"]: t["description"] for t in MANIFEST["tools"]}
     assert declared == served
 
