@@ -316,3 +316,20 @@ def test_sandbox_reset_forgets_the_groups_and_the_sandbox_journal_only(
     assert real_journal.read_bytes() == b"a real organization's journal"
     assert cli.main(["--sandbox", "call", "list_changes", "{}"]) == 0
     assert "No changes recorded" in capsys.readouterr().out
+
+
+async def test_the_state_lock_is_the_owners_only_like_the_state(tmp_path: Path) -> None:
+    def mode(path: str) -> int:
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    state = StateFile(tmp_path / "fresh" / "state.json")
+    async with state.locked():
+        state.save({}, 1)
+        assert mode(f"{state.path}.lock") == 0o600
+    assert mode(str(state.path)) == 0o600
+    older = StateFile(tmp_path / "older.json")  # a lock file an earlier focus-mcp left 0644
+    os.close(os.open(f"{older.path}.lock", os.O_CREAT | os.O_WRONLY, 0o644))
+    os.chmod(f"{older.path}.lock", 0o644)
+    async with older.locked():
+        pass
+    assert mode(f"{older.path}.lock") == 0o600

@@ -34,6 +34,7 @@ from focus_mcp.sandbox.query import ApiProblem
 log = logging.getLogger(__name__)
 
 MAX_STATE_BYTES = 4 << 20  # far more than any sandbox organization needs
+OWNER_ONLY = 0o600  # the state file's mode (mkstemp's) and its lock's
 Text = Annotated[str, Field(max_length=255)]
 
 
@@ -85,13 +86,15 @@ class StateFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = AsyncFileLock(f"{path}.lock", thread_local=False)
+        self._lock_path = f"{path}.lock"
+        self._lock = AsyncFileLock(self._lock_path, mode=OWNER_ONLY, thread_local=False)  # like the state file
         self._reported = False
 
     @asynccontextmanager
     async def locked(self) -> AsyncIterator[None]:
         """Hold the cross-process lock: from reading the state to writing it back."""
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _owner_only(self._lock_path)
         async with self._lock:
             yield
 
@@ -157,3 +160,19 @@ class StateFile:
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
                 raise OSError(0, "not a regular file")
             return file.read(MAX_STATE_BYTES + 1)
+
+
+def _owner_only(path: str) -> None:
+    """A lock file made before filelock was given OWNER_ONLY (0644) is narrowed to it; filelock's mode
+    only applies when it creates the file. Not followed through a link; nothing done where chmod is
+    not ours to do (another user's file) or not available."""
+    if not hasattr(os, "fchmod"):
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        try:
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) & ~OWNER_ONLY:
+                os.fchmod(fd, OWNER_ONLY)
+        finally:
+            os.close(fd)
