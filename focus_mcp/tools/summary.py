@@ -17,7 +17,6 @@ COMMON = (
     "detail",
     "page",
     "per_page",
-    "sort_dir",
 )
 
 
