@@ -215,10 +215,10 @@ class FocusClient:
     async def editing_group(self, organization_id: int, group_id: int) -> AsyncIterator[EditLock]:
         """Hold it from reading a group to writing it back (and settling an unknown outcome): edits of
         one group wait for each other, in this process and, with Redis, across replicas."""
-        async with (
-            self._group_edits.hold((organization_id, group_id)),
-            self._replica_lock(f"group:{organization_id}:{group_id}") as lock,
-        ):
+        key = (organization_id, group_id)
+        if self._group_edits.busy(key):  # said, so that a call that seems stuck can be told from a hung one
+            log.info("edit of group %s waits for the one under way (until its outcome is known)", group_id)
+        async with self._group_edits.hold(key), self._replica_lock(f"group:{organization_id}:{group_id}") as lock:
             yield lock
 
     @asynccontextmanager
@@ -226,6 +226,8 @@ class FocusClient:
         """Hold it from the duplicate-name check to the create: two creates of one name take turns."""
         key = (organization_id, "create", name.casefold())
         replica_key = f"create:{organization_id}:{name.casefold()}"
+        if self._group_edits.busy(key):
+            log.info("create of a group named %r waits for the one under way (until its outcome is known)", name)
         async with self._group_edits.hold(key), self._replica_lock(replica_key) as lock:
             yield lock
 

@@ -95,6 +95,8 @@ class OwnedWrites:
         try:
             await result.done.wait()
         except anyio.get_cancelled_exc_class():
+            if commitment.committed:
+                log.info("%s: its caller stopped waiting after the write was sent; it runs to its outcome", what)
             commitment.abandon()  # a committed job carries on; an uncommitted one stops
             raise
         if result.failure is not None:

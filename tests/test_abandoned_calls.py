@@ -1,0 +1,210 @@
+"""A sent write belongs to the server, end to end: `focus-mcp` spawned as hosts run it, a real MCP
+client that abandons an update_group while the loopback API holds its PUT (the stop button's
+notifications/cancelled, the client's own request timeout, the HTTP or SSE connection dropped), then
+a second edit of the same group. The second edit waits for the turn the first still holds and sends
+nothing meanwhile; once the held PUT lands it goes on, so the final state is the second edit; the
+journal shows the first edit's real outcome; the server logs no traceback and no secret, and serves
+other clients meanwhile.
+
+Events are ordered on what the API received (faulty_api) and on what the server says on stderr
+(spawned.ServerLog), never by sleeping. The one clock is the client's own request timeout, which is
+what that variant is about.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import anyio
+import pytest
+from conftest import SECRET_KEY
+from faulty_api import SECURITY, Fault, FaultyAPI, faulty_api
+from helpers import text
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult
+from spawned import (
+    COMMAND,
+    PREFIX,
+    TOKEN,
+    WAIT_SECONDS,
+    Relay,
+    ServerLog,
+    http_client,
+    http_server,
+    server_env,
+    stdio_server,
+)
+
+from focus_mcp.journal import SqliteJournal
+from focus_mcp.sandbox import data as seed
+
+pytestmark = pytest.mark.anyio
+
+FIRST = {"group_id": SECURITY, "name": "Alpha"}
+SECOND = {"group_id": SECURITY, "name": "Beta"}
+# What the server says when a call leaves after its write was sent, and when an edit waits its turn.
+LEFT_AFTER_SENDING = "update_group: its caller stopped waiting after the write was sent; it runs to its outcome"
+WAITS_ITS_TURN = f"edit of group {SECURITY} waits for the one under way"
+# The client's request timeout: far longer than the server takes to send the PUT (a few ms), and the
+# PUT is held until the test releases it, so the timeout falls while the PUT is out.
+READ_TIMEOUT_SECONDS = 1.0
+
+
+async def stopped(client: Client, arrived: anyio.Event) -> None:
+    """The first edit, stopped once its PUT is at the API, as a host's stop button does (the SDK client
+    then sends notifications/cancelled)."""
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.call_tool, "update_group", FIRST)
+            await arrived.wait()
+            scope.cancel()
+
+
+async def second_edit_behind(client: Client, log: ServerLog, api: FaultyAPI, held: Fault) -> CallToolResult:
+    """The second edit, sent while the first's PUT is held: it waits for the group's turn (the server
+    says so) and sends nothing meanwhile; the held PUT is released only then."""
+    results: list[CallToolResult] = []
+    received = list(api.seen)
+    async with anyio.create_task_group() as tg:
+
+        async def edit() -> None:
+            results.append(await client.call_tool("update_group", SECOND))
+            tg.cancel_scope.cancel()  # answered: if it did not wait its turn, stop waiting for the server to say so
+
+        tg.start_soon(edit)
+        await log.wait_for(re.escape(WAITS_ITS_TURN))
+        assert api.seen == received  # it has not read the group: that read must show the first PUT's effect
+        held.release.set()
+    (result,) = results
+    assert held.release.is_set(), f"answered while the first edit's PUT was still out: {text(result)}"
+    return result
+
+
+async def assert_second_edit_is_the_final_state(client: Client, api: FaultyAPI, second: CallToolResult) -> None:
+    assert not second.is_error and second.structured_content is not None, text(second)
+    assert second.structured_content["outcome"] == "written", text(second)
+    assert "renamed 'Alpha' -> 'Beta'" in text(second)  # it read the group after the first PUT landed
+    assert api.sandbox.groups[SECURITY].name == "Beta" and api.count("PUT") == 2
+    listed = await client.call_tool("list_changes", {"group_id": SECURITY})
+    assert listed.structured_content is not None, text(listed)
+    latest, first = listed.structured_content["changes"]
+    assert (first["did"], first["outcome"], first["note"]) == ('renamed "Security" to "Alpha"', "written", "answer")
+    assert (latest["did"], latest["outcome"]) == ('renamed "Alpha" to "Beta"', "written")
+
+
+def assert_quiet(log: ServerLog) -> None:
+    """Nothing a user should not see in the server's log, at DEBUG."""
+    assert "Traceback" not in log.text and " ERROR " not in log.text, log.text
+    assert SECRET_KEY not in log.text and TOKEN not in log.text
+
+
+@pytest.mark.parametrize("abandon", ["stop", "read_timeout"])
+async def test_over_stdio_an_abandoned_edit_lands_before_the_next_edit_of_its_group(abandon: str) -> None:
+    async with faulty_api() as api:
+        async with stdio_server(api) as (client, log):
+            assert not (await client.call_tool("list_roles", {})).is_error  # started, its connection open
+            held = api.fault("PUT", f"groups/{SECURITY}", "hold")
+            if abandon == "stop":
+                await stopped(client, held.arrived)
+            else:
+                with pytest.raises(MCPError, match="timed out"):
+                    await client.call_tool("update_group", FIRST, read_timeout_seconds=READ_TIMEOUT_SECONDS)
+                assert held.arrived.is_set()  # the timeout fell while the PUT was out
+            await log.wait_for(re.escape(LEFT_AFTER_SENDING))  # the cancel reached the server, which keeps the write
+            second = await second_edit_behind(client, log, api, held)
+            await assert_second_edit_is_the_final_state(client, api, second)
+        assert_quiet(log)
+
+
+async def dropped(url: str, transport: str, held: Fault, relay: Relay) -> None:
+    """The first edit, its connection cut once its PUT is at the API: the client just errors."""
+
+    async def call() -> None:
+        try:
+            async with http_client(url, transport) as client:
+                await client.call_tool("update_group", FIRST)
+        except Exception:  # the connection was cut under it: whatever the client makes of that
+            return
+        raise AssertionError("the call was answered through a cut connection")
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(call)
+        await held.arrived.wait()
+        await relay.cut()
+
+
+async def timed_out(url: str, transport: str, held: Fault) -> None:
+    """The first edit, given up by the client's own request timeout while its PUT is out; then the client
+    leaves (its session ended)."""
+    async with http_client(url, transport) as client:
+        with pytest.raises(MCPError, match="timed out"):
+            await client.call_tool("update_group", FIRST, read_timeout_seconds=READ_TIMEOUT_SECONDS)
+        assert held.arrived.is_set()  # the timeout fell while the PUT was out
+
+
+@pytest.mark.parametrize(
+    ("transport", "stateless", "abandon"),
+    [
+        ("streamable-http", False, "drop"),
+        ("streamable-http", True, "drop"),
+        ("sse", False, "drop"),
+        ("streamable-http", False, "read_timeout"),
+    ],
+)
+async def test_over_http_an_abandoned_call_leaves_the_write_to_the_server(
+    transport: str, stateless: bool, abandon: str
+) -> None:
+    async with faulty_api() as api, http_server(api, transport, stateless) as (url, log):
+        held = api.fault("PUT", f"groups/{SECURITY}", "hold")
+        if abandon == "read_timeout":
+            await timed_out(url, transport, held)
+        else:
+            async with anyio.create_task_group() as tg:
+                relay = Relay(url)
+                await tg.start(relay.run)
+                await dropped(relay.url, transport, held, relay)
+        # A stateful session outlives its dropped connection, and the call runs on; otherwise the call ends
+        # with its connection (or its cancel), and the server says it keeps the write.
+        if (transport, stateless, abandon) != ("streamable-http", False, "drop"):
+            await log.wait_for(re.escape(LEFT_AFTER_SENDING))
+        async with http_client(url, transport) as client:  # another client, served while the PUT is out
+            roles = await client.call_tool("list_roles", {})
+            assert not roles.is_error and "Owner" in text(roles), text(roles)
+            second = await second_edit_behind(client, log, api, held)
+            await assert_second_edit_is_the_final_state(client, api, second)
+    assert_quiet(log)
+
+
+async def test_stdin_closed_with_a_write_out_the_server_ends_once_the_write_has_landed() -> None:
+    """A host that closes stdin (it quits) while a PUT is out: the server stops serving, waits for the
+    write it owns, journals its outcome, then exits."""
+    initialize = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "update_group", "arguments": FIRST}},
+    ]
+    async with faulty_api() as api:
+        held = api.fault("PUT", f"groups/{SECURITY}", "hold")
+        log = ServerLog()
+        async with await anyio.open_process([COMMAND, *PREFIX], env=server_env(api)) as process:
+            assert process.stdin is not None and process.stderr is not None
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(log.pump, process.stderr)
+                await process.stdin.send(b"".join(json.dumps(m).encode() + b"\n" for m in messages))
+                await held.arrived.wait()
+                await process.stdin.aclose()
+                await log.wait_for(re.escape(LEFT_AFTER_SENDING))  # stdin's end stopped the call, not its write
+                assert process.returncode is None
+                held.release.set()
+                with anyio.fail_after(WAIT_SECONDS):
+                    assert await process.wait() == 0
+    journal = SqliteJournal(Path(os.environ["TOGGL_FOCUS_JOURNAL"]))
+    (change,) = await journal.changes(seed.ORGANIZATION_ID, group_id=SECURITY)
+    await journal.aclose()
+    assert (change.outcome, change.note) == ("written", "answer") and api.sandbox.groups[SECURITY].name == "Alpha"
+    assert_quiet(log)
