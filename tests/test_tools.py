@@ -244,17 +244,28 @@ async def test_set_group_member_role(routes: Routes) -> None:
     assert routes.body() == {"focus_role_id": 3, "organization_user_id": 101, "workspace_id": WS}
 
 
-async def test_delete_without_a_human_sends_no_delete(routes: Routes) -> None:
+async def test_delete_without_a_human_sends_no_delete_and_names_the_group_to_ask_about(routes: Routes) -> None:
     routes.add("GET", "teams", teams_json(group_json(gid=5)))
     routes.add("DELETE", "groups/5", {"success": True})
     async with connect(make_settings(), routes.transport()) as client:
         refused = await client.call_tool("delete_group", {"group_id": 5})
-        assert refused.is_error and "confirm=true" in text(refused)
-        assert routes.requests == []
+        assert refused.is_error and "Not deleted" in text(refused)
+        assert "Ask them: delete Design#5 (Main), 2 members, 1 ghost?" in text(refused)
+        assert f"call delete_group again with group_id=5, workspace_id={WS}, confirm=true." in text(refused)
+        assert [r.method for r in routes.requests] == ["GET"]
         done = await client.call_tool("delete_group", {"group_id": 5, "confirm": True})
     assert not done.is_error
     sent = [(r.method, dict(r.url.params)) for r in routes.requests]
-    assert sent == [("GET", {"workspace_id": str(WS), "group_ids": "5"}), ("DELETE", {"workspace_id": str(WS)})]
+    read = ("GET", {"workspace_id": str(WS), "group_ids": "5"})
+    assert sent == [read, read, ("DELETE", {"workspace_id": str(WS)})]  # the delete read it again, fresh
+
+
+async def test_delete_without_a_human_of_a_group_not_visible_says_so_instead_of_asking(routes: Routes) -> None:
+    routes.add("GET", "teams", teams_json())
+    async with connect(make_settings(), routes.transport()) as client:
+        refused = await client.call_tool("delete_group", {"group_id": 5})
+    assert refused.is_error and "group 5 is not visible in workspace" in text(refused)
+    assert "Ask them" not in text(refused) and "DELETE" not in [r.method for r in routes.requests]
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

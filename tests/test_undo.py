@@ -81,8 +81,11 @@ async def test_undo_of_a_create_deletes_the_group_after_a_yes() -> None:
     async with connect(settings, api.transport()) as client:
         made = await call(client, "create_group", {"name": "Night shift", "organization_users": [4100002]})
         gid = made.structured_content["group"]["id"]
-        refused = await client.call_tool("undo_change", {"change_id": made.structured_content["change_id"]})
-        assert refused.is_error and "confirm=true" in text(refused) and gid in api.groups
+        change_id = made.structured_content["change_id"]
+        refused = await client.call_tool("undo_change", {"change_id": change_id})
+        assert refused.is_error and gid in api.groups
+        assert f"Ask them: delete Night shift#{gid} (Brightwave HQ), 1 member, 0 ghosts?" in text(refused)
+        assert f'call undo_change again with change_id="{change_id}", confirm=true.' in text(refused)
         await call(client, "undo_change", {"change_id": made.structured_content["change_id"], "confirm": True})
     assert gid not in api.groups
     assert ("DELETE", f"/api/organizations/4200001/groups/{gid}?workspace_id=4300001") in api.requests

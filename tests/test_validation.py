@@ -102,7 +102,9 @@ async def test_a_group_the_question_cannot_name_is_said_plainly(routes: Routes) 
     async with connect(make_settings(), routes.transport(), elicitation_callback=answer) as client:
         result = await client.call_tool("delete_group", {"group_id": 5, "workspace_id": 22})
     said = text(result)
-    assert result.is_error and said.startswith("Group 5 is not visible in workspace 22; nothing was deleted.")
+    assert result.is_error and said.startswith(
+        "Not deleted: group 5 is not visible in workspace 22, so no DELETE was sent."
+    )
     assert "DELETE" not in [r.method for r in routes.requests]
 
 

@@ -8,6 +8,7 @@ written or unknown, as for every write (see outcomes.py).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
@@ -50,7 +51,7 @@ from focus_mcp.tools.outcomes import (
 )
 from focus_mcp.tools.owned_writes import Commitment
 from focus_mcp.tools.pending import clear_unsettled
-from focus_mcp.tools.render import answer
+from focus_mcp.tools.render import answer, compact_json, counted
 from focus_mcp.tools.teams import Team, team_line
 
 
@@ -103,14 +104,32 @@ async def ask_to_delete(
     except ToolError as exc:
         return Refusal(str(exc))
     if group is None:
-        return Refusal(
-            f"Group {args.group_id} is not visible in workspace {ws}; nothing was deleted. "
-            "Call list_teams to check the group id and its workspace."
-        )
-    return Elicit(
-        f"Delete the group {group.emoji} {group.name} (#{group.id}) with {len(group.users)} members and "
-        f"{len(group.ghosts)} ghosts? This cannot be undone.",
-        ConfirmDelete,
+        return Refusal(not_visible(args.group_id, ws))
+    return Elicit(f"Delete the group {group_named(group)}?", ConfirmDelete)
+
+
+def not_visible(group: int | str, ws: int) -> str:
+    return (
+        f"Not deleted: group {group} is not visible in workspace {ws}, so no DELETE was sent. "
+        "Call list_teams to check the group id and its workspace."
+    )
+
+
+def group_named(group: Group) -> str:
+    """The group as the user is asked about it: name#id, its workspaces by name, its size."""
+    spaces = ", ".join(w.name or f"workspace#{w.workspace_id}" for w in group.workspaces) or "no workspace"
+    size = f"{counted(len(group.users), 'member')}, {counted(len(group.ghosts), 'ghost')}"
+    return f"{group.name}#{group.id} ({spaces}), {size}"
+
+
+def yes_needed(doing: str, gid: int, group: Group | None, tool: str, again: dict[str, Any]) -> str:
+    """The refusal of a delete without the user's yes, naming the group (None: unreadable, named by
+    id) so that the question can be put to the user without a look-up, and the call after a yes."""
+    named = group_named(group) if group else f"group {gid}"
+    call = ", ".join(f"{key}={compact_json(value)}" for key, value in {**again, "confirm": True}.items())
+    return (
+        f"Not deleted: {doing} the user's explicit yes. Ask them: delete {named}? Only if they agree, "
+        f"call {tool} again with {call}."
     )
 
 
@@ -126,7 +145,19 @@ async def delete_group(
     state = app_state(ctx)
     org, ws = organization(args, state), workspace(args, state)
     gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
-    refusal = human_yes(state, decision, args.confirm, gid, "delete_group")
+
+    async def refused() -> str:
+        try:  # a cached read names the group (the call after a yes reads it again, fresh)
+            group = await state.client.get_group(org, gid, ws, fresh=False)
+        except FocusError:
+            group = None  # unreadable: named by its id, the yes still needed
+        else:
+            if group is None:
+                raise ToolError(not_visible(gid, ws))
+        again = {**args.model_dump(mode="json", exclude_defaults=True), "group_id": gid, "workspace_id": ws}
+        return yes_needed("deleting it needs", gid, group, "delete_group", again)
+
+    refusal = await human_yes(state, decision, args.confirm, gid, refused)
     if refusal is not None:
         return refusal
 
@@ -135,10 +166,7 @@ async def delete_group(
             await clear_unsettled(state, org, ws, group_id=gid)
             current = await state.client.get_group(org, gid, ws)  # seen to exist before the DELETE is sent
             if current is None:
-                raise ToolError(
-                    f"Not deleted: group {gid} is not visible in workspace {ws}, so no DELETE was sent. "
-                    "Call list_teams to check the group id and its workspace."
-                )
+                raise ToolError(not_visible(gid, ws))
             arguments = args.model_dump(mode="json", exclude_defaults=True)
             result = await delete(state, ctx, commitment, lock, org, current, ws, "delete_group", arguments)
         return after_release(result, lock)
@@ -146,17 +174,18 @@ async def delete_group(
     return await run_owned(state, ctx, "delete_group", job)
 
 
-def human_yes(
-    state: AppState, decision: ElicitationResult[ConfirmDelete], confirm: bool, gid: int, tool: str
+async def human_yes(
+    state: AppState,
+    decision: ElicitationResult[ConfirmDelete],
+    confirm: bool,
+    gid: int,
+    refused: Callable[[], Awaitable[str]],
 ) -> CallToolResult | None:
     """None when a human agreed to delete group `gid` (asked by the server, or confirm=true when the
-    client cannot be asked); otherwise the refusal to answer."""
+    client cannot be asked); otherwise the answer, or the error `refused` words (see yes_needed)."""
     if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, CannotAsk):
         if not confirm:
-            raise ToolError(
-                f"Not deleted: deleting group {gid} needs the user's explicit yes. Ask the user, "
-                f"and only if they agree call {tool} again with confirm=true."
-            )
+            raise ToolError(await refused())
         return None
     if isinstance(decision, AcceptedElicitation) and decision.data.confirm:
         return None

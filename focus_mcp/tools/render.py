@@ -42,6 +42,11 @@ class Emojied(Protocol):
     def emoji(self) -> str: ...
 
 
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """`n noun`, the noun plural unless n is 1 ("1 user", "2 users"; `plural` when not noun + s)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def refs_text(refs: Sequence[Ref]) -> str:
     return ", ".join(f"{r.name}#{r.id}" if r.name else f"#{r.id}" for r in refs)
 

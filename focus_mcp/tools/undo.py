@@ -24,7 +24,7 @@ from focus_mcp.journal.describe import describe
 from focus_mcp.tools.advice import explain
 from focus_mcp.tools.arguments import Refusal, checked
 from focus_mcp.tools.base import AppState, JsonBool, Result, ToolArgs, ToolSpec, app_state
-from focus_mcp.tools.deletion import CannotAsk, ConfirmDelete, can_ask, delete, human_yes
+from focus_mcp.tools.deletion import CannotAsk, ConfirmDelete, can_ask, delete, group_named, human_yes, yes_needed
 from focus_mcp.tools.groups import create, edit_group, given
 from focus_mcp.tools.member_roles import set_role
 from focus_mcp.tools.outcomes import OUTCOME, Outcome, after_release, run_owned
@@ -90,11 +90,7 @@ async def ask_to_undo(
         return Refusal(str(exc))
     if group is None:
         return Refusal(f"Nothing undone: group #{change.group_id}, made by change {change.id}, is not visible now.")
-    return Elicit(
-        f"Undo change {change.id}: delete the group {group.emoji} {group.name} (#{group.id}) it created, now with "
-        f"{len(group.users)} members?",
-        ConfirmDelete,
-    )
+    return Elicit(f"Undo change {change.id}: delete the group it created, {group_named(group)}?", ConfirmDelete)
 
 
 async def undo_change(
@@ -111,7 +107,17 @@ async def undo_change(
     org, ws, kind = change.organization_id, _workspace(state, change), write_kind(change)
     agreed = False
     if kind == "create" and not args.dry_run and change.group_id is not None and unsettled_or_done(change) is None:
-        refusal = human_yes(state, decision, args.confirm, change.group_id, "undo_change")
+        gid = change.group_id
+
+        async def refused() -> str:
+            try:  # a cached read names the group (the call after a yes reads it again, fresh)
+                group = await state.client.get_group(org, gid, ws, fresh=False)
+            except FocusError:
+                group = None  # unreadable: named by its id, the yes still needed
+            doing = f"undoing change {change.id} deletes the group it created, which needs"
+            return yes_needed(doing, gid, group, "undo_change", {"change_id": change.id})
+
+        refusal = await human_yes(state, decision, args.confirm, gid, refused)
         if refusal is not None:
             return _restated(state, refusal, UndoResult(undoes=change.id, action="delete", outcome="not_written"))
         agreed = True
@@ -138,10 +144,8 @@ async def undo_change(
             if args.dry_run:
                 return _dry_run(state, fresh, plan, member_names(fresh, current))
             if plan.action == "delete" and not agreed:
-                raise ToolError(
-                    f"Not deleted: undoing change {fresh.id} deletes group #{plan.group_id}, which needs the user's "
-                    "explicit yes. Ask the user, and only if they agree call undo_change again with confirm=true."
-                )
+                doing = f"undoing change {fresh.id} deletes the group it created, which needs"
+                raise ToolError(yes_needed(doing, gid, current, "undo_change", {"change_id": fresh.id}))
             assert current is not None
             arguments, space = given(args), plan.workspace_id or ws
             if plan.action == "edit" and plan.edit is not None:
