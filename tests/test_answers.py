@@ -22,7 +22,7 @@ async def test_all_workspaces_lists_every_team_exactly_once() -> None:
     ids = [t["id"] for t in result.structured_content["teams"]]
     assert sorted(ids) == sorted(api.groups) and len(ids) == len(set(ids))
     assert {w["id"] for w in workspaces.structured_content["workspaces"]} == {4300001, 4300002, 4300003, 4300004}
-    assert len(text(result).splitlines()) == 2 + len(ids)
+    assert len(text(result).splitlines()) == 4 + len(ids)  # banner, heading, line legend, workspace ids
     users_pages = sum(1 for method, path in api.requests if method == "GET" and "/users" in path)
     assert users_pages == 2  # 150 users; list_workspaces after it read them from the cache
 

@@ -87,10 +87,10 @@ async def test_team_text_keeps_members_ghosts_workspaces(routes: Routes) -> None
         result = await client.call_tool("list_teams", {})
     shown = text(result)
     assert len(shown.encode()) <= 0.3 * len(json.dumps({"data": groups}).encode())
-    assert "5 teams." in shown and len(routes.requests) == 1
+    assert "5 teams in workspace Main#22." in shown and len(routes.requests) == 1
     for g in groups:
         assert f"User {103 + g['id']}#{103 + g['id']}" in shown
-    assert shown.count("Placeholder#9") == 5 and "ws Main#22" in shown
+    assert shown.count("Placeholder#9") == 5 and shown.count("ws Main |") == 5 and "Ids: ws Main=22" in shown
 
 
 async def test_role_text_is_at_most_half(routes: Routes) -> None:

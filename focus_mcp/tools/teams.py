@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sized
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -109,12 +110,51 @@ async def team_with_roles(state: AppState, org: int, group: Group) -> Team:
 
 
 def team_line(team: Team) -> str:
+    """One team with everything said in place: a write's answer, a refusal naming a group."""
     parts = [id_emoji_name(team), f"ws {refs_text(team.workspaces)}" if team.workspaces else "no workspace"]
     members, ghosts = team.members, team.ghosts
     parts.append(f"{len(members)} members: {_members_text(members)}" if members else "0 members")
     if ghosts:
-        parts.append(f"{len(ghosts)} ghosts: {refs_text(ghosts)}")
+        parts.append(f"{len(ghosts)} ghost{_s(ghosts)}: {refs_text(ghosts)}")
     return " | ".join(parts)
+
+
+def _s(items: Sized) -> str:
+    return "" if len(items) == 1 else "s"
+
+
+def team_listing(teams: list[Team]) -> tuple[list[str], Callable[[Team], str]]:
+    """The legend and line of a listing of teams: each workspace's id said once, in the legend
+    (inline only where a name has several ids), and the members' most common role said once
+    instead of after every member who has it."""
+    roles = Counter(m.role for t in teams for m in t.members if m.role)
+    common = roles.most_common(1)[0][0] if roles else None
+    pairs = sorted({(w.name, w.id) for t in teams for w in t.workspaces})
+    names = Counter(name for name, _ in pairs)
+    inline = {name for name, n in names.items() if n > 1 or not name}
+    unmarked = f"; unmarked: {common}" if common else ""
+    legend = [f"Line: id emoji name | ws | members: name#id (their Focus role{unmarked}) | ghosts."]
+    if pairs:
+        legend.append("Ids: ws " + ", ".join(f"{name}={i}" for name, i in pairs if name not in inline))
+
+    def marked(member: Member) -> Member:
+        """The member as the line marks them: unmarked means the common role, so no role is said."""
+        role = None if member.role == common else member.role or ("no role" if common else None)
+        return member.model_copy(update={"role": role})
+
+    def members_text(members: list[Member]) -> str:
+        return _members_text([marked(m) for m in members])
+
+    def line(team: Team) -> str:
+        spaces = ", ".join(f"{w.name}#{w.id}" if w.name in inline else w.name for w in team.workspaces)
+        parts = [id_emoji_name(team), f"ws {spaces}" if spaces else "no workspace"]
+        members, ghosts = team.members, team.ghosts
+        parts.append(f"{len(members)} member{_s(members)}: {members_text(members)}" if members else "0 members")
+        if ghosts:
+            parts.append(f"{len(ghosts)} ghost{_s(ghosts)}: {refs_text(ghosts)}")
+        return " | ".join(parts)
+
+    return legend, line
 
 
 async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
@@ -127,7 +167,11 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
         return await _every_workspace(state, org, query, args, ctx)
     ws = workspace(args, state)
     groups, total, short = await _all_teams(state, org, ws, query, args, ctx)
-    heading = [f"{len(groups)} teams." if len(groups) == total else f"{len(groups)} of {total} teams."]
+    where = next((f"{w.name}#{ws}" for g in groups for w in g.workspaces if w.workspace_id == ws and w.name), f"#{ws}")
+    count = f"{len(groups)} team{_s(groups)}" if len(groups) == total else f"{len(groups)} of {total} teams"
+    heading = [f"{count} in workspace {where}."]
+    if args.workspace_id is None and groups:  # the configured workspace: say that it is one of perhaps several
+        heading[0] += " Teams are listed per workspace: all_workspaces=true lists every workspace's."
     if short:
         heading[0] += f" {short}: use filter for the others."
     if not groups and not short:
@@ -137,7 +181,9 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     full = [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in groups] if args.detail else None
     roles = await role_names(state, org) if any(u.focus_role_id for g in groups for u in g.users) else {}
     records = [Team.from_api(g, roles) for g in groups]
-    return listing(state, heading, "teams", records, team_line, {"total": total}, "use filter", full)
+    legend, line = team_listing(records)
+    heading += legend if records and not args.detail else []
+    return listing(state, heading, "teams", records, line, {"total": total}, "use filter", full)
 
 
 async def _others(state: AppState, org: int, ws: int, ctx: Context) -> str:
@@ -175,12 +221,15 @@ async def _every_workspace(
         groups = (await pages_in_order(read_page, MAX_TEAMS, _nothing, state.client.quota)).records
         for group in groups:
             teams.setdefault(group.id, group)
-    names = ", ".join(f"{s.name}#{s.id}" for s in spaces)
-    heading = [f"{len(teams)} teams across {len(spaces)} workspaces ({names}); each team once."]
+    heading = [f"{len(teams)} teams across {len(spaces)} workspaces; each team once."]
     roles = await role_names(state, org) if any(u.focus_role_id for g in teams.values() for u in g.users) else {}
     records = [Team.from_api(g, roles) for g in teams.values()]
-    extra: dict[str, Any] = {"total": len(records)}
-    return listing(state, heading, "teams", records, team_line, extra, "use filter or query")
+    legend, line = team_listing(records)
+    heading += legend if records and not args.detail else []
+    full = (
+        [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in teams.values()] if args.detail else None
+    )
+    return listing(state, heading, "teams", records, line, {"total": len(records)}, "use filter", full)
 
 
 async def _all_teams(
