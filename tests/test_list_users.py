@@ -39,6 +39,10 @@ async def test_count_only_counts_everyone_in_a_few_hundred_bytes() -> None:
     ]
     assert counts["in_no_team"] == sum(1 for n in held.values() if n == 0)
     assert counts["admins"] == sum(1 for u in everyone if u.admin) and counts["owners"] == 2
+    active_off = sum(1 for u in everyone if u.active and u.joined and not u.two_factor)
+    admins_off = sum(1 for u in everyone if u.admin and not u.two_factor)
+    assert (counts["two_factor_off_active"], counts["two_factor_off_admins"]) == (active_off, admins_off)
+    assert f"(of them {active_off} active, {admins_off} admins)" in said  # "active members without 2FA": one call
     assert counts["inactive"] == sum(1 for u in everyone if not u.active) and counts["locked"] == 1
     ops = next(w for w in counts["workspaces"] if w["id"] == 4300004)
     assert ops["users"] == sum(1 for u in everyone if 4300004 in u.workspaces)
@@ -108,13 +112,14 @@ async def test_a_short_page_is_the_last_one() -> None:
 @pytest.mark.parametrize(
     "reason", [{"count_only": True}, {"two_factor": False}, {"min_teams": 1}, {"status": ["locked"]}]
 )
-async def test_reading_every_page_refuses_page_and_per_page(reason: dict[str, object]) -> None:
+async def test_reading_every_page_ignores_page_and_per_page_and_says_so(reason: dict[str, object]) -> None:
     settings, api = sandbox_settings()
     async with connect(settings, api.transport()) as client:
         result = await client.call_tool("list_users", {**reason, "per_page": 10})
+        plain = await client.call_tool("list_users", reason)
     said = text(result)
-    assert result.is_error and f"{next(iter(reason))} reads every page itself: drop page and per_page" in said
-    assert not api.requests
+    assert not result.is_error and f"(per_page ignored: {next(iter(reason))} reads every page.)" in said
+    assert result.structured_content == plain.structured_content  # the same answer, one call
 
 
 async def test_counting_is_refused_up_front_when_the_quota_cannot_cover_it() -> None:

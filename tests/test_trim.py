@@ -154,12 +154,18 @@ async def test_all_pages_is_refused_up_front_when_the_quota_cannot_cover_it(rout
         await client.call_tool("list_roles", {})
         refused = await client.call_tool("list_users", {"all_pages": True})
         allowed = await client.call_tool("list_users", {"all_pages": True, "max_items": 300})
-        conflict = await client.call_tool("list_users", {"all_pages": True, "page": 2})
     # 10 pages and the reserve of 5 do not fit in 9; 3 pages and the reserve do
     assert refused.is_error and "only 9 are left" in text(refused) and "resets in 20 min" in text(refused)
     assert not allowed.is_error and len(allowed.structured_content["users"]) == 230
-    assert conflict.is_error and "drop page and per_page" in text(conflict)
     assert len(routes.requests) == 1 + 3
+
+
+async def test_all_pages_ignores_page_and_says_so(routes: Routes) -> None:
+    routes.add("GET", "users", paged_users(230))
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("list_users", {"all_pages": True, "page": 2})
+    assert "(page ignored: all_pages reads every page.)" in text(result)
+    assert len(result.structured_content["users"]) == 230 and len(routes.requests) == 3
 
 
 @pytest.mark.parametrize("quota_left", [None, 3])

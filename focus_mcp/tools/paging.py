@@ -44,14 +44,14 @@ class PagingArgs(ReadOrgArgs):
 
 def check_paging(
     args: PagingArgs, state: AppState, *, page: int | None = None, per_page: int | None = None, what: str = "all_pages"
-) -> None:
+) -> str:
     """Reading every page (`what` names why: all_pages, count_only...): refuse before any request when
-    the caller also gave page or per_page, or when max_items cannot fit in the hourly quota (less the
-    reserve) even at REQUESTED_PER_PAGE rows a page."""
+    max_items cannot fit in the hourly quota (less the reserve) even at REQUESTED_PER_PAGE rows a
+    page. Returns a note for the answer when the call also gave page or per_page, which reading every
+    page ignores (a refusal would cost the model a call to say the same)."""
     if not args.all_pages:
-        return
-    if page is not None or per_page is not None:
-        raise ToolError(f"{what} reads every page itself: drop page and per_page.")
+        return ""
+    given = " and ".join(name for name, value in (("page", page), ("per_page", per_page)) if value is not None)
     needed = math.ceil(args.max_items / REQUESTED_PER_PAGE)
     check_quota(
         state,
@@ -60,6 +60,7 @@ def check_paging(
         f"{REQUESTED_PER_PAGE}), and {QUOTA_RESERVE} are kept in reserve,",
         "Lower max_items, or narrow the query with filters.",
     )
+    return f"({given} ignored: {what} reads every page.)" if given else ""
 
 
 def check_quota(state: AppState, needed: int, why: str, instead: str) -> None:

@@ -129,6 +129,7 @@ def listing(
     With `full` (the API's own records, for detail=true) the text shows those as compact JSON lines.
     """
     lines = [one_line(compact_json(r)) for r in full] if full is not None else [one_line(render(r)) for r in records]
+    heading = [one_line(line) for line in heading]  # legends name workspaces, teams and tags as the API does
     banner = [SANDBOX_BANNER] if state.settings.sandbox else []
     kept = fit(banner + heading, lines, state.settings.max_response_chars - NOTE_RESERVE)
     structured: dict[str, Any] = {key: [dump(r) for r in records[:kept]], **extra}

@@ -40,6 +40,8 @@ class UserCounts(BaseModel):
     owners: int
     two_factor_on: int
     two_factor_off: int
+    two_factor_off_active: int = Field(description="Active (and joined) users with 2FA off.")
+    two_factor_off_admins: int = Field(description="Admins with 2FA off.")
     in_no_team: int
     people_by_team_count: list[int] = Field(description="Item i: how many users are in exactly i teams.")
     workspaces: list[Counted] = Field(description="Users per workspace, most first.")
@@ -80,6 +82,8 @@ def count_users(users: Iterable[OrganizationUser]) -> UserCounts:
         owners=sum(1 for u in users if u.owner),
         two_factor_on=on,
         two_factor_off=len(users) - on,
+        two_factor_off_active=sum(1 for u in users if STATUS_OF["active"](u) and not u.two_factor_enabled),
+        two_factor_off_admins=sum(1 for u in users if u.admin and not u.two_factor_enabled),
         in_no_team=teams_held[0],
         people_by_team_count=[teams_held[n] for n in range(max(teams_held, default=-1) + 1)],
         workspaces=per_workspace,
@@ -100,8 +104,8 @@ def counts_lines(counts: UserCounts) -> list[str]:
     teams = ", ".join(f"{n}:{people}" for n, people in enumerate(c.people_by_team_count) if people)
     return [
         f"status: {c.active} active, {c.inactive} inactive, {c.invited} invited, {c.locked} locked",
-        f"{c.admins} admins, {c.owners} owners | 2FA on {c.two_factor_on}, off {c.two_factor_off} "
-        f"| in no team {c.in_no_team}",
+        f"{c.admins} admins, {c.owners} owners | 2FA on {c.two_factor_on}, off {c.two_factor_off} (of them "
+        f"{c.two_factor_off_active} active, {c.two_factor_off_admins} admins) | in no team {c.in_no_team}",
         f"people by number of teams (teams:people): {teams or 'none'}",
         f"per workspace: {_counted(c.workspaces, c.more_workspaces)}",
         f"per tag: {_counted(c.tags, c.more_tags)} | untagged {c.untagged}",

@@ -4,6 +4,7 @@ only their counts (user_counts.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -22,6 +23,8 @@ DEFAULT_PER_PAGE = 50
 Status = Literal["active", "inactive", "invited", "locked"]
 Column = Literal["email", "flags", "teams", "workspaces", "tags", "rate", "working_hours", "custom_fields"]
 DEFAULT_COLUMNS: tuple[Column, ...] = ("email", "flags", "teams", "workspaces", "tags")
+# Without `fields`, list_users leaves the email out: 5 KB of 18 for 150 users, and rarely what a question asks.
+LISTED_COLUMNS: tuple[Column, ...] = ("flags", "teams", "workspaces", "tags")
 
 
 class ListUsersArgs(UsersFilters, PagingArgs):
@@ -35,7 +38,7 @@ class ListUsersArgs(UsersFilters, PagingArgs):
         default=False, description="Counts (status, admins, 2FA, teams per person, workspaces, tags), not lines."
     )
     fields: list[Column] | None = Field(
-        default=None, description="Columns beyond id, name; default: email flags teams workspaces tags."
+        default=None, description="Columns beyond id, name; default: flags teams workspaces tags."
     )
 
 
@@ -206,8 +209,33 @@ def _columns(args: ListUsersArgs) -> frozenset[str]:
     """The columns shown: `fields`; without it the default ones, and working hours, rates and custom
     fields where the API sends them."""
     if args.fields is None:
-        return frozenset((*DEFAULT_COLUMNS, "rate", "working_hours", "custom_fields"))
+        return frozenset((*LISTED_COLUMNS, "rate", "working_hours", "custom_fields"))
     return frozenset(args.fields)
+
+
+def _users(n: int) -> str:
+    return f"{n} user" if n == 1 else f"{n} users"
+
+
+def _pages(n: int) -> str:
+    return f"{n} page" if n == 1 else f"{n} pages"
+
+
+def _in_all(args: ListUsersArgs, users: list[OrganizationUser]) -> str:
+    """For a filter given several ids, how many of the users listed hold every one of them, counted
+    from the records (the spec does not say whether the API keeps users with any or all of them)."""
+    held: dict[str, Callable[[OrganizationUser], set[int]]] = {
+        "teams": lambda u: {g.id for g in u.groups or ()},
+        "workspaces": lambda u: {w.id for w in u.workspaces or ()},
+        "tags": lambda u: {t.id for t in u.tags or ()},
+    }
+    given = {"teams": args.groups, "workspaces": args.workspaces, "tags": args.tag_ids}
+    said = [
+        f"{sum(1 for u in users if set(ids) <= held[label](u))} in all {len(set(ids))} {label} given"
+        for label, ids in given.items()
+        if ids and len(set(ids)) > 1
+    ]
+    return f" (of them {', '.join(said)})" if said else ""
 
 
 def _kept_here(args: ListUsersArgs) -> list[tuple[str, Any]]:
@@ -239,7 +267,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     }
     why = [name for name, reads_every_page in reasons.items() if reads_every_page]
     every_page, what = bool(why), (why or ["all_pages"])[0]
-    check_paging(
+    ignored = check_paging(
         args.model_copy(update={"all_pages": every_page}), state, page=args.page, per_page=args.per_page, what=what
     )
     if args.fields and "custom_fields" in args.fields and len(args.workspaces or ()) != 1:
@@ -273,9 +301,12 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
         for _, test in kept_here:
             users = [u for u in users if test(u)]
         extra.update(pages_read=pages, complete=paged.complete)
-        which = f"{len(users)} users" + (f" {', '.join(what for what, _ in kept_here)}" if kept_here else "")
+        which = _users(len(users)) + "".join(f" {what}" for what, _ in kept_here) + _in_all(args, users)
+        some_team = " in some team" if "has_group" in wire else ""  # min_teams asked the API for those only
         checked = (
-            f"{read} users on {pages} pages checked" if kept_here or not paged.complete else f"all pages: {pages} read"
+            f"{_users(read)}{some_team} on {_pages(pages)} checked"
+            if kept_here or not paged.complete
+            else f"all pages: {pages} read"
         )
         end = (
             f"stopped at max_items={args.max_items}: more may exist. Raise it or filter."
@@ -283,7 +314,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
             else "complete."
         )
         end = f"{paged.short_of_quota}: more may exist." if paged.short_of_quota else end
-        heading = [f"{which} ({checked}); {end}"]
+        heading = [f"{which} ({checked}); {end}" + (f" {ignored}" if ignored else "")]
         if args.count_only:
             counts = count_users(users)
             heading[0] = "Counts of " + heading[0]
@@ -293,7 +324,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
         users = await state.client.list_users(org, query.model_copy(update={"per_page": per_page}), fresh=args.fresh)
         page = args.page or 1
         extra["page"] = page
-        heading = [f"{len(users)} users, page {page} (per_page {per_page})."]
+        heading = [f"{_users(len(users))}{_in_all(args, users)}, page {page} (per_page {per_page})."]
         if len(users) >= per_page:
             extra["next_page"] = page + 1
             heading[0] += f" Page full: more may exist, call again with page={page + 1} (or all_pages=true)."
