@@ -301,7 +301,8 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
         for _, test in kept_here:
             users = [u for u in users if test(u)]
         extra.update(pages_read=pages, complete=paged.complete)
-        which = _users(len(users)) + "".join(f" {what}" for what, _ in kept_here) + _in_all(args, users)
+        kept = f" {', '.join(what for what, _ in kept_here)}" if kept_here else ""
+        which = _users(len(users)) + kept + _in_all(args, users)
         some_team = " in some team" if "has_group" in wire else ""  # min_teams asked the API for those only
         checked = (
             f"{_users(read)}{some_team} on {_pages(pages)} checked"
