@@ -122,4 +122,6 @@ async def test_create_group_takes_names_and_warns_like_update_group() -> None:
     assert result.structured_content["outcome"] == "written", said
     created = next(g for g in api.groups.values() if g.name == "Night shift")
     assert created.users == [stranger.id]
-    assert f"Note: in none of the group's workspaces (workspace#{OPERATIONS}): {stranger.name}#{stranger.id}" in said
+    assert f"Note: in none of the group's workspaces (Operations#{OPERATIONS}): {stranger.name}#{stranger.id}" in said
+    # the workspace named from the create's own answer, as update_group names it from its read: no extra request
+    assert [method for method, _ in api.requests] == ["GET", "GET", "POST"], api.requests

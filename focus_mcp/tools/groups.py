@@ -4,6 +4,7 @@ write's answer says whether it was written, not written, or unknown (see outcome
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -161,10 +162,10 @@ async def create(
     tool: str,
     arguments: dict[str, Any],
     undoes: str | None = None,
-    notes: list[str] | None = None,
+    notes: Callable[[Group | None], list[str]] | None = None,
 ) -> tuple[CallToolResult, Group | None]:
     """POST the group (under the name's turn; `known`: the ids of that name before), and the answer
-    (with `notes` on its members)."""
+    (with the `notes` on its members, given the group created as the API shows it)."""
 
     async def read_back() -> ReadResult:
         same = await same_name_groups(state, org, body.workspaces, body.name)
@@ -180,14 +181,13 @@ async def create(
     created = await write(
         state, commitment, change, lambda: state.client.create_group(org, body), read_back, after=lambda g: g
     )
-    notes = [*(notes or []), change_line(change.id), *turn_notes(lock)]
     if isinstance(created, NoReadableAnswer):
         if not created.written:
             return unknown(state, created, GroupWriteResult(written=False, outcome="unknown")), None
-        lines = [f"Created group ({created.why}; a fresh read shows {created.shows})", *notes]
-        group = created.read.group
+        lines, group = [f"Created group ({created.why}; a fresh read shows {created.shows})"], created.read.group
     else:
-        lines, group = [f"Created group: {team_line(Team.from_api(created))}", *notes], created
+        lines, group = [f"Created group: {team_line(Team.from_api(created))}"], created
+    lines += [*(notes(group) if notes else []), change_line(change.id), *turn_notes(lock)]
     team = Team.from_api(group) if group else None
     return answer(
         state, lines, GroupWriteResult(group=team, written=True, outcome="written", change_id=change.id)

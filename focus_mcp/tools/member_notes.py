@@ -3,6 +3,8 @@ none of the group's workspaces or has not joined the organization yet."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mcp.server.mcpserver.exceptions import ToolError
 
 from focus_mcp.api.errors import FocusError
@@ -23,15 +25,23 @@ def name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> Gro
 
 async def create_warnings(
     state: AppState, org: int, ids: list[int], members: dict[int, OrganizationUser], workspaces: list[int]
-) -> list[str]:
-    """update_group's notes for a new group's members (users not found by name read by id, once)."""
+) -> Callable[[Group | None], list[str]]:
+    """update_group's notes for a new group's members (users not found by name read by id, once),
+    given the group created: its workspaces named as the API's answer names them, as update_group's
+    read does (no request), else as the members' records do."""
     try:
         found = await names.users_by_id(state, org, ids, members)
     except FocusError:  # only for the notes: a failed read must not stop the create
-        return []
+        return lambda _: []
     spaces = {w.id: w.name for u in found.values() for w in u.workspaces or ()}
-    group = Group(id=0, workspaces=[GroupWorkspace(workspace_id=w, name=spaces.get(w, "")) for w in workspaces])
-    return member_warnings(found, GroupDiff(users_added=[Ref(id=i, name="") for i in ids]), workspaces, group)
+    added = GroupDiff(users_added=[Ref(id=i, name="") for i in ids])
+
+    def notes(created: Group | None) -> list[str]:
+        shown = {w.workspace_id: w.name for w in created.workspaces} if created else {}
+        named = [GroupWorkspace(workspace_id=w, name=shown.get(w) or spaces.get(w, "")) for w in workspaces]
+        return member_warnings(found, added, workspaces, Group(id=0, workspaces=named))
+
+    return notes
 
 
 def member_warnings(
