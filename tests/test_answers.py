@@ -34,6 +34,12 @@ async def test_a_team_line_names_its_members_roles() -> None:
     manager = api.users[api.groups[SECURITY].users[0]]
     assert f"{manager.name}#{manager.id} (Team manager)" in text(result)
     assert result.structured_content["teams"][0]["members"][0]["role"] == "Team manager"
+    others = [m for m in result.structured_content["teams"][0]["members"][1:] if m["role"] == "Member"]
+    line = text(result).splitlines()[-1]
+    assert others and all(f"{m['name']}#{m['id']}" in line and f"{m['id']} (" not in line for m in others)
+    assert "unmarked: Member" in text(result) and "(Member)" not in text(result)  # the common role said once
+    roles = {name: rid for rid, name, *_ in seed.ROLES}
+    assert f"roles Member={roles['Member']}, Team manager={roles['Team manager']}" in text(result)  # no list_roles
 
 
 async def test_edits_by_exact_names_write_the_right_ids() -> None:

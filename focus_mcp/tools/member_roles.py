@@ -48,7 +48,7 @@ from focus_mcp.tools.teams import role_names
 class SetGroupMemberRoleArgs(WorkspaceArgs):
     group_id: GroupRef
     organization_user_id: Id
-    focus_role_id: Id | None = Field(description="From list_roles; null clears it.")
+    focus_role_id: Id | None = Field(description="In list_teams' Ids line or list_roles; null clears it.")
 
 
 class RoleSetResult(Result):

@@ -52,6 +52,7 @@ RoleNames = dict[int, str]
 
 class Member(Ref):
     role: str | None = Field(default=None, description="The member's Focus role in the team, when set.")
+    role_id: int | None = Field(default=None, description="That role's id (set_group_member_role takes it).")
 
 
 class Team(BaseModel):
@@ -72,7 +73,12 @@ class Team(BaseModel):
             emoji=group.emoji,
             workspaces=[Ref(id=w.workspace_id, name=w.name) for w in group.workspaces],
             members=[
-                Member(id=u.organization_user_id, name=u.display_name, role=_role(u.focus_role_id, roles))
+                Member(
+                    id=u.organization_user_id,
+                    name=u.display_name,
+                    role=_role(u.focus_role_id, roles),
+                    role_id=u.focus_role_id or None,
+                )
                 for u in group.users
             ],
             ghosts=[Ref(id=g.id, name=g.name) for g in group.ghosts],
@@ -134,8 +140,11 @@ def team_listing(teams: list[Team]) -> tuple[list[str], Callable[[Team], str]]:
     inline = {name for name, n in names.items() if n > 1 or not name}
     unmarked = f"; unmarked: {common}" if common else ""
     legend = [f"Line: id emoji name | ws | members: name#id (their Focus role{unmarked}) | ghosts."]
-    if pairs:
-        legend.append("Ids: ws " + ", ".join(f"{name}={i}" for name, i in pairs if name not in inline))
+    named = sorted({(m.role, m.role_id) for t in teams for m in t.members if m.role and m.role != f"role#{m.role_id}"})
+    ids = [f"ws {', '.join(f'{name}={i}' for name, i in pairs if name not in inline)}"] if pairs else []
+    ids += [f"roles {', '.join(f'{role}={i}' for role, i in named)}"] if named else []  # set_group_member_role's
+    if ids:
+        legend.append("Ids: " + " | ".join(ids))
 
     def marked(member: Member) -> Member:
         """The member as the line marks them: unmarked means the common role, so no role is said."""
