@@ -89,15 +89,15 @@ class ServerLog:
 
 
 @asynccontextmanager
-async def stdio_server(api: FaultyAPI) -> AsyncIterator[tuple[Client, ServerLog]]:
-    """`focus-mcp` spawned by the SDK's stdio client, as a desktop host runs it."""
+async def stdio_server(api: FaultyAPI, mode: str = "auto") -> AsyncIterator[tuple[Client, ServerLog]]:
+    """`focus-mcp` spawned by the SDK's stdio client, as a desktop host runs it (`mode`: see http_client)."""
     log = ServerLog()
     read_end, write_end = os.pipe()
     params = StdioServerParameters(command=COMMAND, args=PREFIX, env=server_env(api))
     async with anyio.create_task_group() as tg:
         tg.start_soon(log.pump_fd, read_end)
         with os.fdopen(write_end, "w") as errlog:  # a pipe's end: nothing blocks
-            async with Client(stdio_client(params, errlog=errlog)) as client:
+            async with Client(stdio_client(params, errlog=errlog), mode=mode) as client:
                 errlog.close()  # the server holds the only write end now: the pipe ends when the server does
                 yield client, log
         with anyio.fail_after(WAIT_SECONDS):
@@ -122,16 +122,17 @@ async def http_server(api: FaultyAPI, transport: str, stateless: bool = False) -
 
 
 @asynccontextmanager
-async def http_client(url: str, transport: str) -> AsyncIterator[Client]:
-    """The SDK's client of that transport, with the token."""
+async def http_client(url: str, transport: str, mode: str = "auto") -> AsyncIterator[Client]:
+    """The SDK's client of that transport, with the token; `mode` "legacy" speaks the 2025 protocol
+    (the initialize handshake, a session), as most hosts still do."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
     if transport == "sse":
-        async with Client(sse_client(f"{url}/sse", headers=headers)) as client:
+        async with Client(sse_client(f"{url}/sse", headers=headers), mode=mode) as client:
             yield client
         return
     async with (
         httpx2.AsyncClient(headers=headers, timeout=WAIT_SECONDS) as http,
-        Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode) as client,
     ):
         yield client
 

@@ -16,10 +16,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
 import pytest
+from anyio.abc import Process
 from conftest import SECRET_KEY
 from faulty_api import SECURITY, Fault, FaultyAPI, faulty_api
 from helpers import text
@@ -102,10 +105,10 @@ def assert_quiet(log: ServerLog) -> None:
     assert SECRET_KEY not in log.text and TOKEN not in log.text
 
 
-@pytest.mark.parametrize("abandon", ["stop", "read_timeout"])
-async def test_over_stdio_an_abandoned_edit_lands_before_the_next_edit_of_its_group(abandon: str) -> None:
+@pytest.mark.parametrize(("abandon", "mode"), [("stop", "auto"), ("stop", "legacy"), ("read_timeout", "auto")])
+async def test_over_stdio_an_abandoned_edit_lands_before_the_next_edit_of_its_group(abandon: str, mode: str) -> None:
     async with faulty_api() as api:
-        async with stdio_server(api) as (client, log):
+        async with stdio_server(api, mode) as (client, log):
             assert not (await client.call_tool("list_roles", {})).is_error  # started, its connection open
             held = api.fault("PUT", f"groups/{SECURITY}", "hold")
             if abandon == "stop":
@@ -120,12 +123,12 @@ async def test_over_stdio_an_abandoned_edit_lands_before_the_next_edit_of_its_gr
         assert_quiet(log)
 
 
-async def dropped(url: str, transport: str, held: Fault, relay: Relay) -> None:
+async def dropped(url: str, transport: str, mode: str, held: Fault, relay: Relay) -> None:
     """The first edit, its connection cut once its PUT is at the API: the client just errors."""
 
     async def call() -> None:
         try:
-            async with http_client(url, transport) as client:
+            async with http_client(url, transport, mode) as client:
                 await client.call_tool("update_group", FIRST)
         except Exception:  # the connection was cut under it: whatever the client makes of that
             return
@@ -137,41 +140,43 @@ async def dropped(url: str, transport: str, held: Fault, relay: Relay) -> None:
         await relay.cut()
 
 
-async def timed_out(url: str, transport: str, held: Fault) -> None:
+async def timed_out(url: str, transport: str, mode: str, held: Fault) -> None:
     """The first edit, given up by the client's own request timeout while its PUT is out; then the client
     leaves (its session ended)."""
-    async with http_client(url, transport) as client:
+    async with http_client(url, transport, mode) as client:
         with pytest.raises(MCPError, match="timed out"):
             await client.call_tool("update_group", FIRST, read_timeout_seconds=READ_TIMEOUT_SECONDS)
         assert held.arrived.is_set()  # the timeout fell while the PUT was out
 
 
-@pytest.mark.parametrize(
-    ("transport", "stateless", "abandon"),
-    [
-        ("streamable-http", False, "drop"),
-        ("streamable-http", True, "drop"),
-        ("sse", False, "drop"),
-        ("streamable-http", False, "read_timeout"),
-    ],
-)
+# (transport, --stateless, client mode, how the call is abandoned). "auto" speaks the 2026 protocol, where a
+# request ends with its connection; "legacy" the 2025 one (most hosts), whose session outlives a dropped
+# connection unless the server is stateless, so that there the call itself runs on.
+VARIANTS = [
+    ("streamable-http", False, "auto", "drop"),
+    ("streamable-http", False, "legacy", "drop"),
+    ("streamable-http", True, "legacy", "drop"),
+    ("sse", False, "auto", "drop"),
+    ("streamable-http", False, "auto", "read_timeout"),
+]
+
+
+@pytest.mark.parametrize(("transport", "stateless", "mode", "abandon"), VARIANTS)
 async def test_over_http_an_abandoned_call_leaves_the_write_to_the_server(
-    transport: str, stateless: bool, abandon: str
+    transport: str, stateless: bool, mode: str, abandon: str
 ) -> None:
     async with faulty_api() as api, http_server(api, transport, stateless) as (url, log):
         held = api.fault("PUT", f"groups/{SECURITY}", "hold")
         if abandon == "read_timeout":
-            await timed_out(url, transport, held)
+            await timed_out(url, transport, mode, held)
         else:
             async with anyio.create_task_group() as tg:
                 relay = Relay(url)
                 await tg.start(relay.run)
-                await dropped(relay.url, transport, held, relay)
-        # A stateful session outlives its dropped connection, and the call runs on; otherwise the call ends
-        # with its connection (or its cancel), and the server says it keeps the write.
-        if (transport, stateless, abandon) != ("streamable-http", False, "drop"):
-            await log.wait_for(re.escape(LEFT_AFTER_SENDING))
-        async with http_client(url, transport) as client:  # another client, served while the PUT is out
+                await dropped(relay.url, transport, mode, held, relay)
+        if (transport, stateless, mode, abandon) != ("streamable-http", False, "legacy", "drop"):
+            await log.wait_for(re.escape(LEFT_AFTER_SENDING))  # the call ended: the server keeps the write
+        async with http_client(url, transport, mode) as client:  # another client, served while the PUT is out
             roles = await client.call_tool("list_roles", {})
             assert not roles.is_error and "Owner" in text(roles), text(roles)
             second = await second_edit_behind(client, log, api, held)
@@ -179,32 +184,61 @@ async def test_over_http_an_abandoned_call_leaves_the_write_to_the_server(
     assert_quiet(log)
 
 
-async def test_stdin_closed_with_a_write_out_the_server_ends_once_the_write_has_landed() -> None:
-    """A host that closes stdin (it quits) while a PUT is out: the server stops serving, waits for the
-    write it owns, journals its outcome, then exits."""
+@asynccontextmanager
+async def quitting_host(api: FaultyAPI, held: Fault) -> AsyncIterator[tuple[Process, ServerLog]]:
+    """A spawned server whose host closes stdin (it quits) once the first edit's PUT is at the API; yields
+    once the server has stopped the call (not its write)."""
     initialize = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}
     messages = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize},
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "update_group", "arguments": FIRST}},
     ]
+    log = ServerLog()
+    async with await anyio.open_process([COMMAND, *PREFIX], env=server_env(api)) as process:
+        assert process.stdin is not None and process.stderr is not None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(log.pump, process.stderr)
+            await process.stdin.send(b"".join(json.dumps(m).encode() + b"\n" for m in messages))
+            await held.arrived.wait()
+            await process.stdin.aclose()
+            await log.wait_for(re.escape(LEFT_AFTER_SENDING))
+            assert process.returncode is None  # it waits for the write it owns
+            yield process, log
+
+
+async def test_stdin_closed_with_a_write_out_the_server_ends_once_the_write_has_landed() -> None:
     async with faulty_api() as api:
         held = api.fault("PUT", f"groups/{SECURITY}", "hold")
-        log = ServerLog()
-        async with await anyio.open_process([COMMAND, *PREFIX], env=server_env(api)) as process:
-            assert process.stdin is not None and process.stderr is not None
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(log.pump, process.stderr)
-                await process.stdin.send(b"".join(json.dumps(m).encode() + b"\n" for m in messages))
-                await held.arrived.wait()
-                await process.stdin.aclose()
-                await log.wait_for(re.escape(LEFT_AFTER_SENDING))  # stdin's end stopped the call, not its write
-                assert process.returncode is None
-                held.release.set()
-                with anyio.fail_after(WAIT_SECONDS):
-                    assert await process.wait() == 0
+        async with quitting_host(api, held) as (process, log):
+            held.release.set()
+            with anyio.fail_after(WAIT_SECONDS):
+                assert await process.wait() == 0
     journal = SqliteJournal(Path(os.environ["TOGGL_FOCUS_JOURNAL"]))
     (change,) = await journal.changes(seed.ORGANIZATION_ID, group_id=SECURITY)
     await journal.aclose()
     assert (change.outcome, change.note) == ("written", "answer") and api.sandbox.groups[SECURITY].name == "Alpha"
     assert_quiet(log)
+
+
+async def test_a_server_killed_with_a_write_out_leaves_it_to_the_next_servers_next_edit() -> None:
+    """The host does not wait (the SDK's stdio client sends SIGTERM 2 s after closing stdin): the write's
+    journal entry stays pending; the PUT lands late; the next server's edit of the group reads first,
+    settles it written, and goes on from what the group now is."""
+    async with faulty_api() as api:
+        held = api.fault("PUT", f"groups/{SECURITY}", "hold")
+        async with quitting_host(api, held) as (process, log):
+            process.terminate()
+            with anyio.fail_after(WAIT_SECONDS):
+                await process.wait()
+        held.release.set()
+        await held.done.wait()  # applied after its sender died: nobody hears the answer
+        async with stdio_server(api) as (client, _):
+            second = await client.call_tool("update_group", SECOND)
+            assert second.structured_content is not None and second.structured_content["outcome"] == "written"
+            listed = await client.call_tool("list_changes", {"group_id": SECURITY})
+    assert api.sandbox.groups[SECURITY].name == "Beta" and "renamed 'Alpha' -> 'Beta'" in text(second)
+    assert listed.structured_content is not None
+    _, first = listed.structured_content["changes"]
+    assert (first["outcome"], first["note"]) == ("written", "fresh read before the next edit: its effect is there")
+    assert "Traceback" not in log.text and SECRET_KEY not in log.text
