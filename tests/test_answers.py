@@ -92,6 +92,19 @@ async def test_adding_a_member_outside_the_groups_workspaces_warns_by_name() -> 
     assert f"in none of the group's workspaces (Operations#{OPERATIONS}): {stranger.name}#{stranger.id}" in text(result)
 
 
+async def test_a_write_answer_says_which_members_have_no_focus_role() -> None:
+    settings, api = sandbox_settings()
+    security = api.groups[SECURITY].users
+    newcomer = next(u for u in api.users.values() if OPERATIONS in u.workspaces and u.joined and u.id not in security)
+    async with connect(settings, api.transport()) as client:
+        args = {"group_id": SECURITY, "workspace_id": OPERATIONS, "add_users": [newcomer.id]}
+        added = text(await client.call_tool("update_group", args))
+        made = text(await client.call_tool("create_group", {"name": "Night shift", "organization_users": [4100002]}))
+    assert f"{newcomer.name}#{newcomer.id} (no role)" in added  # the others have roles: as list_teams marks it
+    assert added.count("(no role)") == 1
+    assert "| 1 member, none with a Focus role: " in made
+
+
 async def test_the_tool_list_stays_lean() -> None:
     settings, api = sandbox_settings()
     async with connect(settings, api.transport()) as client:

@@ -116,10 +116,16 @@ async def team_with_roles(state: AppState, org: int, group: Group) -> Team:
 
 
 def team_line(team: Team) -> str:
-    """One team with everything said in place: a write's answer, a refusal naming a group."""
+    """One team with everything said in place: a write's answer, a refusal naming a group. A member
+    without a Focus role is marked "no role" (list_teams' words), or, when none has one, it is said once."""
     parts = [id_emoji_name(team), f"ws {refs_text(team.workspaces)}" if team.workspaces else "no workspace"]
     members, ghosts = team.members, team.ghosts
-    parts.append(f"{len(members)} members: {_members_text(members)}" if members else "0 members")
+    if any(m.role for m in members):
+        marked = [m if m.role else m.model_copy(update={"role": "no role"}) for m in members]
+        parts.append(f"{len(members)} member{_s(members)}: {_members_text(marked)}")
+    else:
+        none = ", none with a Focus role" if members else ""
+        parts.append(f"{len(members)} member{_s(members)}{none}: {refs_text(members)}" if members else "0 members")
     if ghosts:
         parts.append(f"{len(ghosts)} ghost{_s(ghosts)}: {refs_text(ghosts)}")
     return " | ".join(parts)
