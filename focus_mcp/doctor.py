@@ -18,6 +18,7 @@ from focus_mcp.api.models import TeamsQuery
 from focus_mcp.api.shared import SharedState, identity
 from focus_mcp.api.urls import display_url
 from focus_mcp.config import Settings
+from focus_mcp.tools.render import counted
 
 REJECTED = (
     "The credentials were rejected: the key is wrong, revoked or replaced (one active key per user). Make a "
@@ -67,7 +68,7 @@ async def run_doctor(
     async with FocusClient(settings, transport=transport) as client:
         try:
             roles = await client.list_roles(settings.organization_id)
-            _line(True, "API, credentials, organization", f"reachable; organization has {len(roles)} roles")
+            _line(True, "API, credentials, organization", f"reachable; organization has {counted(len(roles), 'role')}")
         except AuthenticationError as exc:  # the tools' advice ends "`focus-mcp doctor` checks them": not here
             said = str(exc).removesuffix(exc.next_step()).strip()
             _line(False, "API, credentials, organization", f"{said} {REJECTED}")
@@ -78,7 +79,7 @@ async def run_doctor(
         if settings.workspace_id is not None:
             try:
                 teams = await client.list_teams(settings.organization_id, settings.workspace_id, TeamsQuery(per_page=1))
-                _line(True, "workspace", f"{settings.workspace_id} is visible, with {teams.total} teams")
+                _line(True, "workspace", f"{settings.workspace_id} is visible, with {counted(teams.total, 'team')}")
             except FocusError as exc:
                 failures += 1
                 _line(False, "workspace", str(exc))
@@ -88,7 +89,7 @@ async def run_doctor(
         else:
             resets = quota.resets_in()
             when = f", resets in {human_duration(resets)}" if resets is not None else ""
-            _line(quota.remaining > 0, "quota", f"{quota.remaining} requests left this hour{when}")
+            _line(quota.remaining > 0, "quota", f"{counted(quota.remaining, 'request')} left this hour{when}")
             failures += quota.remaining <= 0
     stream.write("all good\n" if failures == 0 else f"{failures} problem(s) found\n")
     return 0 if failures == 0 else 1

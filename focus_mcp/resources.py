@@ -20,9 +20,9 @@ from focus_mcp.api.client import NO_CREDENTIALS
 from focus_mcp.api.errors import FocusError
 from focus_mcp.config import Settings
 from focus_mcp.tools.base import AppState, ReadOrgArgs, organization
-from focus_mcp.tools.render import listing
+from focus_mcp.tools.render import counted, listing
 from focus_mcp.tools.roles_and_tags import RoleSummary, Tag, role_line, tag_line
-from focus_mcp.tools.workspaces import find_workspaces, workspace_line
+from focus_mcp.tools.workspaces import find_workspaces, workspace_line, workspaces_heading
 
 ROLES_URI = "focus://roles"
 WORKSPACES_URI = "focus://workspaces"
@@ -77,7 +77,7 @@ async def roles_text(state: AppState) -> str:
     async def read() -> CallToolResult:
         roles = await state.client.list_roles(organization(ReadOrgArgs(), state))
         records = [RoleSummary.from_api(role) for role in roles]
-        return listing(state, [f"{len(records)} roles."], "roles", records, role_line, {}, "")
+        return listing(state, [f"{counted(len(records), 'role')}."], "roles", records, role_line, {}, "")
 
     return await _text(read)
 
@@ -85,7 +85,7 @@ async def roles_text(state: AppState) -> str:
 async def workspaces_text(state: AppState) -> str:
     async def read() -> CallToolResult:
         found = await find_workspaces(state, organization(ReadOrgArgs(), state), None)
-        heading = [f"{len(found.workspaces)} workspaces, from {found.users} users ({found.pages} pages read)."]
+        heading = [workspaces_heading(found)]
         return listing(state, heading, "workspaces", found.workspaces, workspace_line, {}, "")
 
     return await _text(read)

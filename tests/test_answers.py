@@ -105,6 +105,18 @@ async def test_a_write_answer_says_which_members_have_no_focus_role() -> None:
     assert "| 1 member, none with a Focus role: " in made
 
 
+async def test_one_of_a_kind_is_said_in_the_singular() -> None:
+    settings, api = sandbox_settings()
+    owner = next(u for u in api.users.values() if u.owner and u.admin)
+    async with connect(settings, api.transport()) as client:
+        counts = text(await client.call_tool("list_users", {"count_only": True, "filter": owner.email}))
+        teams = text(await client.call_tool("list_teams", {"filter": "Frontend", "all_workspaces": True}))
+        made = text(await client.call_tool("create_group", {"name": "Solo", "organization_users": [owner.id]}))
+    assert "Counts of 1 user " in counts and "1 admin, 1 owner |" in counts
+    assert "1 team across 4 workspaces" in teams
+    assert "| 1 member, none with a Focus role: " in made
+
+
 async def test_the_tool_list_stays_lean() -> None:
     settings, api = sandbox_settings()
     async with connect(settings, api.transport()) as client:

@@ -112,7 +112,9 @@ def _edited(change: Change, request: dict[str, Any], known: dict[int, str]) -> s
 
 def _deleted(before: dict[str, Any]) -> str:
     users, spaces = _member_ids(before), _space_ids(before)
-    text = f"deleted; it had {len(users)} members" + (f" ({_named(users, _members(before))})" if users else "")
+    text = f"deleted; it had {len(users)} member{'' if len(users) == 1 else 's'}" + (
+        f" ({_named(users, _members(before))})" if users else ""
+    )
     if spaces:
         text += f", workspaces {_named(spaces, _spaces(before))}"
     return text

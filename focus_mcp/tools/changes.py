@@ -14,7 +14,7 @@ from focus_mcp.journal import Change, MemoryJournal, Outcome, SqliteJournal, fin
 from focus_mcp.journal.describe import describe, member_names
 from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.names import GroupRef
-from focus_mcp.tools.render import listing
+from focus_mcp.tools.render import counted, listing
 
 MAX_LIMIT = 200
 BY_NAME_SCAN = 500  # changes read to learn which group ids a name has had
@@ -131,7 +131,7 @@ async def list_changes(args: ListChangesArgs, ctx: Context) -> CallToolResult:
     if isinstance(state.journal, MemoryJournal):
         heading.append("The journal is off (TOGGL_FOCUS_JOURNAL=off): only this process's changes are listed.")
     elif not records:
-        heading.append(f"Changes are kept {state.settings.journal_days} days; {_where(state)}.")
+        heading.append(f"Changes are kept {counted(state.settings.journal_days, 'day')}; {_where(state)}.")
     narrow = "pass a smaller limit, since or group_id"
     return listing(state, heading, "changes", records, lambda r: line(r, me), {}, narrow)
 

@@ -54,7 +54,7 @@ from focus_mcp.tools.outcomes import (
 )
 from focus_mcp.tools.owned_writes import Commitment
 from focus_mcp.tools.pending import clear_unsettled, same_name_groups
-from focus_mcp.tools.render import answer, id_emoji_name, listing
+from focus_mcp.tools.render import answer, counted, id_emoji_name, listing
 from focus_mcp.tools.teams import Team, team_line, team_with_roles
 
 Name = Annotated[str, Field(min_length=1)]
@@ -105,7 +105,7 @@ async def list_my_groups(args: OrgArgs, ctx: Context) -> CallToolResult:
     state = app_state(ctx)
     groups = await state.client.list_my_groups(organization(args, state))
     records = [MyGroup(id=g.id, name=g.name, emoji=g.emoji) for g in groups]
-    return listing(state, [f"You are in {len(records)} groups."], "groups", records, id_emoji_name, {}, "")
+    return listing(state, [f"You are in {counted(len(records), 'group')}."], "groups", records, id_emoji_name, {}, "")
 
 
 def given(args: BaseModel) -> dict[str, Any]:

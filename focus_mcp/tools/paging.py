@@ -27,6 +27,7 @@ from pydantic import Field
 from focus_mcp.api.errors import human_duration
 from focus_mcp.api.quota import Quota
 from focus_mcp.tools.base import AppState, ReadOrgArgs
+from focus_mcp.tools.render import counted
 
 REQUESTED_PER_PAGE = 100
 QUOTA_RESERVE = 5  # requests of the hour that reading every page never spends
@@ -56,7 +57,7 @@ def check_paging(
     check_quota(
         state,
         needed + QUOTA_RESERVE,
-        f"{what} needs up to {needed} requests for max_items {args.max_items} (pages of up to "
+        f"{what} needs up to {counted(needed, 'request')} for max_items {args.max_items} (pages of up to "
         f"{REQUESTED_PER_PAGE}), and {QUOTA_RESERVE} are kept in reserve,",
         "Lower max_items, or narrow the query with filters.",
     )
@@ -69,7 +70,8 @@ def check_quota(state: AppState, needed: int, why: str, instead: str) -> None:
     if quota.remaining is not None and quota.remaining < needed:
         resets = quota.resets_in()
         when = f", and the quota resets in {human_duration(resets)}" if resets else ""
-        raise ToolError(f"Not fetched: {why} but only {quota.remaining} are left this hour{when}. {instead}")
+        left = f"{quota.remaining} is" if quota.remaining == 1 else f"{quota.remaining} are"
+        raise ToolError(f"Not fetched: {why} but only {left} left this hour{when}. {instead}")
 
 
 async def progress(ctx: Context, done: int, total: int | None, what: str) -> None:
@@ -131,9 +133,9 @@ def _short_of_quota(quota: Quota, max_items: int, read: int, served: int, pages:
     when = f", resetting in {human_duration(resets)}" if resets else ""
     return (
         f"stopped after {pages} page{'s' if pages > 1 else ''} to spare the hourly quota: at the {served} rows a "
-        f"page the API serves, max_items {max_items} needs up to {wanted} more requests, and {left} are left"
-        f"{when} ({QUOTA_RESERVE} kept in reserve). For everything, narrow the query with filters, or lower "
-        f"max_items to {read + affordable * served} or less"
+        f"page the API serves, max_items {max_items} needs up to {counted(wanted, 'more request')}, and {left} "
+        f"{'is' if left == 1 else 'are'} left{when} ({QUOTA_RESERVE} kept in reserve). For everything, narrow the "
+        f"query with filters, or lower max_items to {read + affordable * served} or less"
     )
 
 

@@ -106,7 +106,7 @@ def answer(
         when = f", the quota resets in {human_duration(resets)}" if resets else ""
         lines = [
             *lines,
-            f"[quota: {left} Toggl Focus API requests left this hour{when}. Cached answers cost none: "
+            f"[quota: {counted(left, 'Toggl Focus API request')} left this hour{when}. Cached answers cost none: "
             "avoid fresh=true and all_pages unless needed.]",
         ]
         structured = {**structured, "quota_remaining": left}

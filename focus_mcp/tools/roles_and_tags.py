@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from focus_mcp.api.models import MemberTag, Permission, Role
 from focus_mcp.tools.base import READ_ONLY, ReadOrgArgs, ReadWorkspaceArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.base import workspace as workspace_id
-from focus_mcp.tools.render import answer, dump, listing
+from focus_mcp.tools.render import answer, counted, dump, listing
 
 
 class RoleSummary(BaseModel):
@@ -98,7 +98,7 @@ async def list_roles(args: ListRolesArgs, ctx: Context) -> CallToolResult:
     state = app_state(ctx)
     roles = await state.client.list_roles(organization(args, state), fresh=args.fresh)
     records = [RoleSummary.from_api(r, args.describe) for r in roles]
-    heading = [f"{len(records)} roles."]
+    heading = [f"{counted(len(records), 'role')}."]
     extra: dict[str, object] = {}
     if args.describe:  # each permission once, after the roles that name it
         meanings = {p.name: PermissionMeaning.from_api(p) for r in roles for p in r.permissions}
@@ -115,7 +115,7 @@ async def list_member_tags(args: ReadWorkspaceArgs, ctx: Context) -> CallToolRes
     org, ws = organization(args, state), workspace_id(args, state)
     tags = await state.client.list_member_tags(org, ws, fresh=args.fresh)
     records = [Tag.from_api(t) for t in tags]
-    return listing(state, [f"{len(records)} member tags."], "tags", records, tag_line, {}, "")
+    return listing(state, [f"{counted(len(records), 'member tag')}."], "tags", records, tag_line, {}, "")
 
 
 TOOLS = [

@@ -35,7 +35,7 @@ from focus_mcp.tools.paging import (
     pages_in_order,
     progress,
 )
-from focus_mcp.tools.render import LOW_QUOTA, id_emoji_name, listing, refs_text
+from focus_mcp.tools.render import LOW_QUOTA, counted, id_emoji_name, listing, refs_text
 from focus_mcp.tools.workspaces import find_workspaces
 
 # The most teams read from one workspace for all_workspaces: a bound of this server's, not the API's.
@@ -225,7 +225,9 @@ async def _every_workspace(
         raise ToolError("all_workspaces lists every workspace itself: drop workspace_id.")
     found = await find_workspaces(state, org, ctx, args.fresh)
     spaces = found.workspaces
-    check_quota(state, len(spaces), f"all_workspaces needs at least {len(spaces)} requests (one a workspace)", "")
+    check_quota(
+        state, len(spaces), f"all_workspaces needs at least {len(spaces)} request{_s(spaces)} (one a workspace)", ""
+    )
     teams: dict[int, Group] = {}
     for space in spaces:
 
@@ -236,7 +238,7 @@ async def _every_workspace(
         groups = (await pages_in_order(read_page, MAX_TEAMS, _nothing, state.client.quota)).records
         for group in groups:
             teams.setdefault(group.id, group)
-    heading = [f"{len(teams)} teams across {len(spaces)} workspaces; each team once."]
+    heading = [f"{len(teams)} team{_s(teams)} across {len(spaces)} workspace{_s(spaces)}; each team once."]
     roles = await role_names(state, org) if any(u.focus_role_id for g in teams.values() for u in g.users) else {}
     records = [Team.from_api(g, roles) for g in teams.values()]
     legend, line = team_listing(records)
@@ -274,7 +276,7 @@ async def _all_teams(
     left = state.client.quota.remaining
     if pages > 1 and left is not None and left - (pages - 1) < QUOTA_RESERVE:
         affordable = 1 + max(0, left - QUOTA_RESERVE)
-        short = f"Read {affordable} of {pages} pages to spare the hourly quota ({left} requests left)"
+        short = f"Read {affordable} of {pages} pages to spare the hourly quota ({counted(left, 'request')} left)"
     await progress(ctx, 1, affordable, "pages of teams")
     rest = await gather(
         [page(n) for n in range(2, affordable + 1)], lambda done: progress(ctx, 1 + done, affordable, "pages")

@@ -21,6 +21,7 @@ from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest
 from focus_mcp.journal import Change
 from focus_mcp.tools.edits import GroupEdit
 from focus_mcp.tools.pending import intended_edit, write_kind
+from focus_mcp.tools.render import counted
 
 Action = Literal["edit", "delete", "create", "role", "none"]
 
@@ -220,10 +221,11 @@ def plan_text(plan: UndoPlan, names: dict[int, str] | None = None) -> str:
         assert body is not None
         text = (
             f"create group {body.emoji + ' ' if body.emoji else ''}{body.name!r} again with "
-            f"{len(body.organization_users)} members and workspaces {body.workspaces}"
+            f"{counted(len(body.organization_users), 'member')} and workspaces {body.workspaces}"
         )
         if plan.roles:
-            text += f", then set {len(plan.roles)} members' Focus roles (one request each)"
+            whose = "1 member's Focus role" if len(plan.roles) == 1 else f"{len(plan.roles)} members' Focus roles"
+            text += f", then set {whose} (one request each)"
         return text
     edit = plan.edit
     assert edit is not None

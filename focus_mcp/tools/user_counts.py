@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from focus_mcp.api.models import OrganizationUser
 from focus_mcp.tools.base import Ref
+from focus_mcp.tools.render import counted
 
 # Each list of counts shows its largest entries; an organization with more workspaces or tags than this
 # is told how many more there are (and can count one of them by filtering).
@@ -104,8 +105,9 @@ def counts_lines(counts: UserCounts) -> list[str]:
     teams = ", ".join(f"{n}:{people}" for n, people in enumerate(c.people_by_team_count) if people)
     return [
         f"status: {c.active} active, {c.inactive} inactive, {c.invited} invited, {c.locked} locked",
-        f"{c.admins} admins, {c.owners} owners | 2FA on {c.two_factor_on}, off {c.two_factor_off} (of them "
-        f"{c.two_factor_off_active} active, {c.two_factor_off_admins} admins) | in no team {c.in_no_team}",
+        f"{counted(c.admins, 'admin')}, {counted(c.owners, 'owner')} | 2FA on {c.two_factor_on}, off "
+        f"{c.two_factor_off} (of them {c.two_factor_off_active} active, {counted(c.two_factor_off_admins, 'admin')}) "
+        f"| in no team {c.in_no_team}",
         f"people by number of teams (teams:people): {teams or 'none'}",
         f"per workspace: {_counted(c.workspaces, c.more_workspaces)}",
         f"per tag: {_counted(c.tags, c.more_tags)} | untagged {c.untagged}",

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from focus_mcp.api.models import UsersQuery
 from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, check_quota, pages_in_order, progress
-from focus_mcp.tools.render import listing
+from focus_mcp.tools.render import counted, listing
 
 MAX_USERS_READ = 10_000
 
@@ -62,15 +62,20 @@ async def find_workspaces(state: AppState, org: int, ctx: Context | None, fresh:
     return Found(spaces, len(users), pages)
 
 
+def workspaces_heading(found: Found) -> str:
+    spaces, users, pages = len(found.workspaces), found.users, found.pages
+    return f"{counted(spaces, 'workspace')}, from {counted(users, 'user')} ({counted(pages, 'page')} read)."
+
+
 def workspace_line(space: Workspace) -> str:
-    return f"{space.id} {space.name} | {space.members} members"
+    return f"{space.id} {space.name} | {counted(space.members, 'member')}"
 
 
 async def list_workspaces(args: OrgArgs, ctx: Context) -> CallToolResult:
     """List the workspaces (id, name, member count), from every page of users (cached)."""
     state = app_state(ctx)
     found = await find_workspaces(state, organization(args, state), ctx)
-    heading = [f"{len(found.workspaces)} workspaces, from {found.users} users ({found.pages} pages read)."]
+    heading = [workspaces_heading(found)]
     extra = {"users_read": found.users, "pages_read": found.pages}
     return listing(state, heading, "workspaces", found.workspaces, workspace_line, extra, "")
 
