@@ -15,7 +15,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from focus_mcp.api.urls import is_loopback
 from focus_mcp.config import Settings
@@ -59,6 +59,42 @@ class TokenGate:
         await self.app(scope, receive, send)
 
 
+class OneResponse:
+    """One response per request. The SDK's SSE endpoint returns an empty Response once its stream has
+    ended, which Starlette then sends as a second response (modelcontextprotocol/python-sdk#883): uvicorn
+    logs a traceback each time the server itself ends an open stream (a shutdown with SSE clients
+    connected). A second response is dropped here, and the stream it followed is ended instead; so is a
+    stream the app returns from unended (streamable HTTP's at shutdown), which uvicorn logs as an error."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = finished = False
+
+        async def send_once(message: Message) -> None:
+            nonlocal started, finished
+            if message["type"] == "http.response.start":
+                if started:
+                    if not finished:
+                        finished = True
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+                started = True
+            elif message["type"] == "http.response.body":
+                if finished:
+                    return
+                finished = not message.get("more_body", False)
+            await send(message)
+
+        await self.app(scope, receive, send_once)
+        if started and not finished:  # a stream the app let go of without ending it (its session shut down)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     await send(
         {
@@ -93,7 +129,7 @@ def http_app(server: MCPServer[Any], settings: Settings, options: HttpOptions) -
             transport_security=security, host=options.host, stateless_http=options.stateless
         )
     token = settings.http_token.get_secret_value() if settings.http_token else None
-    return TokenGate(app, token)
+    return TokenGate(OneResponse(app), token)
 
 
 def exposure_problem(settings: Settings, host: str) -> str | None:

@@ -15,10 +15,11 @@ import shutil
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import anyio
 import httpx2
-from anyio.abc import ByteReceiveStream, SocketAttribute, SocketStream, TaskStatus
+from anyio.abc import ByteReceiveStream, Process, SocketAttribute, SocketStream, TaskStatus
 from conftest import SECRET_KEY
 from faulty_api import WS, FaultyAPI
 from mcp import Client, StdioServerParameters, stdio_client
@@ -104,9 +105,17 @@ async def stdio_server(api: FaultyAPI, mode: str = "auto") -> AsyncIterator[tupl
             await log.ended.wait()
 
 
+@dataclass
+class HttpServer:
+    url: str  # http://127.0.0.1:<port>
+    log: ServerLog
+    process: Process
+
+
 @asynccontextmanager
-async def http_server(api: FaultyAPI, transport: str, stateless: bool = False) -> AsyncIterator[tuple[str, ServerLog]]:
-    """`focus-mcp --transport <transport> --port 0` spawned; yields its base URL once it listens."""
+async def http_server(api: FaultyAPI, transport: str, stateless: bool = False) -> AsyncIterator[HttpServer]:
+    """`focus-mcp --transport <transport> --port 0` spawned; yields once it listens. Stopped (SIGTERM)
+    at the end of the block unless stopped already."""
     log = ServerLog()
     command = [COMMAND, *PREFIX, "--transport", transport, "--port", "0", *(["--stateless"] if stateless else [])]
     async with await anyio.open_process(command, env=server_env(api)) as process, anyio.create_task_group() as tg:
@@ -114,9 +123,10 @@ async def http_server(api: FaultyAPI, transport: str, stateless: bool = False) -
         tg.start_soon(log.pump, process.stderr)
         try:
             ready = await log.wait_for(r"ready at (http://127\.0\.0\.1:\d+)/")
-            yield ready.group(1), log
+            yield HttpServer(ready.group(1), log, process)
         finally:
-            process.terminate()
+            if process.returncode is None:
+                process.terminate()
             with anyio.fail_after(WAIT_SECONDS):
                 await log.ended.wait()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -101,7 +102,7 @@ async def assert_second_edit_is_the_final_state(client: Client, api: FaultyAPI, 
 
 def assert_quiet(log: ServerLog) -> None:
     """Nothing a user should not see in the server's log, at DEBUG."""
-    assert "Traceback" not in log.text and " ERROR " not in log.text, log.text
+    assert "Traceback" not in log.text and " ERROR " not in log.text and "ERROR:" not in log.text, log.text
     assert SECRET_KEY not in log.text and TOKEN not in log.text
 
 
@@ -123,19 +124,20 @@ async def test_over_stdio_an_abandoned_edit_lands_before_the_next_edit_of_its_gr
         assert_quiet(log)
 
 
+async def unanswered(url: str, transport: str, mode: str) -> None:
+    """The first edit, whose connection goes away under it: the client errors, whatever it makes of that."""
+    try:
+        async with http_client(url, transport, mode) as client:
+            await client.call_tool("update_group", FIRST)
+    except Exception:
+        return
+    raise AssertionError("the call was answered through a connection gone")
+
+
 async def dropped(url: str, transport: str, mode: str, held: Fault, relay: Relay) -> None:
-    """The first edit, its connection cut once its PUT is at the API: the client just errors."""
-
-    async def call() -> None:
-        try:
-            async with http_client(url, transport, mode) as client:
-                await client.call_tool("update_group", FIRST)
-        except Exception:  # the connection was cut under it: whatever the client makes of that
-            return
-        raise AssertionError("the call was answered through a cut connection")
-
+    """The first edit, its connection cut once its PUT is at the API."""
     async with anyio.create_task_group() as tg:
-        tg.start_soon(call)
+        tg.start_soon(unanswered, url, transport, mode)
         await held.arrived.wait()
         await relay.cut()
 
@@ -165,7 +167,8 @@ VARIANTS = [
 async def test_over_http_an_abandoned_call_leaves_the_write_to_the_server(
     transport: str, stateless: bool, mode: str, abandon: str
 ) -> None:
-    async with faulty_api() as api, http_server(api, transport, stateless) as (url, log):
+    async with faulty_api() as api, http_server(api, transport, stateless) as server:
+        url, log = server.url, server.log
         held = api.fault("PUT", f"groups/{SECURITY}", "hold")
         if abandon == "read_timeout":
             await timed_out(url, transport, mode, held)
@@ -182,6 +185,33 @@ async def test_over_http_an_abandoned_call_leaves_the_write_to_the_server(
             second = await second_edit_behind(client, log, api, held)
             await assert_second_edit_is_the_final_state(client, api, second)
     assert_quiet(log)
+
+
+@pytest.mark.parametrize(("transport", "mode"), [("streamable-http", "auto"), ("streamable-http", "legacy"),
+                                                 ("sse", "auto")])  # fmt: skip
+async def test_a_server_stopped_with_a_write_out_waits_for_it_and_logs_no_traceback(transport: str, mode: str) -> None:
+    """SIGTERM (a deployment's stop) while a client's PUT is out: the server closes its connections, awaits
+    the write it owns, journals it, exits 0, and logs no traceback (an SSE stream open at shutdown made
+    the SDK's endpoint send a second response: http.OneResponse)."""
+    async with faulty_api() as api, http_server(api, transport) as server:
+        held = api.fault("PUT", f"groups/{SECURITY}", "hold")
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(unanswered, server.url, transport, mode)
+            await held.arrived.wait()
+            server.process.terminate()
+            if (transport, mode) == ("streamable-http", "auto"):  # uvicorn waits for the request to be answered
+                await server.log.wait_for(re.escape("Waiting for connections to close"))
+            else:  # the session's streams are closed: the call ends with the server's stop, not its write
+                await server.log.wait_for(re.escape(LEFT_AFTER_SENDING))
+            assert server.process.returncode is None  # it waits for the write it owns
+            held.release.set()
+            with anyio.fail_after(WAIT_SECONDS):
+                assert await server.process.wait() in (0, -signal.SIGTERM)  # uvicorn ends as the signal would
+    journal = SqliteJournal(Path(os.environ["TOGGL_FOCUS_JOURNAL"]))
+    (change,) = await journal.changes(seed.ORGANIZATION_ID, group_id=SECURITY)
+    await journal.aclose()
+    assert (change.outcome, change.note) == ("written", "answer") and api.sandbox.groups[SECURITY].name == "Alpha"
+    assert_quiet(server.log)
 
 
 @asynccontextmanager
