@@ -209,3 +209,16 @@ async def test_read_only_has_no_undo_change() -> None:
     async with connect(settings, api.transport()) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
     assert "list_changes" in tools and "undo_change" not in tools
+
+
+async def test_undoing_a_delete_the_hours_quota_cannot_finish_sends_nothing() -> None:
+    settings, api = sandbox_settings()
+    roles = sum(1 for r in api.groups[DESIGN].roles.values() if r)
+    async with connect(settings, api.transport()) as client:
+        deleted = await call(client, "delete_group", {"group_id": DESIGN, "confirm": True})
+        api.quota_left = roles + 5  # the create, each role and the reserve need one more than this
+        await call(client, "list_roles", {"fresh": True})  # the server learns the quota from an answer
+        sent = len(writes(api))
+        refused = await client.call_tool("undo_change", {"change_id": deleted.structured_content["change_id"]})
+    assert refused.is_error and f"Not undone: recreating 'Design' takes {1 + roles} requests" in text(refused)
+    assert "Nothing was sent" in text(refused) and len(writes(api)) == sent and DESIGN not in api.groups

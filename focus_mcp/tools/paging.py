@@ -64,14 +64,15 @@ def check_paging(
     return f"({given} ignored: {what} reads every page.)" if given else ""
 
 
-def check_quota(state: AppState, needed: int, why: str, instead: str) -> None:
-    """Refuse before any request when the hourly quota left is known to be short of `needed`."""
+def check_quota(state: AppState, needed: int, why: str, instead: str, refused: str = "Not fetched") -> None:
+    """Refuse (`refused`: what did not happen) before any request when the hourly quota left is known
+    to be short of `needed`."""
     quota = state.client.quota
     if quota.remaining is not None and quota.remaining < needed:
         resets = quota.resets_in()
         when = f", and the quota resets in {human_duration(resets)}" if resets else ""
         left = f"{quota.remaining} is" if quota.remaining == 1 else f"{quota.remaining} are"
-        raise ToolError(f"Not fetched: {why} but only {left} left this hour{when}. {instead}")
+        raise ToolError(f"{refused}: {why} but only {left} left this hour{when}. {instead}")
 
 
 async def progress(ctx: Context, done: int, total: int | None, what: str) -> None:

@@ -29,6 +29,7 @@ from focus_mcp.tools.groups import create, edit_group, given
 from focus_mcp.tools.member_roles import set_role
 from focus_mcp.tools.outcomes import OUTCOME, Outcome, after_release, run_owned
 from focus_mcp.tools.owned_writes import Commitment
+from focus_mcp.tools.paging import QUOTA_RESERVE, check_quota
 from focus_mcp.tools.pending import clear_unsettled, same_name_groups, write_kind
 from focus_mcp.tools.render import SANDBOX_BANNER, answer, counted
 from focus_mcp.tools.undo_plan import Action, UndoPlan, member_names, plan_text, plan_undo, unsettled_or_done
@@ -196,6 +197,15 @@ async def _recreate(
             return _nothing(state, fresh, UndoPlan("none", fresh.group_id, ws, why=why))
         if args.dry_run:
             return _dry_run(state, fresh, plan, member_names(fresh, None))
+        role_count = len(plan.roles)
+        check_quota(  # the create and each role are a request each: none is sent that the hour cannot finish
+            state,
+            1 + role_count + QUOTA_RESERVE,
+            f"recreating {name!r} takes {1 + role_count} requests (the create, then one a member's Focus role: "
+            f"{role_count}), and {QUOTA_RESERVE} are kept in reserve,",
+            "Nothing was sent: undo it when the quota has reset.",
+            refused="Not undone",
+        )
         result, group = await create(
             state, ctx, commitment, lock, org, plan.body, set(), "undo_change", given(args), undoes=fresh.id
         )
