@@ -42,3 +42,20 @@ async def test_an_undo_whose_answer_is_lost_is_settled_by_a_read_and_not_sent_ag
         listed = await client.call_tool("list_changes", {})
     assert x not in api.sandbox.groups[SECURITY].users and api.count("PUT") == 2
     assert f"UNDONE by {undone.structured_content['change_id']}" in text(listed)
+
+
+async def test_an_undo_of_unknown_outcome_seen_later_marks_its_change_undone() -> None:
+    async with served(write_timeout=0.2) as (api, client):
+        x = outsider(api)
+        edit = await client.call_tool("update_group", {"group_id": SECURITY, "add_users": [x]})
+        held = api.fault("PUT", f"groups/{SECURITY}", "hold")
+        undone = await client.call_tool("undo_change", {"change_id": edit.structured_content["change_id"]})
+        assert undone.structured_content["outcome"] == "unknown", text(undone)
+        held.release.set()
+        await held.done.wait()  # the undo lands late
+        before = text(await client.call_tool("list_changes", {}))
+        again = await client.call_tool("update_group", {"group_id": SECURITY, "name": "Security team"})
+        assert not again.is_error, text(again)  # its fresh read settled the undo: written
+        listed = text(await client.call_tool("list_changes", {}))
+    assert "UNDONE" not in before and f"UNDONE by {undone.structured_content['change_id']}" in listed
+    assert x not in api.sandbox.groups[SECURITY].users
