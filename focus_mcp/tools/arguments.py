@@ -34,15 +34,15 @@ Resolver = Callable[[Context], Coroutine[Any, Any, Any]]
 # Arguments the tools no longer take, with what says the same now: a call from an older script is
 # refused (nothing sent) with the replacement named (docs/architecture.md, "What the tools offer").
 REPLACED = {
-    "include_rates": 'fields ["rate"]',
-    "include_working_hours": 'fields ["working_hours"]',
-    "include_custom_fields": 'fields ["custom_fields"]',
-    "active_status": "status",
-    "query": "filter (a team's name) or list_users filter (a person's teams)",
-    "page": "none: list_teams reads every page itself",
-    "per_page": "none: list_teams reads every page itself",
-    "all_pages": "none: list_teams reads every page itself",
-    "max_items": "none: list_teams reads every page itself",
+    "include_rates": 'now fields ["rate"]',
+    "include_working_hours": 'now fields ["working_hours"]',
+    "include_custom_fields": 'now fields ["custom_fields"]',
+    "active_status": "now status",
+    "query": "now filter (a team's name), or list_users filter (a person's teams)",
+    "page": "list_teams reads every page itself",
+    "per_page": "list_teams reads every page itself",
+    "all_pages": "list_teams reads every page itself",
+    "max_items": "list_teams reads every page itself",
 }
 
 
@@ -75,7 +75,7 @@ def plain_refusal(tool: str, model: type[ToolArgs], exc: ValidationError) -> str
     for error in exc.errors(include_url=False, include_input=False):
         where = _location(error["loc"])
         if error["type"] == "extra_forbidden":
-            unknown.append(f"{where} (now {REPLACED[where]})" if where in REPLACED else where)
+            unknown.append(f"{where} ({REPLACED[where]})" if where in REPLACED else where)
         elif error["type"] == "missing":
             problems.setdefault(where, []).append("is required")
         elif error["type"] == "too_short" and error.get("ctx", {}).get("min_length") == 1:
