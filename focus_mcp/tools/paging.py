@@ -141,17 +141,26 @@ def _short_of_quota(quota: Quota, max_items: int, read: int, served: int, pages:
 
 
 async def gather(calls: list[Callable[[], Awaitable[T]]], on_done: Callable[[int], Awaitable[None]]) -> list[T]:
-    """Run `calls` concurrently; results in order."""
+    """Run `calls` concurrently; results in order. The first call to fail stops the others (no request
+    more is spent) and is raised as itself, not in an ExceptionGroup: its words (the API's) reach the model."""
     results: list[Any] = [None] * len(calls)
     done = 0
+    failure: Exception | None = None
 
-    async def run(i: int) -> None:
-        nonlocal done
-        results[i] = await calls[i]()
+    async def run(i: int, scope: anyio.CancelScope) -> None:
+        nonlocal done, failure
+        try:
+            results[i] = await calls[i]()
+        except Exception as exc:
+            failure = failure or exc
+            scope.cancel()
+            return
         done += 1
         await on_done(done)
 
     async with anyio.create_task_group() as tg:
         for i in range(len(calls)):
-            tg.start_soon(run, i)
+            tg.start_soon(run, i, tg.cancel_scope)
+    if failure is not None:
+        raise failure
     return results
