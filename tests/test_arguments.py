@@ -54,3 +54,34 @@ async def test_a_newline_in_a_team_name_cannot_forge_a_record(monkeypatch: pytes
     assert not any(line.startswith("999 ") for line in lines)
     assert any("Line1\\n999 Fake Team" in line for line in lines)
     assert any("Support\\u202e" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("list_users", {"filter": "x" * 70_000}),
+        ("list_users", {"groups": list(range(1, 20_000))}),
+        ("list_teams", {"filter": "é" * 25_000}),  # 75,000 characters once percent-encoded
+        ("list_teams", {"group_ids": list(range(1, 20_000))}),
+    ],
+)
+async def test_a_query_too_long_for_a_url_is_refused_unsent_in_words_the_model_can_act_on(
+    tool: str, args: dict[str, Any]
+) -> None:
+    """The schema sets no length (the API gives none); a URL has one: past it, the call is refused
+    before any request, saying what to shorten, not 'failed inside focus-mcp'."""
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool(tool, args)
+    said = text(result)
+    assert result.is_error and "not sent" in said and "too long for a URL" in said, said
+    assert "inside focus-mcp" not in said and api.requests == []
+
+
+async def test_a_create_whose_name_is_too_long_for_a_url_says_nothing_was_written() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool("create_group", {"name": "n" * 70_000})
+    said = text(result)
+    assert result.is_error and "too long for a URL" in said and "unknown" not in said, said
+    assert all(method == "GET" for method, _ in api.requests)

@@ -18,7 +18,7 @@ from focus_mcp import __version__
 from focus_mcp.api import redaction
 from focus_mcp.api.auth import auth_for, credential, credentials_in_use
 from focus_mcp.api.cache import Key, SingleFlight, TTLCache, cache_key
-from focus_mcp.api.errors import NotConfiguredError, NotFoundError, RequestInfo
+from focus_mcp.api.errors import NotConfiguredError, NotFoundError, RequestInfo, RequestTooLongError
 from focus_mcp.api.locks import KeyedLocks
 from focus_mcp.api.models import (
     Group,
@@ -269,7 +269,10 @@ class FocusClient:
             raise NotConfiguredError(self.settings.credentials_problem or NO_CREDENTIALS)
         path = f"organizations/{params['organization_id']}/" + endpoint.format(**params)
         key = cache_key(path, query)
-        url = httpx2.URL(f"{self.base_url}/{path}", params=query or None)
+        try:
+            url = httpx2.URL(f"{self.base_url}/{path}", params=query or None)
+        except httpx2.InvalidURL as exc:  # the schema sets no length (the API gives none); a URL has one
+            raise RequestTooLongError(info, str(exc)) from None
         if method != "GET":
             try:
                 return await self._sender.fetch(info, url, payload)

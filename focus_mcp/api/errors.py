@@ -58,6 +58,17 @@ class NotConfiguredError(FocusError):
     """A value the call needs (credentials, an organization or workspace id) is not configured."""
 
 
+class RequestTooLongError(FocusError):
+    """The query (filters, ids) would make a URL longer than an HTTP client builds: nothing was sent."""
+
+    def __init__(self, request: RequestInfo, why: str) -> None:
+        self.request = request
+        super().__init__(
+            f"{request} not sent: its query is too long for a URL ({why}). Shorten the text given (a filter, a "
+            "name), or pass fewer ids (several calls, or a broader filter)."
+        )
+
+
 class TransportError(FocusError):
     """The API could not be reached, or did not answer in time."""
 
