@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sized
+from collections.abc import Callable, Sized
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -26,20 +25,10 @@ from focus_mcp.tools.base import (
     organization,
     workspace,
 )
-from focus_mcp.tools.paging import (
-    DETAIL,
-    QUOTA_RESERVE,
-    REQUESTED_PER_PAGE,
-    check_quota,
-    gather,
-    pages_in_order,
-    progress,
-)
-from focus_mcp.tools.render import LOW_QUOTA, counted, id_emoji_name, listing, refs_text
+from focus_mcp.tools.paging import DETAIL, REQUESTED_PER_PAGE, check_quota, progress
+from focus_mcp.tools.render import LOW_QUOTA, id_emoji_name, listing, refs_text
+from focus_mcp.tools.team_pages import TeamPages, every_team
 from focus_mcp.tools.workspaces import find_workspaces
-
-# The most teams read from one workspace for all_workspaces: a bound of this server's, not the API's.
-MAX_TEAMS = 2000
 
 
 class ListTeamsArgs(TeamsFilters, ReadWorkspaceArgs):
@@ -181,9 +170,12 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     if args.all_workspaces:
         return await _every_workspace(state, org, query, args, ctx)
     ws = workspace(args, state)
-    groups, total, short = await _all_teams(state, org, ws, query, args, ctx)
+    read = await _all_teams(state, org, ws, query, args, ctx)
+    groups, total, short = read.groups, read.total, read.stopped
     where = next((f"{w.name}#{ws}" for g in groups for w in g.workspaces if w.workspace_id == ws and w.name), f"#{ws}")
     count = f"{len(groups)} team{_s(groups)}" if len(groups) == total else f"{len(groups)} of {total} teams"
+    if read.claimed is not None and read.claimed != total:
+        count += f" (the API's total said {read.claimed})"
     heading = [f"{count} in workspace {where}."]
     if args.workspace_id is None and groups:  # the configured workspace: say that it is one of perhaps several
         heading[0] += " Teams are listed per workspace: all_workspaces=true lists every workspace's."
@@ -229,16 +221,14 @@ async def _every_workspace(
         state, len(spaces), f"all_workspaces needs at least {len(spaces)} request{_s(spaces)} (one a workspace)", ""
     )
     teams: dict[int, Group] = {}
+    stopped: list[str] = []
     for space in spaces:
-
-        async def read_page(n: int, ws: int = space.id) -> list[Group]:
-            page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
-            return (await state.client.list_teams(org, ws, page_query, fresh=args.fresh)).data
-
-        groups = (await pages_in_order(read_page, MAX_TEAMS, _nothing, state.client.quota)).records
-        for group in groups:
+        read = await _all_teams(state, org, space.id, query, args, ctx)
+        stopped += [f"{space.name}#{space.id}: {read.stopped}"] if read.stopped else []
+        for group in read.groups:
             teams.setdefault(group.id, group)
     heading = [f"{len(teams)} team{_s(teams)} across {len(spaces)} workspace{_s(spaces)}; each team once."]
+    heading[0] += f" Not every page read: {'; '.join(stopped)}; use filter for the others." if stopped else ""
     roles = await role_names(state, org) if any(u.focus_role_id for g in teams.values() for u in g.users) else {}
     records = [Team.from_api(g, roles) for g in teams.values()]
     legend, line = team_listing(records)
@@ -251,45 +241,18 @@ async def _every_workspace(
 
 async def _all_teams(
     state: AppState, org: int, ws: int, query: TeamsQuery, args: ListTeamsArgs, ctx: Context
-) -> tuple[list[Group], int, str]:
-    """Every team of the workspace: the first page tells the total and the page size the API serves;
-    the pages that the total says remain are fetched concurrently, as many as the hourly quota allows
-    less its reserve (else the third value says why it stopped), and any shortfall then page by page
-    until an empty page."""
+) -> TeamPages:
+    """Every team of the workspace (team_pages.py says how the pages are read)."""
 
-    async def read_page(n: int) -> list[Group]:
+    async def read_page(n: int) -> tuple[list[Group], int]:
         page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
-        return (await state.client.list_teams(org, ws, page_query, fresh=args.fresh)).data
+        found = await state.client.list_teams(org, ws, page_query, fresh=args.fresh)
+        return found.data, found.total
 
-    def page(n: int) -> Callable[[], Awaitable[list[Group]]]:
-        return lambda: read_page(n)
+    async def on_page(done: int, expected: int | None) -> None:
+        await progress(ctx, done, expected, "pages of teams")
 
-    first = await state.client.list_teams(
-        org, ws, query.model_copy(update={"page": 1, "per_page": REQUESTED_PER_PAGE}), fresh=args.fresh
-    )
-    if first.total < len(first.data):  # no usable total: page by page (page 1 again from the cache)
-        paged = await pages_in_order(read_page, MAX_TEAMS, _nothing, state.client.quota)
-        return paged.records, len(paged.records), paged.short_of_quota
-    served = len(first.data) or REQUESTED_PER_PAGE
-    pages = max(1, math.ceil(first.total / served))
-    affordable, short = pages, ""
-    left = state.client.quota.remaining
-    if pages > 1 and left is not None and left - (pages - 1) < QUOTA_RESERVE:
-        affordable = 1 + max(0, left - QUOTA_RESERVE)
-        short = f"Read {affordable} of {pages} pages to spare the hourly quota ({counted(left, 'request')} left)"
-    await progress(ctx, 1, affordable, "pages of teams")
-    rest = await gather(
-        [page(n) for n in range(2, affordable + 1)], lambda done: progress(ctx, 1 + done, affordable, "pages")
-    )
-    groups = [*first.data, *(g for batch in rest for g in batch)]
-    if not short and len(groups) < first.total and first.data and all(rest):  # served fewer than promised
-        more = await pages_in_order(lambda n: read_page(affordable + n), first.total - len(groups), _nothing)
-        groups += more.records
-    return list({g.id: g for g in groups}.values()), first.total, short  # a page served twice: each team once
-
-
-async def _nothing(_: int) -> None:
-    return None
+    return await every_team(read_page, state.client.quota, on_page)
 
 
 TOOLS = [ToolSpec(list_teams, "List teams", ListTeamsArgs, TeamsResult, READ_ONLY)]
