@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 import pytest
 from helpers import connect, sandbox_settings, text
 
@@ -43,6 +45,15 @@ async def test_count_only_counts_everyone_in_a_few_hundred_bytes() -> None:
     admins_off = sum(1 for u in everyone if u.admin and not u.two_factor)
     assert (counts["two_factor_off_active"], counts["two_factor_off_admins"]) == (active_off, admins_off)
     assert f"(of them {active_off} active, {admins_off} admins)" in said  # "active members without 2FA": one call
+    rates = sorted(u.hourly_rate for u in everyone if u.hourly_rate)
+    hours = [u.working_hours for u in everyone if u.working_hours]
+    assert counts["hourly_rates"][0]["users"] == len(rates) and counts["hourly_rates"][0]["currency"] == "EUR"
+    assert (
+        counts["hourly_rates"][0]["median"] == statistics.median(rates)
+        and counts["hourly_rates"][0]["high"] == rates[-1]
+    )
+    assert counts["working_hours"]["mean"] == round(statistics.fmean(hours), 2)
+    assert f"hourly rates: {len(rates)} set, {rates[0]:g}-{rates[-1]:g} EUR" in said  # "average rate": one call
     assert counts["inactive"] == sum(1 for u in everyone if not u.active) and counts["locked"] == 1
     ops = next(w for w in counts["workspaces"] if w["id"] == 4300004)
     assert ops["users"] == sum(1 for u in everyone if 4300004 in u.workspaces)

@@ -6,6 +6,7 @@ is one call and a few hundred bytes, not 150 lines to count by hand.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable
 
@@ -31,6 +32,28 @@ class Counted(Ref):
     users: int
 
 
+class Spread(BaseModel):
+    """How a number is spread over the users who have it (no unit: neither Toggl source gives one)."""
+
+    users: int
+    low: float
+    median: float
+    high: float
+    mean: float
+    currency: str | None = None
+
+
+def spread(values: list[float], currency: str | None = None) -> Spread:
+    return Spread(
+        users=len(values),
+        low=min(values),
+        median=statistics.median(values),
+        high=max(values),
+        mean=round(statistics.fmean(values), 2),
+        currency=currency,
+    )
+
+
 class UserCounts(BaseModel):
     total: int
     active: int = Field(description="Active and joined.")
@@ -50,6 +73,8 @@ class UserCounts(BaseModel):
     untagged: int
     more_workspaces: int = Field(default=0, description="Workspaces beyond those listed.")
     more_tags: int = Field(default=0, description="Tags beyond those listed.")
+    hourly_rates: list[Spread] = Field(default_factory=list, description="Rates set, per currency.")
+    working_hours: Spread | None = Field(default=None, description="Working hours set (no zero).")
 
 
 def _most_first(counter: Counter[int], names: dict[int, str]) -> tuple[list[Counted], int]:
@@ -92,7 +117,24 @@ def count_users(users: Iterable[OrganizationUser]) -> UserCounts:
         untagged=sum(1 for u in users if not u.tags),
         more_workspaces=more_workspaces,
         more_tags=more_tags,
+        hourly_rates=_rates(users),
+        working_hours=spread(hours) if (hours := [u.working_hours for u in users if u.working_hours]) else None,
     )
+
+
+def _rates(users: list[OrganizationUser]) -> list[Spread]:
+    """The hourly rates set (a zero is none), one spread a currency, the most used first."""
+    by_currency: dict[str, list[float]] = {}
+    for user in users:
+        if user.rate is not None and user.rate.hourly_rate:
+            by_currency.setdefault(user.rate.currency or "", []).append(user.rate.hourly_rate)
+    ranked = sorted(by_currency.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [spread(values, currency or None) for currency, values in ranked]
+
+
+def _spread_text(s: Spread) -> str:
+    unit = f" {s.currency}" if s.currency else ""
+    return f"{s.users} set, {s.low:g}-{s.high:g}{unit}, median {s.median:g}, mean {s.mean:g}"
 
 
 def _counted(refs: list[Counted], more: int) -> str:
@@ -111,4 +153,6 @@ def counts_lines(counts: UserCounts) -> list[str]:
         f"people by number of teams (teams:people): {teams or 'none'}",
         f"per workspace: {_counted(c.workspaces, c.more_workspaces)}",
         f"per tag: {_counted(c.tags, c.more_tags)} | untagged {c.untagged}",
+        *(["hourly rates: " + "; ".join(_spread_text(r) for r in c.hourly_rates)] if c.hourly_rates else []),
+        *([f"working hours: {_spread_text(c.working_hours)}"] if c.working_hours else []),
     ]

@@ -35,7 +35,8 @@ class ListUsersArgs(UsersFilters, PagingArgs):
     two_factor: bool | None = None
     min_teams: int | None = Field(default=None, ge=1, strict=True)
     count_only: bool = Field(
-        default=False, description="Counts (status, admins, 2FA, teams per person, workspaces, tags), not lines."
+        default=False,
+        description="Counts (status, admins, 2FA, teams per person, workspaces, tags, rates, hours), not lines.",
     )
     fields: list[Column] | None = Field(
         default=None, description="Columns beyond id, name; default: flags teams workspaces tags."
@@ -279,7 +280,9 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     columns = _columns(args)
     query = common_fields_as(args, UsersQuery)
     wire: dict[str, Any] = {}
-    if args.fields and not args.count_only:
+    if args.count_only:  # the same pages, with what the counts spread (rates, working hours)
+        wire |= {"include_rates": True, "include_working_hours": True}
+    elif args.fields:
         wire |= {"include_rates": True} if "rate" in args.fields else {}
         wire |= {"include_working_hours": True} if "working_hours" in args.fields else {}
         wire |= {"include_custom_fields": True} if "custom_fields" in args.fields else {}
