@@ -85,3 +85,20 @@ async def test_a_create_whose_name_is_too_long_for_a_url_says_nothing_was_writte
     said = text(result)
     assert result.is_error and "too long for a URL" in said and "unknown" not in said, said
     assert all(method == "GET" for method, _ in api.requests)
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("undo_change", {"change_id": "x" * 100_000}),
+        ("update_group", {"group_id": "Q" * 20_000, "name": "a"}),
+        ("update_group", {"group_id": 4500001, "add_users": ["Z" * 20_000]}),
+    ],
+)
+async def test_a_refusal_does_not_repeat_a_huge_argument_whole(tool: str, args: dict[str, Any]) -> None:
+    """No length is in the schema: a refusal naming what was given quotes its start and says its length."""
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool(tool, args)
+    said = text(result)
+    assert result.is_error and len(said) < 1500 and "characters)" in said, said[:300]

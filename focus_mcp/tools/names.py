@@ -18,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, IdOrName, OrganizationUser, TeamsQuery, UsersQuery
 from focus_mcp.tools.base import AppState
+from focus_mcp.tools.render import echoed
 from focus_mcp.tools.workspaces import find_workspaces
 
 MAX_CANDIDATES = 8
@@ -56,10 +57,10 @@ async def user_ids(
         near = [(u.id, f"{u.name} <{u.email}>") for u in (exact or found)]
         if exact:
             raise ToolError(
-                f"Not changed: {argument} {ref!r} names {len(exact)} users: {_listed(near)}. Give the id instead."
+                f"Not changed: {argument} {echoed(ref)} names {len(exact)} users: {_listed(near)}. Give the id instead."
             )
         hint = f" Users whose name or email contains it: {_listed(near)}." if near else ""
-        raise ToolError(f"Not changed: {argument} {ref!r} is no user's exact name or email.{hint}")
+        raise ToolError(f"Not changed: {argument} {echoed(ref)} is no user's exact name or email.{hint}")
     return ids
 
 
@@ -81,7 +82,7 @@ async def group_id(state: AppState, org: int, ws: int, ref: int | str, ctx: Cont
                     near[group.id] = group.name
     except ToolError as exc:  # the workspaces could not be listed (the quota): say how to do without
         raise ToolError(
-            f"{exc} Nothing changed: give workspace_id to look for group {ref!r} in one workspace."
+            f"{exc} Nothing changed: give workspace_id to look for group {echoed(ref)} in one workspace."
         ) from None
     if len(matches) == 1:
         (group, seen_in), *_ = matches.values()
@@ -89,11 +90,14 @@ async def group_id(state: AppState, org: int, ws: int, ref: int | str, ctx: Cont
     if matches:
         listed = "; ".join(_group_with_workspaces(g, seen_in) for g, seen_in in matches.values())
         raise ToolError(
-            f"Not changed: {len(matches)} groups are named {ref!r}: {listed}. Give the group id (and its workspace_id)."
+            f"Not changed: {len(matches)} groups are named {echoed(ref)}: {listed}. Give the group id (and its "
+            "workspace_id)."
         )
     where = f"workspace {ws}" if explicit else "any workspace"
     hint = f" Groups whose name contains it: {_listed(list(near.items()))}." if near else ""
-    raise ToolError(f"Not changed: no group is named {ref!r} in {where}.{hint} Give the group id, or check the name.")
+    raise ToolError(
+        f"Not changed: no group is named {echoed(ref)} in {where}.{hint} Give the group id, or check the name."
+    )
 
 
 def _group_with_workspaces(group: Group, seen_in: list[int]) -> str:

@@ -47,6 +47,12 @@ def counted(n: int, noun: str, plural: str = "") -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def echoed(given: str, limit: int = 80) -> str:
+    """What the caller gave, quoted as a refusal repeats it: a text longer than `limit` (the schema sets
+    no length) is cut, with its length said, so that a refusal is not as long as the argument."""
+    return repr(given) if len(given) <= limit else f"{given[:limit]!r}... ({len(given):,} characters)"
+
+
 def refs_text(refs: Sequence[Ref]) -> str:
     return ", ".join(f"{r.name}#{r.id}" if r.name else f"#{r.id}" for r in refs)
 

@@ -31,7 +31,7 @@ from focus_mcp.tools.outcomes import OUTCOME, Outcome, after_release, run_owned
 from focus_mcp.tools.owned_writes import Commitment
 from focus_mcp.tools.paging import QUOTA_RESERVE, check_quota
 from focus_mcp.tools.pending import clear_unsettled, same_name_groups, write_kind
-from focus_mcp.tools.render import SANDBOX_BANNER, answer, counted
+from focus_mcp.tools.render import SANDBOX_BANNER, answer, counted, echoed
 from focus_mcp.tools.undo_plan import Action, UndoPlan, member_names, plan_text, plan_undo, unsettled_or_done
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,8 @@ async def _change(state: AppState, change_id: str) -> Change:
     change = await state.journal.get(change_id.strip())
     if change is None:
         raise ToolError(
-            f"No change {change_id!r} in the journal (changes are kept {counted(state.settings.journal_days, 'day')}): "
+            f"No change {echoed(change_id)} in the journal (changes are kept "
+            f"{counted(state.settings.journal_days, 'day')}): "
             "call list_changes for the ids."
         )
     return change
