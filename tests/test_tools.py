@@ -41,8 +41,13 @@ async def test_an_argument_that_was_replaced_is_refused_naming_its_replacement(r
     async with connect(make_settings(), routes.transport()) as client:
         users = text(await client.call_tool("list_users", {"include_rates": True, "sort_dir": "asc"}))
         teams = text(await client.call_tool("list_teams", {"page": 2}))
+        # another tool's replaced argument is named as plain unknown, not with a replacement it does not take
+        groups = text(await client.call_tool("list_my_groups", {"page": 2}))
+        rates = text(await client.call_tool("list_teams", {"include_rates": True}))
     assert 'include_rates (now fields ["rate"])' in users and "sort_dir" in users
     assert "page (list_teams reads every page itself)" in teams
+    assert "unknown argument page (valid:" in groups and "list_teams" not in groups
+    assert "unknown argument include_rates (valid:" in rates and "fields" not in rates
     assert routes.requests == []
 
 

@@ -33,16 +33,18 @@ Resolver = Callable[[Context], Coroutine[Any, Any, Any]]
 
 # Arguments the tools no longer take, with what says the same now: a call from an older script is
 # refused (nothing sent) with the replacement named (docs/architecture.md, "What the tools offer").
-REPLACED = {
-    "include_rates": 'now fields ["rate"]',
-    "include_working_hours": 'now fields ["working_hours"]',
-    "include_custom_fields": 'now fields ["custom_fields"]',
-    "active_status": "now status",
-    "query": "now filter (a team's name), or list_users filter (a person's teams)",
-    "page": "list_teams reads every page itself",
-    "per_page": "list_teams reads every page itself",
-    "all_pages": "list_teams reads every page itself",
-    "max_items": "list_teams reads every page itself",
+TEAMS_PAGES = "list_teams reads every page itself"
+REPLACED = {  # by tool: another tool's old argument is no argument of this one
+    "list_users": {
+        "include_rates": 'now fields ["rate"]',
+        "include_working_hours": 'now fields ["working_hours"]',
+        "include_custom_fields": 'now fields ["custom_fields"]',
+        "active_status": "now status",
+    },
+    "list_teams": {
+        "query": "now filter (a team's name), or list_users filter (a person's teams)",
+        **dict.fromkeys(("page", "per_page", "all_pages", "max_items"), TEAMS_PAGES),
+    },
 }
 
 
@@ -75,7 +77,8 @@ def plain_refusal(tool: str, model: type[ToolArgs], exc: ValidationError) -> str
     for error in exc.errors(include_url=False, include_input=False):
         where = _location(error["loc"])
         if error["type"] == "extra_forbidden":
-            unknown.append(f"{where} ({REPLACED[where]})" if where in REPLACED else where)
+            replaced = REPLACED.get(tool, {}).get(where)
+            unknown.append(f"{where} ({replaced})" if replaced else where)
         elif error["type"] == "missing":
             problems.setdefault(where, []).append("is required")
         elif error["type"] == "too_short" and error.get("ctx", {}).get("min_length") == 1:
