@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 
 import pytest
+from conftest import Routes, make_settings
 from helpers import connect, sandbox_settings, text
 
 from focus_mcp.sandbox import SandboxAPI
@@ -140,3 +141,13 @@ async def test_counting_is_refused_up_front_when_the_quota_cannot_cover_it() -> 
         await client.call_tool("list_roles", {})
         result = await client.call_tool("list_users", {"count_only": True})
     assert result.is_error and "Not fetched" in text(result) and users_requests(api) == 0
+
+
+async def test_custom_fields_asked_but_not_sent_says_when_the_api_sends_them(routes: Routes) -> None:
+    """The spec: custom_field_values come only to a caller allowed to view them, with the beta enabled."""
+    routes.add("GET", "users", [{"id": 101, "name": "Ana"}, {"id": 102, "name": "Bo"}])
+    async with connect(make_settings(), routes.transport()) as client:
+        result = await client.call_tool("list_users", {"fields": ["custom_fields"], "workspaces": [22]})
+    said = text(result)
+    assert routes.query()["include_custom_fields"] == "true"
+    assert "No custom field values came back" in said and "view_workspace_user_custom_fields" in said

@@ -122,6 +122,11 @@ def _field_value(value: dict[str, Any]) -> Any:
     return value.get("value")
 
 
+# The spec's words on GET users' answer: custom_field_values is present only for such a caller.
+NO_CUSTOM_FIELDS = (
+    " No custom field values came back: the API sends them only when the caller holds "
+    "view_workspace_user_custom_fields and the beta is enabled."
+)
 USER_FLAGS = (  # (flag shown, field, value that shows it)
     ("owner", "owner", True),
     ("admin", "admin", True),
@@ -335,6 +340,8 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
         else:
             extra["complete"] = True
             heading[0] += " The last page: no more users." if page > 1 else " Complete: no further page."
+    if "custom_fields" in (args.fields or ()) and users and not any(u.custom_field_values for u in users):
+        heading[0] += NO_CUSTOM_FIELDS
     records = [User.from_api(u, columns) for u in users]
     full = [u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in users] if args.detail else None
     legend, ambiguous = user_id_legend(records)
