@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import httpx2
 import pytest
+from conftest import Routes, make_settings
 from helpers import connect, sandbox_settings, text
 
 from focus_mcp.sandbox import SandboxAPI
@@ -125,3 +127,18 @@ async def test_create_group_takes_names_and_warns_like_update_group() -> None:
     assert f"Note: in none of the group's workspaces (Operations#{OPERATIONS}): {stranger.name}#{stranger.id}" in said
     # the workspace named from the create's own answer, as update_group names it from its read: no extra request
     assert [method for method, _ in api.requests] == ["GET", "GET", "POST"], api.requests
+
+
+async def test_more_names_than_the_hours_quota_can_look_up_are_refused_before_any_lookup(routes: Routes) -> None:
+    """Each user name costs a GET users: 20 names with 12 requests left this hour would spend them all
+    (and the reserve) and then fail half-way; refused up front instead, naming the way with ids."""
+    quota = {"X-Toggl-Quota-Remaining": "12", "X-Toggl-Quota-Resets-In": "600"}
+    routes.add("GET", "roles", httpx2.Response(200, json=[], headers=quota))
+    routes.add("GET", "users", httpx2.Response(200, json=[], headers=quota))
+    async with connect(make_settings(), routes.transport()) as client:
+        await client.call_tool("list_roles", {})
+        names = [f"Person {n}" for n in range(20)]
+        result = await client.call_tool("create_group", {"name": "Big", "organization_users": names})
+    said = text(result)
+    assert result.is_error and "20 names" in said and "only 12 are left" in said and "ids" in said, said
+    assert len(routes.requests) == 1

@@ -18,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, IdOrName, OrganizationUser, TeamsQuery, UsersQuery
 from focus_mcp.tools.base import AppState
+from focus_mcp.tools.paging import QUOTA_RESERVE, check_quota
 from focus_mcp.tools.render import echoed
 from focus_mcp.tools.workspaces import find_workspaces
 
@@ -43,6 +44,16 @@ async def user_ids(
     """The organization user id of each ref, in order: ids as given, names and emails looked up (the
     users found are added to `known`)."""
     ids: list[int] = []
+    looked_up = {ref.strip().casefold() for ref in refs if isinstance(ref, str)}
+    if len(looked_up) > 1:  # one GET users a name (some may be cached): none spent that the hour cannot finish
+        check_quota(
+            state,
+            len(looked_up) + QUOTA_RESERVE,
+            f"{argument} gives {len(looked_up)} names, each looked up with a request, and {QUOTA_RESERVE} are kept "
+            "in reserve,",
+            "Give user ids instead (list_users shows them), or fewer names.",
+            refused="Not changed",
+        )
     for ref in refs:
         if isinstance(ref, int):  # a valid id, whatever its JSON type (IdOrName); any other text is a name
             ids.append(ref)
