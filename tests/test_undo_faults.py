@@ -59,3 +59,28 @@ async def test_an_undo_of_unknown_outcome_seen_later_marks_its_change_undone() -
         listed = text(await client.call_tool("list_changes", {}))
     assert "UNDONE" not in before and f"UNDONE by {undone.structured_content['change_id']}" in listed
     assert x not in api.sandbox.groups[SECURITY].users
+
+
+async def test_a_role_of_an_undone_delete_seen_later_leaves_the_change_undone_by_the_create() -> None:
+    """Undoing a delete is a create and a PUT a member's role, each journaled as undoing the delete;
+    the create marks it undone. A role PUT of unknown outcome seen landed later does not take that
+    mark over: list_changes would name the role change as the undo, and undoing it would not delete
+    the group again."""
+    async with served(write_timeout=0.2) as (api, client):
+        design = next(g for g in api.sandbox.groups.values() if g.name == "Design")
+        assert any(design.roles.values())
+        deleted = await client.call_tool(
+            "delete_group", {"group_id": design.id, "workspace_id": 4300001, "confirm": True}
+        )
+        assert not deleted.is_error, text(deleted)
+        held = api.fault("PUT", "user_role", "hold")
+        undone = await client.call_tool("undo_change", {"change_id": deleted.structured_content["change_id"]})
+        assert undone.structured_content["outcome"] == "written", text(undone)
+        held.release.set()
+        await held.done.wait()  # the role lands late
+        again = await client.call_tool(
+            "update_group", {"group_id": undone.structured_content["group_id"], "emoji": "x"}
+        )
+        assert not again.is_error, text(again)  # its fresh read settled the role: written
+        listed = text(await client.call_tool("list_changes", {}))
+    assert f"UNDONE by {undone.structured_content['change_id']}" in listed, listed

@@ -150,8 +150,10 @@ async def clear_unsettled(
                     after=after,
                     note="fresh read before the next edit: its effect is there",
                 )
-                if change.undoes:  # an undo of unknown outcome, now seen: its change is undone after all
-                    await state.journal.mark_undone(change.undoes, change.id)
+                if change.undoes:  # an undo of unknown outcome, now seen: its change is undone after all,
+                    undone = await state.journal.get(change.undoes)  # unless the undo's create said so: a
+                    if undone is not None and undone.undone_by is None:  # role PUT of it is no undo of its own
+                        await state.journal.mark_undone(change.undoes, change.id)
             elif age >= UNSETTLED_HOLD_SECONDS:
                 note = f"not seen after {age:.0f} s (fresh read before the next edit: {shows})"
                 await state.journal.settle(change.id, "not_written", note=note)
