@@ -25,7 +25,7 @@ from focus_mcp.tools.base import (
     organization,
     workspace,
 )
-from focus_mcp.tools.paging import DETAIL, REQUESTED_PER_PAGE, check_quota, progress
+from focus_mcp.tools.paging import DETAIL, QUOTA_RESERVE, REQUESTED_PER_PAGE, check_quota, progress
 from focus_mcp.tools.render import LOW_QUOTA, id_emoji_name, listing, refs_text
 from focus_mcp.tools.team_pages import TeamPages, every_team
 from focus_mcp.tools.workspaces import find_workspaces
@@ -218,7 +218,11 @@ async def _every_workspace(
     found = await find_workspaces(state, org, ctx, args.fresh)
     spaces = found.workspaces
     check_quota(
-        state, len(spaces), f"all_workspaces needs at least {len(spaces)} request{_s(spaces)} (one a workspace)", ""
+        state,
+        len(spaces) + QUOTA_RESERVE,
+        f"all_workspaces needs at least {len(spaces)} request{_s(spaces)} (one a workspace), and {QUOTA_RESERVE} are "
+        "kept in reserve,",
+        "Pass one workspace_id.",
     )
     teams: dict[int, Group] = {}
     stopped: list[str] = []
