@@ -174,3 +174,17 @@ async def test_list_roles_says_what_each_permission_means_when_asked() -> None:
     assert meanings == {name: description for name, (_, description) in seed.PERMISSIONS.items()}
     assert "permissions" not in plain.structured_content
     assert described.structured_content["roles"][0]["description"] == seed.role_json(seed.ROLES[0])["description"]
+
+
+async def test_teams_with_a_member_say_that_members_role_in_each_in_one_line() -> None:
+    settings, api = sandbox_settings()
+    manager = api.groups[SECURITY].users[0]
+    held = [g for g in api.groups.values() if manager in g.users]
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool("list_teams", {"organization_user_id": manager, "all_workspaces": True})
+    roles = {r: name for r, name, *_ in seed.ROLES}
+    summary = next(line for line in text(result).splitlines() if f"#{manager} in " in line)
+    assert f"in {len(held)} team" in summary and len(held) > 1
+    for g in held:
+        role = g.roles.get(manager)
+        assert f"{g.name} ({roles[role] if role else 'no role'})" in summary

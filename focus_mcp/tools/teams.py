@@ -26,7 +26,7 @@ from focus_mcp.tools.base import (
     workspace,
 )
 from focus_mcp.tools.paging import DETAIL, QUOTA_RESERVE, REQUESTED_PER_PAGE, check_quota, progress
-from focus_mcp.tools.render import LOW_QUOTA, id_emoji_name, listing, refs_text
+from focus_mcp.tools.render import LOW_QUOTA, counted, id_emoji_name, listing, refs_text
 from focus_mcp.tools.team_pages import TeamPages, every_team
 from focus_mcp.tools.workspaces import find_workspaces
 
@@ -190,7 +190,20 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     records = [Team.from_api(g, roles) for g in groups]
     legend, line = team_listing(records)
     heading += legend if records and not args.detail else []
+    heading += _member_roles(records, args.organization_user_id)
     return listing(state, heading, "teams", records, line, {"total": total}, "use filter", full)
+
+
+def _member_roles(teams: list[Team], member: int | None) -> list[str]:
+    """With organization_user_id, that member's role in each team, in one line: "X's role in each
+    team" needs no reading of the rosters."""
+    held = [(t, m) for t in teams for m in t.members if m.id == member]
+    if member is None or not held:
+        return []
+    who = refs_text([held[0][1]])
+    return [
+        f"{who} in {counted(len(held), 'team')}: " + ", ".join(f"{t.name} ({m.role or 'no role'})" for t, m in held)
+    ]
 
 
 async def _others(state: AppState, org: int, ws: int, ctx: Context) -> str:
@@ -237,6 +250,7 @@ async def _every_workspace(
     records = [Team.from_api(g, roles) for g in teams.values()]
     legend, line = team_listing(records)
     heading += legend if records and not args.detail else []
+    heading += _member_roles(records, args.organization_user_id)
     full = (
         [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in teams.values()] if args.detail else None
     )
