@@ -231,3 +231,27 @@ async def test_sandbox_list_of_230_users_fits_the_default_budget() -> None:
     async with connect(settings, sandbox.transport()) as client:
         result = await client.call_tool("list_users", {"all_pages": True})
     assert "[cut:" not in text(result) and len(result.structured_content["users"]) == len(sandbox.users)
+
+
+def capped_users(total: int, cap: int) -> Callable[[httpx2.Request], httpx2.Response]:
+    """A users endpoint that serves at most `cap` a page, whatever per_page asks (the spec allows it)."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        page = int(request.url.params.get("page", 1))
+        start = (page - 1) * cap
+        return httpx2.Response(200, json=[user_json(n) for n in range(start, min(total, start + cap))])
+
+    return handler
+
+
+async def test_a_page_shorter_than_asked_is_the_last_only_when_it_cannot_be_the_apis_page_size(routes: Routes) -> None:
+    routes.add("GET", "users", capped_users(120, 50))
+    async with connect(make_settings(), routes.transport()) as client:
+        first = await client.call_tool("list_users", {"per_page": 100})  # 50 served: maybe the API's cap
+        last = await client.call_tool("list_users", {"per_page": 100, "page": 3})  # 20, after a page of 50
+    assert first.structured_content["next_page"] == 2 and "may serve at most 50 a page" in text(first)
+    assert last.structured_content["complete"] is True and "The last page" in text(last)
+    routes.add("GET", "users", [user_json(n) for n in range(12)])
+    async with connect(make_settings(), routes.transport()) as client:
+        twelve = await client.call_tool("list_users", {"per_page": 100})  # no API pages 12 at a time
+    assert twelve.structured_content["complete"] is True and "Complete: no further page." in text(twelve)

@@ -90,6 +90,9 @@ class FocusClient:
         self.settings = settings
         self.quota = Quota()
         self.cache = TTLCache()
+        # The most users the API has served in one page so far: a page shorter than that was its last
+        # (neither Toggl source gives a page cap, so none is assumed before one is seen).
+        self.longest_users_page = 0
         self._flights: SingleFlight[Any] = SingleFlight()
         self._group_edits = KeyedLocks()
         self.base_url = settings.base_url.rstrip("/")
@@ -209,7 +212,9 @@ class FocusClient:
 
     async def list_users(self, organization_id: int, query: UsersQuery, fresh: bool = False) -> list[OrganizationUser]:
         data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
-        return cast("list[OrganizationUser]", parse(list[OrganizationUser], data, "GET", "users"))
+        users = cast("list[OrganizationUser]", parse(list[OrganizationUser], data, "GET", "users"))
+        self.longest_users_page = max(self.longest_users_page, len(users))
+        return users
 
     @asynccontextmanager
     async def editing_group(self, organization_id: int, group_id: int) -> AsyncIterator[EditLock]:

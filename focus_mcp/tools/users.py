@@ -219,6 +219,14 @@ def _columns(args: ListUsersArgs) -> frozenset[str]:
     return frozenset(args.fields)
 
 
+def _may_be_the_apis_page_size(served: int, longest_before: int) -> bool:
+    """Whether a page shorter than asked could still be followed by more: DESIGN.md (neither Toggl source
+    gives a page cap or a default) forbids assuming the API served all it was asked for. It was the
+    last page when the API has served longer pages before; a page cap, were there one, would be a
+    round number (10, 20, 25, 50...), so a short page of another length, or under 10, is the last."""
+    return served >= longest_before and served >= 10 and served % 5 == 0
+
+
 def _users(n: int) -> str:
     return f"{n} user" if n == 1 else f"{n} users"
 
@@ -330,6 +338,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
             return answer(state, heading + counts_lines(counts), UsersResult(counts=counts, **extra))
     else:
         per_page = args.per_page or DEFAULT_PER_PAGE
+        longest_before = state.client.longest_users_page
         users = await state.client.list_users(org, query.model_copy(update={"per_page": per_page}), fresh=args.fresh)
         page = args.page or 1
         extra["page"] = page
@@ -337,6 +346,12 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
         if len(users) >= per_page:
             extra["next_page"] = page + 1
             heading[0] += f" Page full: more may exist, call again with page={page + 1} (or all_pages=true)."
+        elif _may_be_the_apis_page_size(len(users), longest_before):
+            extra["next_page"] = page + 1
+            heading[0] += (
+                f" The API may serve at most {len(users)} a page: more may exist, call again with page={page + 1} "
+                "(or all_pages=true)."
+            )
         else:
             extra["complete"] = True
             heading[0] += " The last page: no more users." if page > 1 else " Complete: no further page."
