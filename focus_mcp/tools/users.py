@@ -18,7 +18,8 @@ from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, check_paging,
 from focus_mcp.tools.render import answer, listing
 from focus_mcp.tools.user_counts import STATUS_OF, UserCounts, count_users, counts_lines
 
-# Sent when the call gives no per_page, so that a page shorter than this is known to be the last.
+# Sent when the call gives no per_page, so that a page shorter than this can end the listing (see
+# _may_be_the_apis_page_size: the API may cap pages).
 DEFAULT_PER_PAGE = 50
 Status = Literal["active", "inactive", "invited", "locked"]
 Column = Literal["email", "flags", "teams", "workspaces", "tags", "rate", "working_hours", "custom_fields"]
