@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sized
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -111,17 +111,13 @@ def team_line(team: Team) -> str:
     members, ghosts = team.members, team.ghosts
     if any(m.role for m in members):
         marked = [m if m.role else m.model_copy(update={"role": "no role"}) for m in members]
-        parts.append(f"{len(members)} member{_s(members)}: {_members_text(marked)}")
+        parts.append(f"{counted(len(members), 'member')}: {_members_text(marked)}")
     else:
         none = ", none with a Focus role" if members else ""
-        parts.append(f"{len(members)} member{_s(members)}{none}: {refs_text(members)}" if members else "0 members")
+        parts.append(f"{counted(len(members), 'member')}{none}: {refs_text(members)}" if members else "0 members")
     if ghosts:
-        parts.append(f"{len(ghosts)} ghost{_s(ghosts)}: {refs_text(ghosts)}")
+        parts.append(f"{counted(len(ghosts), 'ghost')}: {refs_text(ghosts)}")
     return " | ".join(parts)
-
-
-def _s(items: Sized) -> str:
-    return "" if len(items) == 1 else "s"
 
 
 def team_listing(teams: list[Team]) -> tuple[list[str], Callable[[Team], str]]:
@@ -153,9 +149,9 @@ def team_listing(teams: list[Team]) -> tuple[list[str], Callable[[Team], str]]:
         spaces = ", ".join(f"{w.name}#{w.id}" if w.name in inline else w.name for w in team.workspaces)
         parts = [id_emoji_name(team), f"ws {spaces}" if spaces else "no workspace"]
         members, ghosts = team.members, team.ghosts
-        parts.append(f"{len(members)} member{_s(members)}: {members_text(members)}" if members else "0 members")
+        parts.append(f"{counted(len(members), 'member')}: {members_text(members)}" if members else "0 members")
         if ghosts:
-            parts.append(f"{len(ghosts)} ghost{_s(ghosts)}: {refs_text(ghosts)}")
+            parts.append(f"{counted(len(ghosts), 'ghost')}: {refs_text(ghosts)}")
         return " | ".join(parts)
 
     return legend, line
@@ -173,7 +169,7 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     read = await _all_teams(state, org, ws, query, args, ctx)
     groups, total, short = read.groups, read.total, read.stopped
     where = next((f"{w.name}#{ws}" for g in groups for w in g.workspaces if w.workspace_id == ws and w.name), f"#{ws}")
-    count = f"{len(groups)} team{_s(groups)}" if len(groups) == total else f"{len(groups)} of {total} teams"
+    count = counted(len(groups), "team") if len(groups) == total else f"{len(groups)} of {total} teams"
     if read.claimed is not None and read.claimed != total:
         count += f" (the API's total said {read.claimed})"
     heading = [f"{count} in workspace {where}."]
@@ -185,6 +181,14 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
         heading[0] += f" Teams are listed one workspace at a time (this was workspace {ws}). " + await _others(
             state, org, ws, ctx
         )
+    return await _teams_answer(state, org, args, heading, groups, total)
+
+
+async def _teams_answer(
+    state: AppState, org: int, args: ListTeamsArgs, heading: list[str], groups: list[Group], total: int
+) -> CallToolResult:
+    """A listing of teams: their members' roles named, the legend, the member's roles line, the
+    records themselves with detail=true."""
     full = [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in groups] if args.detail else None
     roles = await role_names(state, org) if any(u.focus_role_id for g in groups for u in g.users) else {}
     records = [Team.from_api(g, roles) for g in groups]
@@ -233,7 +237,7 @@ async def _every_workspace(
     check_quota(
         state,
         len(spaces) + QUOTA_RESERVE,
-        f"all_workspaces needs at least {len(spaces)} request{_s(spaces)} (one a workspace), and {QUOTA_RESERVE} are "
+        f"all_workspaces needs at least {counted(len(spaces), 'request')} (one a workspace), and {QUOTA_RESERVE} are "
         "kept in reserve,",
         "Pass one workspace_id.",
     )
@@ -244,17 +248,9 @@ async def _every_workspace(
         stopped += [f"{space.name}#{space.id}: {read.stopped}"] if read.stopped else []
         for group in read.groups:
             teams.setdefault(group.id, group)
-    heading = [f"{len(teams)} team{_s(teams)} across {len(spaces)} workspace{_s(spaces)}; each team once."]
+    heading = [f"{counted(len(teams), 'team')} across {counted(len(spaces), 'workspace')}; each team once."]
     heading[0] += f" Not every page read: {'; '.join(stopped)}; use filter for the others." if stopped else ""
-    roles = await role_names(state, org) if any(u.focus_role_id for g in teams.values() for u in g.users) else {}
-    records = [Team.from_api(g, roles) for g in teams.values()]
-    legend, line = team_listing(records)
-    heading += legend if records and not args.detail else []
-    heading += _member_roles(records, args.organization_user_id)
-    full = (
-        [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in teams.values()] if args.detail else None
-    )
-    return listing(state, heading, "teams", records, line, {"total": len(records)}, "use filter", full)
+    return await _teams_answer(state, org, args, heading, list(teams.values()), len(teams))
 
 
 async def _all_teams(

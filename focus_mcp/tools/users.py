@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from focus_mcp.api.models import IdFilter, OrganizationUser, UsersFilters, UsersQuery
 from focus_mcp.tools.base import READ_ONLY, Ref, Result, ToolSpec, app_state, common_fields_as, organization
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, check_paging, pages_in_order, progress
-from focus_mcp.tools.render import answer, listing
+from focus_mcp.tools.render import answer, counted, listing
 from focus_mcp.tools.user_counts import STATUS_OF, UserCounts, count_users, counts_lines
 
 # Sent when the call gives no per_page, so that a page shorter than this can end the listing (see
@@ -228,14 +228,6 @@ def _may_be_the_apis_page_size(served: int, longest_before: int) -> bool:
     return served >= longest_before and served >= 10 and served % 5 == 0
 
 
-def _users(n: int) -> str:
-    return f"{n} user" if n == 1 else f"{n} users"
-
-
-def _pages(n: int) -> str:
-    return f"{n} page" if n == 1 else f"{n} pages"
-
-
 def _in_all(args: ListUsersArgs, users: list[OrganizationUser]) -> str:
     """For a filter given several ids, how many of the users listed hold every one of them, counted
     from the records (the spec does not say whether the API keeps users with any or all of them)."""
@@ -319,10 +311,10 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
             users = [u for u in users if test(u)]
         extra.update(pages_read=pages, complete=paged.complete)
         kept = f" {', '.join(what for what, _ in kept_here)}" if kept_here else ""
-        which = _users(len(users)) + kept + _in_all(args, users)
+        which = counted(len(users), "user") + kept + _in_all(args, users)
         some_team = " in some team" if "has_group" in wire else ""  # min_teams asked the API for those only
         checked = (
-            f"{_users(read)}{some_team} on {_pages(pages)} checked"
+            f"{counted(read, 'user')}{some_team} on {counted(pages, 'page')} checked"
             if kept_here or not paged.complete
             else f"all pages: {pages} read"
         )
@@ -343,7 +335,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
         users = await state.client.list_users(org, query.model_copy(update={"per_page": per_page}), fresh=args.fresh)
         page = args.page or 1
         extra["page"] = page
-        heading = [f"{_users(len(users))}{_in_all(args, users)}, page {page} (per_page {per_page})."]
+        heading = [f"{counted(len(users), 'user')}{_in_all(args, users)}, page {page} (per_page {per_page})."]
         if len(users) >= per_page:
             extra["next_page"] = page + 1
             heading[0] += f" Page full: more may exist, call again with page={page + 1} (or all_pages=true)."
