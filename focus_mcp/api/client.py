@@ -10,15 +10,24 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
+import anyio
 import httpx2
 
 from focus_mcp import __version__
 from focus_mcp.api import redaction
 from focus_mcp.api.auth import auth_for, credential, credentials_in_use
 from focus_mcp.api.cache import Key, SingleFlight, TTLCache, cache_key
-from focus_mcp.api.errors import NotConfiguredError, NotFoundError, RequestInfo, RequestTooLongError
+from focus_mcp.api.errors import (
+    APIError,
+    InvalidResponseError,
+    NotConfiguredError,
+    NotFoundError,
+    RequestInfo,
+    RequestTooLongError,
+    ServerError,
+)
 from focus_mcp.api.locks import KeyedLocks
 from focus_mcp.api.models import (
     Group,
@@ -56,6 +65,19 @@ NO_CREDENTIALS = (
     "to try the embedded sandbox organization. As a Claude Desktop extension: fill in its API key, or "
     "turn on its Sandbox option."
 )
+
+
+class WriteObserver(Protocol):
+    """What learns of group writes from the client itself (the organization snapshot): each confirmed
+    result, a group read now, and a write whose outcome is unknown."""
+
+    async def group_written(self, organization_id: int, group: Group) -> None: ...
+    async def group_deleted(self, organization_id: int, group_id: int) -> None: ...
+    async def role_set(self, organization_id: int, group_id: int, user_id: int, role_id: int | None) -> None: ...
+    async def groups_read(
+        self, organization_id: int, workspace_id: int, asked: list[int], found: list[Group]
+    ) -> None: ...
+    async def outcome_unknown(self, organization_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -109,6 +131,8 @@ class FocusClient:
             follow_redirects=False,
         )
         self._sender = Sender(settings, self._http, self._auth, self.quota, self.shared, retry_policy or RetryPolicy())
+        # Told of every group write's confirmed result, or that its outcome is unknown (the snapshot).
+        self.write_observers: list[WriteObserver] = []
 
     async def __aenter__(self) -> FocusClient:
         return self
@@ -129,49 +153,96 @@ class FocusClient:
     # --- the endpoints ------------------------------------------------------------------------
 
     async def create_group(self, organization_id: int, body: GroupRequest) -> Group:
-        data = await self._call("POST", "groups", organization_id, payload=body.model_dump())
-        return cast("Group", parse(Group, data, "POST", "groups"))
+        async with self._observed(organization_id):
+            data = await self._call("POST", "groups", organization_id, payload=body.model_dump())
+            group = cast("Group", parse(Group, data, "POST", "groups"))
+        for observer in self.write_observers:
+            await observer.group_written(organization_id, group)
+        return group
 
     async def list_my_groups(self, organization_id: int, fresh: bool = False) -> list[UserGroupInfo]:
         data = await self._call("GET", "groups/me", organization_id, fresh=fresh)
         return cast("list[UserGroupInfo]", parse(list[UserGroupInfo], data, "GET", "groups/me"))
 
     async def update_group(self, organization_id: int, group_id: int, body: GroupRequest) -> Group:
-        data = await self._call(
-            "PUT", "groups/{group_id}", organization_id, group_id=group_id, payload=body.model_dump()
-        )
-        return cast("Group", parse(Group, data, "PUT", "groups/{group_id}"))
+        async with self._observed(organization_id):
+            data = await self._call(
+                "PUT", "groups/{group_id}", organization_id, group_id=group_id, payload=body.model_dump()
+            )
+            group = cast("Group", parse(Group, data, "PUT", "groups/{group_id}"))
+        for observer in self.write_observers:
+            await observer.group_written(organization_id, group)
+        return group
 
     async def delete_group(self, organization_id: int, group_id: int, workspace_id: int) -> dict[str, Any]:
         """DELETE the group. A 404 to a retry, after an attempt that may have reached the API, means
         that attempt deleted it: the answer is then `{"deleted_by_earlier_attempt": true}`."""
         try:
-            data = await self._call(
-                "DELETE",
-                "groups/{group_id}",
-                organization_id,
-                group_id=group_id,
-                query={"workspace_id": str(path_id(workspace_id))},
-                ids={"workspace_id": workspace_id},
-            )
+            async with self._observed(organization_id):
+                data = await self._call(
+                    "DELETE",
+                    "groups/{group_id}",
+                    organization_id,
+                    group_id=group_id,
+                    query={"workspace_id": str(path_id(workspace_id))},
+                    ids={"workspace_id": workspace_id},
+                )
         except NotFoundError as exc:
             if exc.after_uncertain_attempt:
-                return {"deleted_by_earlier_attempt": True}
+                answer: dict[str, Any] = {"deleted_by_earlier_attempt": True}
+                await self._deleted(organization_id, group_id, answer)
+                return answer
             raise
-        return written_answer(data, "DELETE", "groups/{group_id}")
+        answer = written_answer(data, "DELETE", "groups/{group_id}")
+        await self._deleted(organization_id, group_id, answer)
+        return answer
+
+    async def _deleted(self, organization_id: int, group_id: int, answer: dict[str, Any]) -> None:
+        """A DELETE whose answer confirms it (no false in it) removes the group; else its outcome is unknown."""
+        confirmed = bool(answer) and not any(value is False for value in answer.values())
+        for observer in self.write_observers:
+            if confirmed:
+                await observer.group_deleted(organization_id, group_id)
+            else:
+                await observer.outcome_unknown(organization_id)
 
     async def set_group_member_role(
         self, organization_id: int, group_id: int, body: GroupUserRoleRequest
     ) -> dict[str, Any]:
-        data = await self._call(
-            "PUT",
-            "groups/{group_id}/user_role",
-            organization_id,
-            group_id=group_id,
-            payload=body.model_dump(),
-            ids={"workspace_id": body.workspace_id, "organization_user_id": body.organization_user_id},
-        )
-        return written_answer(data, "PUT", "groups/{group_id}/user_role")
+        async with self._observed(organization_id):
+            data = await self._call(
+                "PUT",
+                "groups/{group_id}/user_role",
+                organization_id,
+                group_id=group_id,
+                payload=body.model_dump(),
+                ids={"workspace_id": body.workspace_id, "organization_user_id": body.organization_user_id},
+            )
+        answer = written_answer(data, "PUT", "groups/{group_id}/user_role")
+        confirmed = bool(answer) and not any(value is False for value in answer.values())
+        for observer in self.write_observers:
+            if confirmed:
+                await observer.role_set(organization_id, group_id, body.organization_user_id, body.focus_role_id)
+            else:
+                await observer.outcome_unknown(organization_id)
+        return answer
+
+    @asynccontextmanager
+    async def _observed(self, organization_id: int) -> AsyncIterator[None]:
+        """A write that fails with an outcome other than "not written" (no answer, an unreadable 2xx)
+        tells the observers that what they hold of the organization may be stale."""
+        try:
+            yield
+        except APIError as exc:
+            if isinstance(exc, InvalidResponseError | ServerError) or exc.after_uncertain_attempt:
+                for observer in self.write_observers:
+                    await observer.outcome_unknown(organization_id)
+            raise
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # a cancelled write may have landed too
+                for observer in self.write_observers:
+                    await observer.outcome_unknown(organization_id)
+            raise
 
     async def list_member_tags(self, organization_id: int, workspace_id: int, fresh: bool = False) -> list[MemberTag]:
         data = await self._call(
@@ -198,8 +269,9 @@ class FocusClient:
         return None if data is None else cast("list[Role]", parse(list[Role], data, "GET", "roles"))
 
     async def list_teams(
-        self, organization_id: int, workspace_id: int, query: TeamsQuery, fresh: bool = False
+        self, organization_id: int, workspace_id: int, query: TeamsQuery, fresh: bool = False, keep: bool = True
     ) -> TeamsPage:
+        """`keep=False`: read now and keep no copy (the organization snapshot holds what it reads)."""
         data = await self._call(
             "GET",
             "teams",
@@ -207,11 +279,18 @@ class FocusClient:
             query=query_params(query, workspace_id=path_id(workspace_id)),
             ids={"workspace_id": workspace_id},
             fresh=fresh,
+            keep=keep,
         )
-        return cast("TeamsPage", parse(TeamsPage, data, "GET", "teams"))
+        page = cast("TeamsPage", parse(TeamsPage, data, "GET", "teams"))
+        if fresh and query.group_ids:  # a group read now (an edit's read under its turn) is the latest there is
+            for observer in self.write_observers:
+                await observer.groups_read(organization_id, workspace_id, query.group_ids, page.data)
+        return page
 
-    async def list_users(self, organization_id: int, query: UsersQuery, fresh: bool = False) -> list[OrganizationUser]:
-        data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh)
+    async def list_users(
+        self, organization_id: int, query: UsersQuery, fresh: bool = False, keep: bool = True
+    ) -> list[OrganizationUser]:
+        data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh, keep=keep)
         users = cast("list[OrganizationUser]", parse(list[OrganizationUser], data, "GET", "users"))
         self.longest_users_page = max(self.longest_users_page, len(users))
         return users
@@ -264,6 +343,7 @@ class FocusClient:
         payload: Any = None,
         ids: dict[str, int] | None = None,
         fresh: bool = False,
+        keep: bool = True,
     ) -> Any:
         """One logical request: GETs through the cache and single-flight, writes invalidating."""
         params = {"organization_id": path_id(organization_id)}
@@ -286,6 +366,8 @@ class FocusClient:
                 if self.shared is not None:
                     await self.shared.bump(params["organization_id"])
         org = params["organization_id"]
+        if not keep:  # the caller keeps what it reads (the snapshot): no second copy in the cache
+            return await self._sender.fetch(info, url, None)
         if fresh:  # read now: not from the cache, nor from a request that left earlier (maybe before a write)
             return await self._read(info, key, url, endpoint, org)
         # With Redis up, what a group write changes is read through Redis, where every replica's write

@@ -103,7 +103,10 @@ class SharedState:
 
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         if ttl > 0:
-            await self._do("set", self._key("cache", key), value, px=int(ttl * 1000))
+            await self._do("set", self._key("cache", key), value, px=max(1, int(ttl * 1000)))
+
+    async def delete(self, *keys: str) -> None:
+        await self._do("delete", *(self._key("cache", key) for key in keys))
 
     # --- the quota ----------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 """Names where ids go: a user by id, exact name or email; a group by id or exact name.
 
-A user's name costs one filtered read (cached like any listing), and the records it finds are kept
-for the caller (`known`), so that an edit by names does not fetch the same users again by id. A
-group's name is looked for in the workspace given, or, when none is given, in every workspace of
-the organization (cached teams): a name two groups share anywhere is refused, not resolved to the
-nearer one. A name that matches no one, or several, is refused before anything is written,
+With an organization snapshot held (focus_mcp/org, within its max age), names resolve against it at
+no request; a name it does not know is looked up in the API before it is called unknown (someone may
+have joined, or a group been made, since the read). Without one, a user's name costs one filtered
+read (cached like any listing), and a group's name is looked for in the workspace given, or in
+every workspace. The records found are kept for the caller (`known`), so that an edit by names does
+not fetch the same users again by id. A name two groups share anywhere is refused, not resolved to
+the nearer one. A name that matches no one, or several, is refused before anything is written,
 listing the candidates with their ids (and a group's workspaces).
 """
 
@@ -17,6 +19,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, IdOrName, OrganizationUser, TeamsQuery, UsersQuery
+from focus_mcp.org.store import snapshots
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.paging import QUOTA_RESERVE, check_quota
 from focus_mcp.tools.render import echoed
@@ -45,7 +48,7 @@ async def user_ids(
     users found are added to `known`)."""
     ids: list[int] = []
     looked_up = {ref.strip().casefold() for ref in refs if isinstance(ref, str)}
-    if len(looked_up) > 1:  # one GET users a name (some may be cached): none spent that the hour cannot finish
+    if len(looked_up) > 1 and await snapshots(state.client).current(org) is None:  # one GET users a name
         check_quota(
             state,
             len(looked_up) + QUOTA_RESERVE,
@@ -54,11 +57,18 @@ async def user_ids(
             "Give user ids instead (list_users shows them), or fewer names.",
             refused="Not changed",
         )
+    snap = await snapshots(state.client).current(org)
     for ref in refs:
         if isinstance(ref, int):  # a valid id, whatever its JSON type (IdOrName); any other text is a name
             ids.append(ref)
             continue
-        found = await state.client.list_users(org, UsersQuery(filter=ref.strip(), per_page=100))
+        held = [snap.as_api(m) for m in snap.members if _same(m.name, ref) or _same(m.email, ref)] if snap else []
+        if held and known is not None:
+            known.update((u.id, u) for u in held)
+        if len(held) == 1:
+            ids.append(held[0].id)
+            continue
+        found = held or await state.client.list_users(org, UsersQuery(filter=ref.strip(), per_page=100))
         exact = [u for u in found if _same(u.name, ref) or _same(u.email, ref)]
         if len(exact) == 1:
             ids.append(exact[0].id)
@@ -81,6 +91,21 @@ async def group_id(state: AppState, org: int, ws: int, ref: int | str, ctx: Cont
     exactly one group."""
     if isinstance(ref, int):  # a valid id, whatever its JSON type (IdOrName); any other text is a name
         return ref, ws
+    if (snap := await snapshots(state.client).current(org)) is not None:
+        named = [
+            (t, [w.workspace_id for w in t.workspaces])
+            for t in snap.teams.values()
+            if _same(t.name, ref) and (not explicit or any(w.workspace_id == ws for w in t.workspaces))
+        ]
+        if len(named) == 1:
+            group, spaces = named[0]
+            return group.id, ws if ws in spaces or not spaces else spaces[0]
+        if named:
+            listed = "; ".join(_group_with_workspaces(g, seen_in) for g, seen_in in named)
+            raise ToolError(
+                f"Not changed: {len(named)} groups are named {echoed(ref)}: {listed}. Give the group id (and its "
+                "workspace_id)."
+            )
     matches: dict[int, tuple[Group, list[int]]] = {}
     near: dict[int, str] = {}
     try:
@@ -127,8 +152,13 @@ async def _workspaces_from(state: AppState, org: int, ws: int, ctx: Context, onl
 
 
 async def workspace_of(state: AppState, org: int, gid: int, ws: int, ctx: Context) -> int | None:
-    """Another workspace where group `gid` is visible (read now), when it is not in `ws`; None when
-    none is, or when the workspaces cannot be read (the caller then says the group is not visible)."""
+    """Another workspace where group `gid` is (the snapshot's, else visible in a read now), when it is
+    not in `ws`; None when none is, or when the workspaces cannot be read (the caller then says the
+    group is not visible)."""
+    snap = await snapshots(state.client).current(org)
+    team = snap.teams.get(gid) if snap is not None else None
+    if team is not None and (elsewhere := [w.workspace_id for w in team.workspaces if w.workspace_id != ws]):
+        return elsewhere[0]
     try:
         async for space in _workspaces_from(state, org, ws, ctx, only=False):
             if space != ws and await state.client.get_group(org, gid, space) is not None:
@@ -145,6 +175,8 @@ async def users_by_id(
     one read (cached); ids that name no user are left out."""
     known = known or {}
     have = {i: known[i] for i in ids if i in known}
+    if (snap := await snapshots(state.client).current(org)) is not None:
+        have |= {i: snap.as_api(snap.by_id[i]) for i in ids if i not in have and i in snap.by_id}
     missing = [i for i in dict.fromkeys(ids) if i not in have]
     if not missing:
         return have

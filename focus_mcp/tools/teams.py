@@ -12,7 +12,9 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError
-from focus_mcp.api.models import Group, TeamsFilters, TeamsQuery
+from focus_mcp.api.models import Group, TeamsFilters
+from focus_mcp.org.queries import matching_teams
+from focus_mcp.org.store import snapshots
 from focus_mcp.tools.base import (
     READ_ONLY,
     AppState,
@@ -25,10 +27,8 @@ from focus_mcp.tools.base import (
     organization,
     workspace,
 )
-from focus_mcp.tools.paging import DETAIL, QUOTA_RESERVE, REQUESTED_PER_PAGE, check_quota, progress
-from focus_mcp.tools.render import LOW_QUOTA, counted, id_emoji_name, listing, refs_text
-from focus_mcp.tools.team_pages import TeamPages, every_team
-from focus_mcp.tools.workspaces import find_workspaces
+from focus_mcp.tools.paging import DETAIL, progress
+from focus_mcp.tools.render import counted, id_emoji_name, listing, refs_text
 
 
 class ListTeamsArgs(TeamsFilters, ReadWorkspaceArgs):
@@ -90,7 +90,11 @@ def _members_text(members: list[Member]) -> str:
 
 
 async def role_names(state: AppState, org: int) -> RoleNames:
-    """Role id to name, from the cached roles (kept ten times as long as teams); {} when unreadable."""
+    """Role id to name, from the snapshot's roles or the cached roles (kept ten times as long as teams);
+    {} when unreadable."""
+    held = snapshots(state.client).held(org)
+    if held is not None and held.roles is not None:
+        return {r.role_id: r.name for r in held.roles}
     try:
         return {r.role_id: r.name for r in await state.client.list_roles(org)}
     except FocusError:
@@ -158,30 +162,41 @@ def team_listing(teams: list[Team]) -> tuple[list[str], Callable[[Team], str]]:
 
 
 async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
-    """List a workspace's teams (groups), every page: members with their Focus roles, workspaces,
-    ghosts."""
+    """List a workspace's teams (groups): members with their Focus roles, workspaces, ghosts.
+
+    filter: case-insensitive part of the team's name."""
     state = app_state(ctx)
     org = organization(args, state)
-    query = common_fields_as(args, TeamsQuery)
+    filters = common_fields_as(args, TeamsFilters)
+    if args.all_workspaces and args.workspace_id is not None:
+        raise ToolError("all_workspaces lists every workspace itself: drop workspace_id.")
+
+    async def on_page(done: int) -> None:
+        await progress(ctx, done, None, "users")
+
+    view = await snapshots(state.client).view(org, args.fresh, on_page)
+    snap = view.snapshot
+    note = [view.note] if view.note else []
     if args.all_workspaces:
-        return await _every_workspace(state, org, query, args, ctx)
+        groups = matching_teams(snap, filters, None)
+        spaces = {w for m in snap.members for w in m.workspaces} | {
+            w.workspace_id for g in groups for w in g.workspaces
+        }
+        heading = [f"{counted(len(groups), 'team')} across {counted(len(spaces), 'workspace')}; each team once.", *note]
+        return await _teams_answer(state, org, args, heading, groups, len(groups))
     ws = workspace(args, state)
-    read = await _all_teams(state, org, ws, query, args, ctx)
-    groups, total, short = read.groups, read.total, read.stopped
-    where = next((f"{w.name}#{ws}" for g in groups for w in g.workspaces if w.workspace_id == ws and w.name), f"#{ws}")
-    count = counted(len(groups), "team") if len(groups) == total else f"{len(groups)} of {total} teams"
-    if read.claimed is not None and read.claimed != total:
-        count += f" (the API's total said {read.claimed})"
-    heading = [f"{count} in workspace {where}."]
+    groups = matching_teams(snap, filters, ws)
+    where = f"{snap.workspace_name(ws)}#{ws}" if snap.workspace_name(ws) else f"#{ws}"
+    heading = [f"{counted(len(groups), 'team')} in workspace {where}.", *note]
     if args.workspace_id is None and groups:  # the configured workspace: say that it is one of perhaps several
         heading[0] += " Teams are listed per workspace: all_workspaces=true lists every workspace's."
-    if short:
-        heading[0] += f" {short}: use filter for the others."
-    if not groups and not short:
-        heading[0] += f" Teams are listed one workspace at a time (this was workspace {ws}). " + await _others(
-            state, org, ws, ctx
+    if not groups:
+        others = ", ".join(f"{n}#{i}" for i, n in sorted(snap.names.workspaces.items()) if i != ws)
+        heading[0] += (
+            f" Teams are listed one workspace at a time (this was workspace {ws}). Pass another workspace_id, or "
+            f"all_workspaces=true. Other workspaces: {others or 'none'}."
         )
-    return await _teams_answer(state, org, args, heading, groups, total)
+    return await _teams_answer(state, org, args, heading, groups, len(groups))
 
 
 async def _teams_answer(
@@ -208,65 +223,6 @@ def _member_roles(teams: list[Team], member: int | None) -> list[str]:
     return [
         f"{who} in {counted(len(held), 'team')}: " + ", ".join(f"{t.name} ({m.role or 'no role'})" for t, m in held)
     ]
-
-
-async def _others(state: AppState, org: int, ws: int, ctx: Context) -> str:
-    """Where else to look: the other workspaces by name, from the users listing (cached), unless few
-    requests are left this hour or the listing cannot be read."""
-    hint = "Pass another workspace_id, or all_workspaces=true."
-    left = state.client.quota.remaining
-    if left is not None and left <= LOW_QUOTA:
-        return hint + " (list_workspaces names them.)"
-    try:
-        found = await find_workspaces(state, org, ctx)
-    except (FocusError, ToolError):
-        return hint + " (list_workspaces names them.)"
-    others = ", ".join(f"{s.name}#{s.id}" for s in found.workspaces if s.id != ws)
-    return f"{hint} Other workspaces: {others or 'none'}."
-
-
-async def _every_workspace(
-    state: AppState, org: int, query: TeamsQuery, args: ListTeamsArgs, ctx: Context
-) -> CallToolResult:
-    """Teams of every workspace: the workspaces from the users listing (cached), then every page of
-    each workspace's teams (usually one request each); a team in several workspaces is listed once."""
-    if args.workspace_id is not None:
-        raise ToolError("all_workspaces lists every workspace itself: drop workspace_id.")
-    found = await find_workspaces(state, org, ctx, args.fresh)
-    spaces = found.workspaces
-    check_quota(
-        state,
-        len(spaces) + QUOTA_RESERVE,
-        f"all_workspaces needs at least {counted(len(spaces), 'request')} (one a workspace), and {QUOTA_RESERVE} are "
-        "kept in reserve,",
-        "Pass one workspace_id.",
-    )
-    teams: dict[int, Group] = {}
-    stopped: list[str] = []
-    for space in spaces:
-        read = await _all_teams(state, org, space.id, query, args, ctx)
-        stopped += [f"{space.name}#{space.id}: {read.stopped}"] if read.stopped else []
-        for group in read.groups:
-            teams.setdefault(group.id, group)
-    heading = [f"{counted(len(teams), 'team')} across {counted(len(spaces), 'workspace')}; each team once."]
-    heading[0] += f" Not every page read: {'; '.join(stopped)}; use filter for the others." if stopped else ""
-    return await _teams_answer(state, org, args, heading, list(teams.values()), len(teams))
-
-
-async def _all_teams(
-    state: AppState, org: int, ws: int, query: TeamsQuery, args: ListTeamsArgs, ctx: Context
-) -> TeamPages:
-    """Every team of the workspace (team_pages.py says how the pages are read)."""
-
-    async def read_page(n: int) -> tuple[list[Group], int]:
-        page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
-        found = await state.client.list_teams(org, ws, page_query, fresh=args.fresh)
-        return found.data, found.total
-
-    async def on_page(done: int, expected: int | None) -> None:
-        await progress(ctx, done, expected, "pages of teams")
-
-    return await every_team(read_page, state.client.quota, on_page)
 
 
 TOOLS = [ToolSpec(list_teams, "List teams", ListTeamsArgs, TeamsResult, READ_ONLY)]

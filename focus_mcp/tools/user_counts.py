@@ -1,6 +1,6 @@
 """list_users count_only: the numbers a question about the members asks for, instead of their lines.
 
-Counted over every user the filters keep (every page read), so that "how many admins have 2FA off"
+Counted over every member the filters keep, in the organization snapshot, so that "how many admins have 2FA off"
 is one call and a few hundred bytes, not 150 lines to count by hand.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, Field
 
-from focus_mcp.api.models import OrganizationUser
+from focus_mcp.org.model import Member, Names
 from focus_mcp.tools.base import Ref
 from focus_mcp.tools.render import counted
 
@@ -20,11 +20,11 @@ from focus_mcp.tools.render import counted
 # is told how many more there are (and can count one of them by filtering).
 MAX_COUNTED_REFS = 30
 
-STATUS_OF: dict[str, Callable[[OrganizationUser], bool]] = {
+STATUS_OF: dict[str, Callable[[Member], bool]] = {
     "active": lambda u: u.active and u.joined,
     "inactive": lambda u: not u.active,
     "invited": lambda u: u.invite_sent and not u.joined,
-    "locked": lambda u: bool(u.account_locked_at),
+    "locked": lambda u: bool(u.locked_at),
 }
 
 
@@ -78,29 +78,23 @@ class UserCounts(BaseModel):
 
 
 def _most_first(counter: Counter[int], names: dict[int, str]) -> tuple[list[Counted], int]:
-    ranked = sorted(counter.items(), key=lambda item: (-item[1], names[item[0]], item[0]))
-    shown = [Counted(id=i, name=names[i], users=n) for i, n in ranked[:MAX_COUNTED_REFS]]
+    ranked = sorted(counter.items(), key=lambda item: (-item[1], names.get(item[0], ""), item[0]))
+    shown = [Counted(id=i, name=names.get(i, ""), users=n) for i, n in ranked[:MAX_COUNTED_REFS]]
     return shown, max(0, len(ranked) - MAX_COUNTED_REFS)
 
 
-def count_users(users: Iterable[OrganizationUser]) -> UserCounts:
+def count_users(users: Iterable[Member], names: Names) -> UserCounts:
     users = list(users)
     workspaces: Counter[int] = Counter()
     tags: Counter[int] = Counter()
-    names: dict[int, str] = {}
-    tag_names: dict[int, str] = {}
     teams_held: Counter[int] = Counter()
     for user in users:
-        for w in user.workspaces or ():
-            workspaces[w.id] += 1
-            names.setdefault(w.id, w.name)
-        for t in user.tags or ():
-            tags[t.id] += 1
-            tag_names.setdefault(t.id, t.label)
-        teams_held[len(user.groups or ())] += 1
-    per_workspace, more_workspaces = _most_first(workspaces, names)
-    per_tag, more_tags = _most_first(tags, tag_names)
-    on = sum(1 for u in users if u.two_factor_enabled)
+        workspaces.update(user.workspaces)
+        tags.update(user.tags)
+        teams_held[len(user.groups)] += 1
+    per_workspace, more_workspaces = _most_first(workspaces, names.workspaces)
+    per_tag, more_tags = _most_first(tags, {i: label for i, (label, _) in names.tags.items()})
+    on = sum(1 for u in users if u.two_factor)
     return UserCounts(
         total=len(users),
         **{status: sum(1 for u in users if test(u)) for status, test in STATUS_OF.items()},
@@ -108,8 +102,8 @@ def count_users(users: Iterable[OrganizationUser]) -> UserCounts:
         owners=sum(1 for u in users if u.owner),
         two_factor_on=on,
         two_factor_off=len(users) - on,
-        two_factor_off_active=sum(1 for u in users if STATUS_OF["active"](u) and not u.two_factor_enabled),
-        two_factor_off_admins=sum(1 for u in users if u.admin and not u.two_factor_enabled),
+        two_factor_off_active=sum(1 for u in users if STATUS_OF["active"](u) and not u.two_factor),
+        two_factor_off_admins=sum(1 for u in users if u.admin and not u.two_factor),
         in_no_team=teams_held[0],
         people_by_team_count=[teams_held[n] for n in range(max(teams_held, default=-1) + 1)],
         workspaces=per_workspace,
@@ -122,12 +116,12 @@ def count_users(users: Iterable[OrganizationUser]) -> UserCounts:
     )
 
 
-def _rates(users: list[OrganizationUser]) -> list[Spread]:
+def _rates(users: list[Member]) -> list[Spread]:
     """The hourly rates set (a zero is none), one spread a currency, the most used first."""
     by_currency: dict[str, list[float]] = {}
     for user in users:
-        if user.rate is not None and user.rate.hourly_rate:
-            by_currency.setdefault(user.rate.currency or "", []).append(user.rate.hourly_rate)
+        if user.rate:
+            by_currency.setdefault(user.currency or "", []).append(user.rate)
     ranked = sorted(by_currency.items(), key=lambda item: (-len(item[1]), item[0]))
     return [spread(values, currency or None) for currency, values in ranked]
 

@@ -1,6 +1,6 @@
-"""list_users: the organization's members, one line each with the columns asked for, filtered as the
-API allows and, where it has no filter (status, 2FA, number of teams), here over every page; or
-only their counts (user_counts.py)."""
+"""list_users: the organization's members, one line each with the columns asked for, or only their
+counts (user_counts.py): the API's filters and this server's own (status, 2FA, number of teams)
+evaluated on the organization snapshot (focus_mcp/org), every member checked whatever the size."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.models import IdFilter, OrganizationUser, UsersFilters, UsersQuery
-from focus_mcp.tools.base import READ_ONLY, Ref, Result, ToolSpec, app_state, common_fields_as, organization
-from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, check_paging, pages_in_order, progress
+from focus_mcp.org.model import Member
+from focus_mcp.org.queries import matching_users
+from focus_mcp.org.store import snapshots
+from focus_mcp.tools.base import READ_ONLY, AppState, Ref, Result, ToolSpec, app_state, common_fields_as, organization
+from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, progress
 from focus_mcp.tools.render import answer, counted, listing
 from focus_mcp.tools.user_counts import STATUS_OF, UserCounts, count_users, counts_lines
 
-# Sent when the call gives no per_page, so that a page shorter than this can end the listing (see
-# _may_be_the_apis_page_size: the API may cap pages).
+# The lines a page shows when the call gives page and no per_page.
 DEFAULT_PER_PAGE = 50
 Status = Literal["active", "inactive", "invited", "locked"]
 Column = Literal["email", "flags", "teams", "workspaces", "tags", "rate", "working_hours", "custom_fields"]
@@ -213,150 +215,123 @@ def _shown(value: Any) -> str:
 
 
 def _columns(args: ListUsersArgs) -> frozenset[str]:
-    """The columns shown: `fields`; without it the default ones, and working hours, rates and custom
-    fields where the API sends them."""
-    if args.fields is None:
-        return frozenset((*LISTED_COLUMNS, "rate", "working_hours", "custom_fields"))
-    return frozenset(args.fields)
+    """The columns shown: `fields`, else the listed ones (rates and hours only when asked: short lines)."""
+    return frozenset(LISTED_COLUMNS if args.fields is None else args.fields)
 
 
-def _may_be_the_apis_page_size(served: int, longest_before: int) -> bool:
-    """Whether a page shorter than asked could still be followed by more: DESIGN.md (neither Toggl source
-    gives a page cap or a default) forbids assuming the API served all it was asked for. It was the
-    last page when the API has served longer pages before; a page cap, were there one, would be a
-    round number (10, 20, 25, 50...), so a short page of another length, or under 10, is the last."""
-    return served >= longest_before and served >= 10 and served % 5 == 0
-
-
-def _in_all(args: ListUsersArgs, users: list[OrganizationUser]) -> str:
-    """For a filter given several ids, how many of the users listed hold every one of them, counted
-    from the records (the spec does not say whether the API keeps users with any or all of them)."""
-    held: dict[str, Callable[[OrganizationUser], set[int]]] = {
-        "teams": lambda u: {g.id for g in u.groups or ()},
-        "workspaces": lambda u: {w.id for w in u.workspaces or ()},
-        "tags": lambda u: {t.id for t in u.tags or ()},
+def _in_all(args: ListUsersArgs, users: list[Member]) -> str:
+    """For a filter given several ids, how many of the users kept hold every one of them (the snapshot,
+    as the API is taken to, keeps users with any of them)."""
+    held: dict[str, Callable[[Member], tuple[int, ...]]] = {
+        "teams": lambda u: u.groups,
+        "workspaces": lambda u: u.workspaces,
+        "tags": lambda u: u.tags,
     }
     given = {"teams": args.groups, "workspaces": args.workspaces, "tags": args.tag_ids}
     said = [
-        f"{sum(1 for u in users if set(ids) <= held[label](u))} in all {len(set(ids))} {label} given"
+        f"{sum(1 for u in users if set(ids) <= set(held[label](u)))} in all {len(set(ids))} {label} given"
         for label, ids in given.items()
         if ids and len(set(ids)) > 1
     ]
     return f" (of them {', '.join(said)})" if said else ""
 
 
-def _kept_here(args: ListUsersArgs) -> list[tuple[str, Any]]:
-    """(what, test) for each filter the API does not have, applied here to every page."""
-    kept: list[tuple[str, Any]] = []
+def _kept_here(args: ListUsersArgs) -> list[tuple[str, Callable[[Member], bool]]]:
+    """(what, test) for each filter the API does not have."""
+    kept: list[tuple[str, Callable[[Member], bool]]] = []
     if args.status:
         tests = [STATUS_OF[s] for s in args.status]
         kept.append((" or ".join(args.status), lambda u: any(test(u) for test in tests)))
     if args.two_factor is not None:
-        kept.append((f"2FA {'on' if args.two_factor else 'off'}", lambda u: u.two_factor_enabled is args.two_factor))
+        kept.append((f"2FA {'on' if args.two_factor else 'off'}", lambda u: u.two_factor is args.two_factor))
     if args.min_teams is not None:
         n = args.min_teams
-        kept.append((f"in {n}+ teams", lambda u: len(u.groups or ()) >= n))
+        kept.append((f"in {n}+ teams", lambda u: len(u.groups) >= n))
     return kept
 
 
 async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
-    """List or count the organization's users (members).
+    """List or count the organization's users (members), every one checked.
 
-    status, two_factor, min_teams and count_only read every page."""
+    Answers from one read of the organization (kept TOGGL_FOCUS_CACHE_TTL s; fresh=true reads anew).
+    filter: case-insensitive part of name or email; several ids in one filter keep users with any.
+    max_items and page/per_page bound the lines shown, never what is counted."""
     state = app_state(ctx)
-    kept_here = _kept_here(args)
-    reasons = {
-        "count_only": args.count_only,
-        "status": bool(args.status),
-        "two_factor": args.two_factor is not None,
-        "min_teams": args.min_teams is not None,
-        "all_pages": args.all_pages,
-    }
-    why = [name for name, reads_every_page in reasons.items() if reads_every_page]
-    every_page, what = bool(why), (why or ["all_pages"])[0]
-    ignored = check_paging(
-        args.model_copy(update={"all_pages": every_page}), state, page=args.page, per_page=args.per_page, what=what
-    )
     if args.fields and "custom_fields" in args.fields and len(args.workspaces or ()) != 1:
         raise ToolError(
             "fields custom_fields needs exactly one workspace in `workspaces` (the API reads custom fields per "
             "workspace): add workspaces=[id], from list_workspaces."
         )
     org = organization(args, state)
-    columns = _columns(args)
-    query = common_fields_as(args, UsersQuery)
-    wire: dict[str, Any] = {}
-    if args.count_only:  # the same pages, with what the counts spread (rates, working hours)
-        wire |= {"include_rates": True, "include_working_hours": True}
-    elif args.fields:
-        wire |= {"include_rates": True} if "rate" in args.fields else {}
-        wire |= {"include_working_hours": True} if "working_hours" in args.fields else {}
-        wire |= {"include_custom_fields": True} if "custom_fields" in args.fields else {}
-    if args.min_teams and args.has_group is None:  # the API keeps only users in some team: fewer pages
-        wire["has_group"] = True
-    query = query.model_copy(update=wire)
+
+    async def on_page(done: int) -> None:
+        await progress(ctx, done, None, "users")
+
+    view = await snapshots(state.client).view(org, args.fresh, on_page)
+    snap = view.snapshot
+    kept_here = _kept_here(args)
+    users = matching_users(common_fields_as(args, UsersQuery), snap, [test for _, test in kept_here])
+    kept = f" {', '.join(what for what, _ in kept_here)}" if kept_here else ""
+    which = counted(len(users), "user") + kept + _in_all(args, users)
+    checked = f"of {counted(len(snap.members), 'member')}, every one checked"
+    note = f" {view.note}" if view.note else ""
+    if args.count_only:
+        counts = count_users(users, snap.names)
+        heading = [f"Counts of {which} ({checked}).{note}"]
+        return answer(state, heading + counts_lines(counts), UsersResult(counts=counts, complete=True))
     extra: dict[str, Any] = {}
-    if every_page:
-
-        async def read_page(n: int) -> list[OrganizationUser]:
-            page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
-            return await state.client.list_users(org, page_query, fresh=args.fresh)
-
-        async def on_page(done: int) -> None:
-            await progress(ctx, done, None, "users")
-
-        paged = await pages_in_order(read_page, args.max_items, on_page, state.client.quota)
-        users, pages, read = paged.records, paged.pages, len(paged.records)
-        for _, test in kept_here:
-            users = [u for u in users if test(u)]
-        extra.update(pages_read=pages, complete=paged.complete)
-        kept = f" {', '.join(what for what, _ in kept_here)}" if kept_here else ""
-        which = counted(len(users), "user") + kept + _in_all(args, users)
-        some_team = " in some team" if "has_group" in wire else ""  # min_teams asked the API for those only
-        checked = (
-            f"{counted(read, 'user')}{some_team} on {counted(pages, 'page')} checked"
-            if kept_here or not paged.complete
-            else f"all pages: {pages} read"
-        )
-        end = (
-            f"stopped at max_items={args.max_items}: more may exist. Raise it or filter."
-            if paged.capped
-            else "complete."
-        )
-        end = f"{paged.short_of_quota}: more may exist." if paged.short_of_quota else end
-        heading = [f"{which} ({checked}); {end}" + (f" {ignored}" if ignored else "")]
-        if args.count_only:
-            counts = count_users(users)
-            heading[0] = "Counts of " + heading[0]
-            return answer(state, heading + counts_lines(counts), UsersResult(counts=counts, **extra))
-    else:
+    shown, first = users, 0
+    if args.page is not None or args.per_page is not None:
         per_page = args.per_page or DEFAULT_PER_PAGE
-        longest_before = state.client.longest_users_page
-        users = await state.client.list_users(org, query.model_copy(update={"per_page": per_page}), fresh=args.fresh)
         page = args.page or 1
+        first = (page - 1) * per_page
+        shown = users[first : first + per_page]
         extra["page"] = page
-        heading = [f"{counted(len(users), 'user')}{_in_all(args, users)}, page {page} (per_page {per_page})."]
-        if len(users) >= per_page:
+        if first + per_page < len(users):
             extra["next_page"] = page + 1
-            heading[0] += f" Page full: more may exist, call again with page={page + 1} (or all_pages=true)."
-        elif _may_be_the_apis_page_size(len(users), longest_before):
-            extra["next_page"] = page + 1
-            heading[0] += (
-                f" The API may serve at most {len(users)} a page: more may exist, call again with page={page + 1} "
-                "(or all_pages=true)."
-            )
-        else:
-            extra["complete"] = True
-            heading[0] += " The last page: no more users." if page > 1 else " Complete: no further page."
-    if "custom_fields" in (args.fields or ()) and users and not any(u.custom_field_values for u in users):
-        heading[0] += NO_CUSTOM_FIELDS
-    records = [User.from_api(u, columns) for u in users]
-    full = [u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in users] if args.detail else None
+    shown = shown[: args.max_items]
+    more = len(users) - first - len(shown)
+    if more > 0:
+        where = f"{first + 1}-{first + len(shown)}" if shown else "none"
+        then = f"page={extra['next_page']}" if "next_page" in extra else "a higher max_items, or filters"
+        heading = [f"{which} ({checked}); shown {where}: {more} more after them ({then}).{note}"]
+    else:
+        extra["complete"] = True
+        heading = [f"{which} ({checked}); complete.{note}"]
+    columns = _columns(args)
+    records_api = [snap.as_api(m) for m in shown]
+    if "custom_fields" in columns and records_api:
+        records_api = await _with_custom_fields(state, org, args, records_api)
+        if not any(u.custom_field_values for u in records_api):
+            heading[0] += NO_CUSTOM_FIELDS
+    records = [User.from_api(u, columns) for u in records_api]
+    full = [snap.record(m) for m in shown] if args.detail else None
+    if full is not None and "custom_fields" in columns:
+        for record, user in zip(full, records_api, strict=True):
+            if user.custom_field_values:
+                record["custom_field_values"] = user.custom_field_values
     legend, ambiguous = user_id_legend(records)
-    if users and not args.detail:
+    if records and not args.detail:
         heading += [user_legend(columns, records), *([legend] if legend else [])]
-    narrow = "add filters, fewer fields, a smaller per_page, or a lower max_items"
+    narrow = "add filters, fewer fields, or a lower max_items"
     return listing(state, heading, "users", records, lambda u: user_line(u, ambiguous), extra, narrow, full)
+
+
+async def _with_custom_fields(
+    state: AppState, org: int, args: ListUsersArgs, users: list[OrganizationUser]
+) -> list[OrganizationUser]:
+    """The users shown with their custom field values, read now for them only (the API gives them a
+    workspace at a time, so the snapshot does not hold them): one request per 100 users shown."""
+    found: dict[int, list[dict[str, Any]] | None] = {}
+    ids = [u.id for u in users]
+    for start in range(0, len(ids), REQUESTED_PER_PAGE):
+        chunk = ids[start : start + REQUESTED_PER_PAGE]
+        query = UsersQuery(
+            org_user_ids=chunk, workspaces=args.workspaces, include_custom_fields=True, per_page=len(chunk)
+        )
+        for user in await state.client.list_users(org, query, fresh=args.fresh):
+            found[user.id] = user.custom_field_values
+    return [u.model_copy(update={"custom_field_values": found.get(u.id)}) for u in users]
 
 
 TOOLS = [ToolSpec(list_users, "List users", ListUsersArgs, UsersResult, READ_ONLY)]

@@ -1,21 +1,20 @@
-"""list_workspaces: the organization's workspaces. The API has no workspace endpoint: every user in
-the users listing carries their workspaces, so the pages of GET users (cached like any listing)
-give every workspace that has a member, with the member counts at no extra request."""
+"""list_workspaces: the organization's workspaces. The API has no workspace endpoint: every user
+carries their workspaces, so the organization snapshot (every member) gives every workspace that
+has a member, with the member counts, at no extra request."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from focus_mcp.api.models import UsersQuery
+from focus_mcp.org.store import snapshots
 from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
-from focus_mcp.tools.paging import REQUESTED_PER_PAGE, check_quota, pages_in_order, progress
+from focus_mcp.tools.paging import progress
 from focus_mcp.tools.render import counted, listing
-
-MAX_USERS_READ = 10_000
 
 
 class Workspace(BaseModel):
@@ -34,37 +33,33 @@ class WorkspacesResult(Result):
 class Found:
     workspaces: list[Workspace]
     users: int
-    pages: int
+    pages: int  # the requests the snapshot's read cost
+    note: str = ""  # its age, when an answer should say it
 
 
 async def find_workspaces(state: AppState, org: int, ctx: Context | None, fresh: bool = False) -> Found:
-    """Every workspace some user of the organization is in, from every page of GET users (progress
-    reported through `ctx`; None for a reader without a request, the workspaces resource)."""
-    check_quota(state, 1, "reading the users listing needs at least 1 request", "Try again after the reset.")
-
-    async def read_page(n: int) -> list[object]:
-        users = await state.client.list_users(org, UsersQuery(page=n, per_page=REQUESTED_PER_PAGE), fresh=fresh)
-        for user in users:
-            for w in user.workspaces or ():
-                names.setdefault(w.id, w.name)
-                counts[w.id] = counts.get(w.id, 0) + 1
-        return list(users)
+    """Every workspace some member of the organization is in, with its member count, from the
+    organization snapshot (progress of a new read reported through `ctx`; None for the resource)."""
 
     async def on_page(done: int) -> None:
         if ctx is not None:
             await progress(ctx, done, None, "users")
 
-    names: dict[int, str] = {}
-    counts: dict[int, int] = {}
-    read = await pages_in_order(read_page, MAX_USERS_READ, on_page)
-    users, pages = read.records, read.pages
-    spaces = [Workspace(id=i, name=names[i], members=counts[i]) for i in sorted(names, key=lambda i: names[i])]
-    return Found(spaces, len(users), pages)
+    view = await snapshots(state.client).view(org, fresh, on_page)
+    snap = view.snapshot
+    counts: Counter[int] = Counter()
+    for m in snap.members:
+        counts.update(m.workspaces)
+    names = snap.names.workspaces
+    spaces = [Workspace(id=i, name=names.get(i, ""), members=n) for i, n in counts.items()]
+    spaces.sort(key=lambda w: (w.name, w.id))
+    return Found(spaces, len(snap.members), snap.cost, view.note)
 
 
 def workspaces_heading(found: Found) -> str:
-    spaces, users, pages = len(found.workspaces), found.users, found.pages
-    return f"{counted(spaces, 'workspace')}, from {counted(users, 'user')} ({counted(pages, 'page')} read)."
+    spaces, users = len(found.workspaces), found.users
+    heading = f"{counted(spaces, 'workspace')}, from {counted(users, 'member')}."
+    return f"{heading} {found.note}" if found.note else heading
 
 
 def workspace_line(space: Workspace) -> str:
@@ -72,7 +67,7 @@ def workspace_line(space: Workspace) -> str:
 
 
 async def list_workspaces(args: OrgArgs, ctx: Context) -> CallToolResult:
-    """List the workspaces (id, name, member count), from every page of users (cached)."""
+    """List the workspaces (id, name, member count)."""
     state = app_state(ctx)
     found = await find_workspaces(state, organization(args, state), ctx)
     heading = [workspaces_heading(found)]

@@ -1,0 +1,233 @@
+"""Where the snapshots live, how old one may be, and what keeps them true after a write.
+
+One snapshot per organization, for `Settings.cache_ttl` seconds (TOGGL_FOCUS_CACHE_TTL: "seconds a
+read, the organization snapshot included, is served before a new read"). One refresh at a time per
+organization: in this process an anyio lock, across replicas a Redis lock (org/shared.py). When the
+hour's quota cannot pay for a new read, or the read fails on the quota, the older snapshot answers,
+saying its age and when the quota resets.
+
+Writes made through this server's client keep it true without a read (FocusClient.write_observers):
+the group a POST or PUT answered replaces or adds it, a confirmed DELETE removes it, a user_role PUT
+sets the member's role, a group read now (an edit's read under its turn) replaces it; a write whose
+outcome is unknown marks the snapshot stale, so the next question reads anew.
+
+Privacy: the snapshot holds names, emails and rates: in memory, and with Redis there, expiring with
+its max age; never on disk, never in a log line (only counts and ages are logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+import anyio
+
+from focus_mcp.api.client import FocusClient
+from focus_mcp.api.errors import QuotaExceededError, human_duration
+from focus_mcp.api.models import Group
+from focus_mcp.org.model import Snapshot
+from focus_mcp.org.read import Progress, read_snapshot
+from focus_mcp.org.shared import SharedSnapshots
+from focus_mcp.tools.render import counted
+
+log = logging.getLogger(__name__)
+
+AGE_SAID = 60.0  # seconds: an answer from an older snapshot says when it was read
+QUOTA_RESERVE = 5  # requests of the hour a refresh leaves for writes and single reads
+
+
+@dataclass
+class View:
+    """A snapshot and what an answer from it should say about it ("" when nothing needs saying)."""
+
+    snapshot: Snapshot
+    note: str = ""
+
+
+class OrgSnapshots:
+    """The snapshots of one client (one credential), per organization."""
+
+    def __init__(self, client: FocusClient) -> None:
+        self.client = client
+        self._held: dict[int, Snapshot] = {}
+        self._stale: set[int] = set()
+        self._locks: dict[int, anyio.Lock] = {}
+        self.shared = SharedSnapshots(client.shared) if client.shared is not None else None
+        client.write_observers.append(self)
+
+    @property
+    def max_age(self) -> float:
+        return self.client.settings.cache_ttl
+
+    def clear(self) -> None:
+        """Forget every snapshot (the next question reads anew)."""
+        self._held.clear()
+
+    def held(self, org: int) -> Snapshot | None:
+        """This process's snapshot of `org` whatever its age (never a request)."""
+        return self._held.get(org)
+
+    async def current(self, org: int) -> Snapshot | None:
+        """The snapshot of `org` if one is held (or shared) within its max age and not stale: never a read."""
+        return await self._usable(org, self._held.get(org))
+
+    async def view(self, org: int, fresh: bool = False, on_page: Progress | None = None) -> View:
+        """The organization's snapshot: the one held while younger than the max age (and not stale),
+        else one another replica read, else one read now."""
+        held = self._held.get(org)
+        if not fresh and (usable := await self._usable(org, held)) is not None:
+            return View(usable, self._age_note(usable))
+        async with self._locks.setdefault(org, anyio.Lock()):
+            held = self._held.get(org)
+            if not fresh and (usable := await self._usable(org, held)) is not None:
+                return View(usable, self._age_note(usable))  # read by the caller this one waited for
+            if self.shared is None:
+                return await self._refresh(org, held, fresh, on_page)
+            async with self.shared.refreshing(org) as locked:
+                if not fresh and locked and (usable := await self._usable(org, held)) is not None:
+                    return View(usable, self._age_note(usable))  # another replica read it meanwhile
+                return await self._refresh(org, held, fresh, on_page)
+
+    async def _usable(self, org: int, held: Snapshot | None) -> Snapshot | None:
+        if org in self._stale:
+            return None
+        if self.shared is not None and (told := await self.shared.newer(org, held)) is not None:
+            self._held[org] = told
+            held = told
+        if held is not None and time.time() - held.read_at < self.max_age:
+            return held
+        return None
+
+    async def _refresh(self, org: int, held: Snapshot | None, fresh: bool, on_page: Progress | None) -> View:
+        quota = self.client.quota
+        needed = (held.cost if held is not None else 1) + QUOTA_RESERVE
+        if held is not None and quota.remaining is not None and quota.remaining < needed:
+            return View(held, self._quota_note(held, fresh))
+        try:
+            snap = await read_snapshot(self.client, org, on_page)
+        except QuotaExceededError:
+            if held is None:
+                raise
+            return View(held, self._quota_note(held, fresh))
+        self._held[org] = snap
+        self._stale.discard(org)
+        log.info(
+            "organization %s read: %s members, %s teams, %s requests",
+            org,
+            len(snap.members),
+            len(snap.teams),
+            snap.cost,
+        )
+        if self.shared is not None:
+            await self.shared.publish(snap, self.max_age)
+        gaps = f" Not read whole: {'; '.join(snap.gaps)}." if snap.gaps else ""
+        said = f"Read now: {counted(snap.cost, 'request')}.{gaps}" if fresh else gaps.strip()
+        return View(snap, said)
+
+    def _age_note(self, snap: Snapshot) -> str:
+        age = time.time() - snap.read_at
+        gaps = f" Not read whole: {'; '.join(snap.gaps)}." if snap.gaps else ""
+        if age < AGE_SAID:
+            return gaps.strip()
+        when = time.strftime("%H:%M UTC", time.gmtime(snap.read_at))
+        return f"As read {human_duration(age)} ago ({when}); fresh=true reads again.{gaps}"
+
+    def _quota_note(self, snap: Snapshot, fresh: bool) -> str:
+        quota = self.client.quota
+        resets = quota.resets_in()
+        when = f", and it resets in {human_duration(resets)}" if resets is not None else ""
+        left = quota.remaining
+        why = (
+            f"the hour's quota has {counted(left, 'request')} left{when}"
+            if left
+            else f"the hour's quota is spent{when}"
+        )
+        age = human_duration(time.time() - snap.read_at)
+        asked = "fresh=true was not read: " if fresh else ""
+        return f"As read {age} ago: {asked}a new read needs about {counted(snap.cost, 'request')}, and {why}."
+
+    # --- what writes tell (FocusClient.write_observers) ------------------------------------------
+
+    async def group_written(self, organization_id: int, group: Group) -> None:
+        snap = self._held.get(organization_id)
+        if snap is None:
+            return
+        before = snap.teams.get(group.id)
+        snap.teams[group.id] = group
+        self._members_moved(snap, before, group)
+        await self._changed(snap)
+
+    async def group_deleted(self, organization_id: int, group_id: int) -> None:
+        snap = self._held.get(organization_id)
+        if snap is None:
+            return
+        before = snap.teams.pop(group_id, None)
+        for m in snap.members:
+            if group_id in m.groups:
+                m.groups = tuple(g for g in m.groups if g != group_id)
+        del before
+        snap.names.groups.pop(group_id, None)
+        await self._changed(snap)
+
+    async def role_set(self, organization_id: int, group_id: int, user_id: int, role_id: int | None) -> None:
+        snap = self._held.get(organization_id)
+        team = snap.teams.get(group_id) if snap is not None else None
+        if snap is None or team is None:
+            return
+        users = [
+            u.model_copy(update={"focus_role_id": role_id}) if u.organization_user_id == user_id else u
+            for u in team.users
+        ]
+        snap.teams[group_id] = team.model_copy(update={"users": users})
+        await self._changed(snap)
+
+    async def groups_read(self, organization_id: int, workspace_id: int, asked: list[int], found: list[Group]) -> None:
+        for group in found:
+            if group.id in asked:
+                await self.group_written(organization_id, group)
+
+    async def outcome_unknown(self, organization_id: int) -> None:
+        if organization_id in self._held:
+            self._stale.add(organization_id)
+        if self.shared is not None:
+            await self.shared.forget(organization_id)
+
+    def _members_moved(self, snap: Snapshot, before: Group | None, after: Group) -> None:
+        """Each member's teams as the group now says: joined ones gain it, removed ones lose it."""
+        old = {u.organization_user_id for u in before.users} if before is not None else set()
+        new = {u.organization_user_id for u in after.users}
+        snap.names.groups[after.id] = (after.name, after.emoji, tuple(w.workspace_id for w in after.workspaces))
+        for w in after.workspaces:
+            snap.names.workspaces.setdefault(w.workspace_id, w.name)
+        by_id = snap.by_id
+        for uid in old - new:
+            if (m := by_id.get(uid)) is not None:
+                m.groups = tuple(g for g in m.groups if g != after.id)
+        for uid in new - old:
+            if (m := by_id.get(uid)) is not None and after.id not in m.groups:
+                m.groups = (*m.groups, after.id)
+
+    async def _changed(self, snap: Snapshot) -> None:
+        snap.forget_indexes()
+        snap.version = uuid.uuid4().hex
+        if self.shared is not None:
+            await self.shared.publish(snap, self.max_age)
+
+
+_STORES: WeakKeyDictionary[FocusClient, OrgSnapshots] = WeakKeyDictionary()
+
+
+def stores() -> list[OrgSnapshots]:
+    """Every client's snapshots (benchmarks measure what they hold)."""
+    return list(_STORES.values())
+
+
+def snapshots(client: FocusClient) -> OrgSnapshots:
+    """The snapshots of this client (made on first use, and told of its writes from then on)."""
+    store = _STORES.get(client)
+    if store is None:
+        store = _STORES[client] = OrgSnapshots(client)
+    return store
