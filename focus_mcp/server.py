@@ -22,7 +22,7 @@ from focus_mcp.tools.registry import ToolServer, as_tool, tool_specs
 INSTRUCTIONS = """\
 Reads and edits a Toggl Focus organization: users (members), teams (groups), roles, member tags.
 organization_id and workspace_id (create_group: workspaces) default to the configured ones;
-fresh=true skips the cache; all_pages reads every page, up to max_items.
+reads answer from one read of the organization, its age said past a minute; fresh=true reads anew.
 list_users with has_group=false finds people in no team; status finds invited or locked people.
 Teams are listed per workspace: list_teams with all_workspaces=true lists every team once, with
 its members' roles; list_workspaces names the workspaces.

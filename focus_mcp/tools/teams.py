@@ -164,7 +164,7 @@ def team_listing(teams: list[Team]) -> tuple[list[str], Callable[[Team], str]]:
 async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     """List a workspace's teams (groups): members with their Focus roles, workspaces, ghosts.
 
-    filter: case-insensitive part of the team's name."""
+    filter: part of the name, any case."""
     state = app_state(ctx)
     org = organization(args, state)
     filters = common_fields_as(args, TeamsFilters)

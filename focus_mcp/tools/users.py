@@ -251,11 +251,10 @@ def _kept_here(args: ListUsersArgs) -> list[tuple[str, Callable[[Member], bool]]
 
 
 async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
-    """List or count the organization's users (members), every one checked.
+    """List or count the organization's users (members).
 
-    Answers from one read of the organization (kept TOGGL_FOCUS_CACHE_TTL s; fresh=true reads anew).
-    filter: case-insensitive part of name or email; several ids in one filter keep users with any.
-    max_items and page/per_page bound the lines shown, never what is counted."""
+    filter: part of name or email, any case; several ids: any of them.
+    max_items and page bound the lines shown, not counts."""
     state = app_state(ctx)
     if args.fields and "custom_fields" in args.fields and len(args.workspaces or ()) != 1:
         raise ToolError(
