@@ -203,14 +203,40 @@ async def _teams_answer(
     state: AppState, org: int, args: ListTeamsArgs, heading: list[str], groups: list[Group], total: int
 ) -> CallToolResult:
     """A listing of teams: their members' roles named, the legend, the member's roles line, the
-    records themselves with detail=true."""
-    full = [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in groups] if args.detail else None
+    records themselves with detail=true. Only the teams that may fit the answer are rendered (600
+    teams' rosters are ten times what it can show); the rest are counted in the cut note."""
     roles = await role_names(state, org) if any(u.focus_role_id for g in groups for u in g.users) else {}
+    member = args.organization_user_id
+    held = [g for g in groups if any(u.organization_user_id == member for u in g.users)] if member else []
+    member_line = _member_roles([Team.from_api(g, roles) for g in held], member)
+    fitting = _may_fit(groups, state.settings.max_response_chars, args.detail)
+    after = len(groups) - len(fitting)
+    groups = fitting
+    full = [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in groups] if args.detail else None
     records = [Team.from_api(g, roles) for g in groups]
     legend, line = team_listing(records)
     heading += legend if records and not args.detail else []
-    heading += _member_roles(records, args.organization_user_id)
-    return listing(state, heading, "teams", records, line, {"total": total}, "use filter", full)
+    heading += member_line
+    narrow = f"and {after} more teams after those; use filter" if after else "use filter"
+    result = listing(state, heading, "teams", records, line, {"total": total}, narrow, full)
+    structured = result.structured_content
+    if after and structured is not None:
+        if "truncated" not in structured:  # every team rendered fit: the cut is said here
+            note = f"[cut: {after} more not shown, to stay under the response budget; use filter]"
+            result.content[0].text += "\n" + note  # type: ignore[union-attr]
+        structured["truncated"] = structured.get("truncated", 0) + after
+    return result
+
+
+def _may_fit(groups: list[Group], budget: int, detail: bool) -> list[Group]:
+    """The first teams whose lines may fit `budget` characters, estimated generously (a member's name
+    and role), so that the listing cuts the last ones exactly."""
+    used = 0
+    for n, group in enumerate(groups):
+        used += 40 + len(group.name) + sum(len(u.display_name) + (60 if detail else 12) for u in group.users)
+        if used > budget * 1.3:
+            return groups[:n]
+    return groups
 
 
 def _member_roles(teams: list[Team], member: int | None) -> list[str]:
