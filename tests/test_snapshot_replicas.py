@@ -1,0 +1,105 @@
+"""The organization snapshot shared by replicas through a real redis-server: one reads, the others
+answer from what it published; a write through one shows through the other; nothing unreadable."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx2
+import pytest
+from helpers import Gate, sandbox_settings, text
+from mcp import Client
+from pydantic import SecretStr
+from redis.asyncio import Redis
+from redis_server import redis_server
+
+from focus_mcp.config import Settings
+from focus_mcp.org.shared import decode
+from focus_mcp.sandbox import SandboxAPI
+from focus_mcp.server import build_server
+
+pytestmark = pytest.mark.anyio
+WS_HQ = 4_300_001
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+def replica_settings(redis_url: str) -> Settings:
+    settings, _ = sandbox_settings()
+    return settings.model_copy(update={"redis_url": SecretStr(redis_url)})
+
+
+@asynccontextmanager
+async def two_replicas(
+    settings: Settings, transport: httpx2.AsyncBaseTransport
+) -> AsyncIterator[tuple[Client, Client]]:
+    async with Client(build_server(settings, transport)) as a, Client(build_server(settings, transport)) as b:
+        yield a, b
+
+
+def users_reads(api: SandboxAPI) -> int:
+    return sum(1 for method, path in api.requests if method == "GET" and "/users" in path)
+
+
+async def test_a_second_replica_answers_from_the_first_ones_snapshot_with_no_users_request(redis_url: str) -> None:
+    api = SandboxAPI()
+    settings = replica_settings(redis_url)
+    async with two_replicas(settings, api.transport()) as (a, b):
+        first = await a.call_tool("list_users", {"count_only": True})
+        read = users_reads(api)
+        second = await b.call_tool("list_users", {"count_only": True})
+        teams = await b.call_tool("list_teams", {"all_workspaces": True})
+    assert read == 2 and users_reads(api) == read
+    assert first.structured_content["counts"] == second.structured_content["counts"]
+    assert "20 teams across 4 workspaces" in text(teams)
+    assert sum(1 for _, path in api.requests if "/teams" in path) == 4  # read once, by the first replica
+
+
+async def test_replicas_asking_at_once_read_the_organization_once(redis_url: str) -> None:
+    api = SandboxAPI()
+    gate = Gate(api.transport())
+    settings = replica_settings(redis_url)
+    async with two_replicas(settings, gate) as (a, b), anyio.create_task_group() as tg:
+        for client in (a, b, a, b):
+            tg.start_soon(client.call_tool, "list_users", {"count_only": True})
+        await anyio.wait_all_tasks_blocked()
+        gate.opened.set()
+    assert users_reads(api) == 2  # one read of the two pages, by whichever replica held the lock
+
+
+async def test_a_write_through_one_replica_shows_through_the_other_without_a_read(redis_url: str) -> None:
+    api = SandboxAPI()
+    settings = replica_settings(redis_url)
+    async with two_replicas(settings, api.transport()) as (a, b):
+        await a.call_tool("list_users", {"count_only": True})
+        await b.call_tool("list_users", {"count_only": True})
+        made = await a.call_tool(
+            "create_group", {"name": "Shared Club", "organization_users": [4_100_003], "workspaces": [WS_HQ]}
+        )
+        assert made.structured_content["outcome"] == "written", text(made)
+        reads = users_reads(api)
+        seen = await b.call_tool("list_users", {"org_user_ids": [4_100_003], "fields": ["teams"]})
+    assert "Shared Club" in text(seen) and users_reads(api) == reads
+
+
+async def test_the_shared_snapshot_is_compact_and_expires_with_its_max_age(redis_url: str) -> None:
+    api = SandboxAPI()
+    settings = replica_settings(redis_url).model_copy(update={"cache_ttl": 120})
+    async with Client(build_server(settings, api.transport())) as a:
+        await a.call_tool("list_users", {"count_only": True})
+    redis = Redis.from_url(redis_url)
+    try:
+        (key,) = [k for k in await redis.keys("*") if k.endswith(b":snapshot:4200001")]
+        blob, ttl = await redis.get(key), await redis.pttl(key)
+    finally:
+        await redis.aclose()
+    assert 0 < ttl <= 120_000
+    assert blob is not None and len(blob) < 30_000  # 150 members, 20 teams, 6 roles, zlib'd
+    snap = decode(blob)
+    assert snap is not None and len(snap.members) == 150 and len(snap.teams) == 20
