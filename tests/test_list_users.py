@@ -35,7 +35,7 @@ async def test_count_only_counts_everyone_in_a_few_hundred_bytes() -> None:
     off = sum(1 for u in everyone if not u.two_factor)
     assert len(said.encode()) < 1500 and not result.is_error
     assert counts["total"] == len(everyone) == 150 and counts["two_factor_off"] == off
-    assert "Counts of 150 users" in said and f"off {off}" in said and "2 read" in said
+    assert "Counts of 150 users (of 150 members, every one checked)" in said and f"off {off}" in said
     held = teams_of(api)
     assert counts["people_by_team_count"] == [
         sum(1 for n in held.values() if n == k) for k in range(max(held.values()) + 1)
@@ -78,12 +78,11 @@ async def test_two_factor_and_min_teams_return_exactly_those_users() -> None:
     held = teams_of(api)
     expected = {u.id for u in api.users.values() if not u.two_factor and held[u.id] >= 3}
     async with connect(settings, api.transport()) as client:
-        result = await client.call_tool("list_users", {"two_factor": False, "min_teams": 3, "all_pages": True})
+        result = await client.call_tool("list_users", {"two_factor": False, "min_teams": 3})
     assert {u["id"] for u in result.structured_content["users"]} == expected and expected
-    assert result.structured_content["pages_read"] == users_requests(api)
-    assert f"{len(expected)} users 2FA off, in 3+ teams" in text(result) and "pages checked" in text(result)
-    # The API's own has_group filter drops the users in no team before they cost a page.
-    assert all("has_group=true" in query for query in users_queries(api))
+    assert f"{len(expected)} users 2FA off, in 3+ teams (of 150 members, every one checked)" in text(result)
+    # One read of every member, with the rates and hours an answer may show: two pages of 100.
+    assert users_requests(api) == 2 and all("include_rates=true" in query for query in users_queries(api))
 
 
 async def test_a_names_and_teams_listing_costs_a_fraction_of_the_full_one() -> None:
@@ -116,22 +115,24 @@ async def test_a_short_page_is_the_last_one() -> None:
         full = await client.call_tool("list_users", {"per_page": 50})
         default = await client.call_tool("list_users", {"filter": someone.email})
     assert one.structured_content["complete"] is True and "next_page" not in one.structured_content
-    assert "Complete: no further page." in text(one) and "page=2" not in text(one)
-    assert full.structured_content["next_page"] == 2 and "page=2" in text(full)
-    assert "Complete" in text(default) and "page=2" not in text(default)
+    assert "1 user (of 150 members, every one checked); complete." in text(one) and "page=2" not in text(one)
+    assert full.structured_content["next_page"] == 2 and "shown 1-50: 100 more after them (page=2)" in text(full)
+    assert "complete." in text(default) and "page=2" not in text(default)
 
 
 @pytest.mark.parametrize(
     "reason", [{"count_only": True}, {"two_factor": False}, {"min_teams": 1}, {"status": ["locked"]}]
 )
-async def test_reading_every_page_ignores_page_and_per_page_and_says_so(reason: dict[str, object]) -> None:
+async def test_page_and_per_page_bound_the_lines_shown_never_the_count(reason: dict[str, object]) -> None:
     settings, api = sandbox_settings()
     async with connect(settings, api.transport()) as client:
         result = await client.call_tool("list_users", {**reason, "per_page": 10})
         plain = await client.call_tool("list_users", reason)
-    said = text(result)
-    assert not result.is_error and f"(per_page ignored: {next(iter(reason))} reads every page.)" in said
-    assert result.structured_content == plain.structured_content  # the same answer, one call
+    said, first_line = text(result), text(plain).splitlines()[1]
+    assert not result.is_error
+    assert said.splitlines()[1].split(";")[0] == first_line.split(";")[0]  # the same count, every one checked
+    assert result.structured_content.get("counts") == plain.structured_content.get("counts")
+    assert len(result.structured_content["users"]) == min(10, len(plain.structured_content["users"]))
 
 
 async def test_counting_is_refused_up_front_when_the_quota_cannot_cover_it() -> None:
@@ -141,13 +142,16 @@ async def test_counting_is_refused_up_front_when_the_quota_cannot_cover_it() -> 
         await client.call_tool("list_roles", {})
         result = await client.call_tool("list_users", {"count_only": True})
     assert result.is_error and "Not fetched" in text(result) and users_requests(api) == 0
+    assert "reading the organization" in text(result)
 
 
 async def test_custom_fields_asked_but_not_sent_says_when_the_api_sends_them(routes: Routes) -> None:
     """The spec: custom_field_values come only to a caller allowed to view them, with the beta enabled."""
-    routes.add("GET", "users", [{"id": 101, "name": "Ana"}, {"id": 102, "name": "Bo"}])
+    main = [{"id": 22, "name": "Main"}]
+    routes.add("GET", "users", [{"id": 101, "name": "Ana", "workspaces": main}, {"id": 102, "name": "Bo"}])
+    routes.add("GET", "teams", {"data": [], "page": 1, "rows": 0, "total": 0})
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("list_users", {"fields": ["custom_fields"], "workspaces": [22]})
     said = text(result)
-    assert routes.query()["include_custom_fields"] == "true"
+    assert routes.query()["include_custom_fields"] == "true" and routes.query()["org_user_ids"] == "101"
     assert "No custom field values came back" in said and "view_workspace_user_custom_fields" in said

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 import anyio
+from mcp.server.mcpserver.exceptions import ToolError
 
 from focus_mcp.api.client import FocusClient
 from focus_mcp.api.errors import QuotaExceededError, human_duration
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 AGE_SAID = 60.0  # seconds: an answer from an older snapshot says when it was read
 QUOTA_RESERVE = 5  # requests of the hour a refresh leaves for writes and single reads
+FIRST_READ = 2  # the fewest requests a first read costs: a page of users, a page of teams
 
 
 @dataclass
@@ -103,9 +105,18 @@ class OrgSnapshots:
 
     async def _refresh(self, org: int, held: Snapshot | None, fresh: bool, on_page: Progress | None) -> View:
         quota = self.client.quota
-        needed = (held.cost if held is not None else 1) + QUOTA_RESERVE
+        needed = (held.cost if held is not None else FIRST_READ) + QUOTA_RESERVE
         if held is not None and quota.remaining is not None and quota.remaining < needed:
             return View(held, self._quota_note(held, fresh))
+        if held is None and quota.remaining is not None and quota.remaining < needed:
+            # nothing to answer from: refused before a request the hour cannot finish
+            resets = quota.resets_in()
+            when = f", and the quota resets in {human_duration(resets)}" if resets else ""
+            raise ToolError(
+                f"Not fetched: reading the organization (every member, team and role) needs at least "
+                f"{counted(FIRST_READ, 'request')}, and {QUOTA_RESERVE} are kept in reserve, but only "
+                f"{quota.remaining} left this hour{when}. Try again after the reset."
+            )
         try:
             snap = await read_snapshot(self.client, org, on_page)
         except QuotaExceededError:
