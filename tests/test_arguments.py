@@ -61,18 +61,36 @@ async def test_a_newline_in_a_team_name_cannot_forge_a_record(monkeypatch: pytes
     [
         ("list_users", {"filter": "x" * 70_000}),
         ("list_users", {"groups": list(range(1, 20_000))}),
-        ("list_teams", {"filter": "é" * 25_000}),  # 75,000 characters once percent-encoded
-        ("list_teams", {"group_ids": list(range(1, 20_000))}),
+        ("list_teams", {"filter": "é" * 25_000, "all_workspaces": True}),
+        ("list_teams", {"group_ids": list(range(1, 20_000)), "all_workspaces": True}),
     ],
 )
-async def test_a_query_too_long_for_a_url_is_refused_unsent_in_words_the_model_can_act_on(
+async def test_a_filter_too_long_for_a_url_is_answered_from_the_snapshot_with_no_long_url_sent(
     tool: str, args: dict[str, Any]
 ) -> None:
-    """The schema sets no length (the API gives none); a URL has one: past it, the call is refused
-    before any request, saying what to shorten, not 'failed inside focus-mcp'."""
+    """The schema sets no length (the API gives none); a URL has one. The reads' filters are evaluated on
+    the organization snapshot, so a filter of any length is answered, and no request carries it."""
     settings, api = sandbox_settings()
     async with connect(settings, api.transport()) as client:
         result = await client.call_tool(tool, args)
+    said = text(result)
+    assert not result.is_error and ("0 users" in said or "0 teams" in said), said
+    assert all(len(path) < 2_000 for _, path in api.requests)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"filter": "é" * 25_000},  # 75,000 characters once percent-encoded
+        {"group_ids": list(range(1, 20_000))},
+    ],
+)
+async def test_a_query_too_long_for_a_url_is_refused_unsent_in_words_the_model_can_act_on(args: dict[str, Any]) -> None:
+    """One workspace's teams on a server with no snapshot yet are read from the API with the filter on
+    the wire: past a URL's length, the call is refused before any request, saying what to shorten."""
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        result = await client.call_tool("list_teams", args)
     said = text(result)
     assert result.is_error and "not sent" in said and "too long for a URL" in said, said
     assert "inside focus-mcp" not in said and api.requests == []

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
@@ -29,6 +30,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from focus_mcp.api.client import FocusClient
 from focus_mcp.api.errors import QuotaExceededError, human_duration
 from focus_mcp.api.models import Group
+from focus_mcp.org import changes
 from focus_mcp.org.model import Snapshot
 from focus_mcp.org.read import Progress, read_snapshot
 from focus_mcp.org.shared import SharedSnapshots
@@ -57,6 +59,7 @@ class OrgSnapshots:
         self._held: dict[int, Snapshot] = {}
         self._stale: set[int] = set()
         self._locks: dict[int, anyio.Lock] = {}
+        self._reading: dict[int, list[Callable[[Snapshot], None]]] = {}  # writes landed during a read
         self.shared = SharedSnapshots(client.shared) if client.shared is not None else None
         client.write_observers.append(self)
 
@@ -117,14 +120,19 @@ class OrgSnapshots:
                 f"{counted(FIRST_READ, 'request')}, and {QUOTA_RESERVE} are kept in reserve, but only "
                 f"{quota.remaining} left this hour{when}. Try again after the reset."
             )
+        self._stale.discard(org)
+        self._reading[org] = []
         try:
             snap = await read_snapshot(self.client, org, on_page)
         except QuotaExceededError:
             if held is None:
                 raise
             return View(held, self._quota_note(held, fresh))
+        finally:
+            landed = self._reading.pop(org)
+        for change in landed:  # writes confirmed while the pages were read
+            change(snap)
         self._held[org] = snap
-        self._stale.discard(org)
         log.info(
             "organization %s read: %s members, %s teams, %s requests",
             org,
@@ -163,37 +171,13 @@ class OrgSnapshots:
     # --- what writes tell (FocusClient.write_observers) ------------------------------------------
 
     async def group_written(self, organization_id: int, group: Group) -> None:
-        snap = self._held.get(organization_id)
-        if snap is None:
-            return
-        before = snap.teams.get(group.id)
-        snap.teams[group.id] = group
-        self._members_moved(snap, before, group)
-        await self._changed(snap)
+        await self._apply(organization_id, lambda snap: changes.group_written(snap, group))
 
     async def group_deleted(self, organization_id: int, group_id: int) -> None:
-        snap = self._held.get(organization_id)
-        if snap is None:
-            return
-        before = snap.teams.pop(group_id, None)
-        for m in snap.members:
-            if group_id in m.groups:
-                m.groups = tuple(g for g in m.groups if g != group_id)
-        del before
-        snap.names.groups.pop(group_id, None)
-        await self._changed(snap)
+        await self._apply(organization_id, lambda snap: changes.group_deleted(snap, group_id))
 
     async def role_set(self, organization_id: int, group_id: int, user_id: int, role_id: int | None) -> None:
-        snap = self._held.get(organization_id)
-        team = snap.teams.get(group_id) if snap is not None else None
-        if snap is None or team is None:
-            return
-        users = [
-            u.model_copy(update={"focus_role_id": role_id}) if u.organization_user_id == user_id else u
-            for u in team.users
-        ]
-        snap.teams[group_id] = team.model_copy(update={"users": users})
-        await self._changed(snap)
+        await self._apply(organization_id, lambda snap: changes.role_set(snap, group_id, user_id, role_id))
 
     async def groups_read(self, organization_id: int, workspace_id: int, asked: list[int], found: list[Group]) -> None:
         for group in found:
@@ -201,28 +185,19 @@ class OrgSnapshots:
                 await self.group_written(organization_id, group)
 
     async def outcome_unknown(self, organization_id: int) -> None:
-        if organization_id in self._held:
-            self._stale.add(organization_id)
+        self._stale.add(organization_id)  # a read under way keeps the mark: it may have left before the write
         if self.shared is not None:
             await self.shared.forget(organization_id)
 
-    def _members_moved(self, snap: Snapshot, before: Group | None, after: Group) -> None:
-        """Each member's teams as the group now says: joined ones gain it, removed ones lose it."""
-        old = {u.organization_user_id for u in before.users} if before is not None else set()
-        new = {u.organization_user_id for u in after.users}
-        snap.names.groups[after.id] = (after.name, after.emoji, tuple(w.workspace_id for w in after.workspaces))
-        for w in after.workspaces:
-            snap.names.workspaces.setdefault(w.workspace_id, w.name)
-        by_id = snap.by_id
-        for uid in old - new:
-            if (m := by_id.get(uid)) is not None:
-                m.groups = tuple(g for g in m.groups if g != after.id)
-        for uid in new - old:
-            if (m := by_id.get(uid)) is not None and after.id not in m.groups:
-                m.groups = (*m.groups, after.id)
-
-    async def _changed(self, snap: Snapshot) -> None:
-        snap.forget_indexes()
+    async def _apply(self, org: int, change: Callable[[Snapshot], None]) -> None:
+        """Apply a confirmed write to the snapshot held, and to the one a read under way will bring
+        (its pages may have been read before the write landed)."""
+        if (pending := self._reading.get(org)) is not None:
+            pending.append(change)
+        snap = self._held.get(org)
+        if snap is None:
+            return
+        change(snap)
         snap.version = uuid.uuid4().hex
         if self.shared is not None:
             await self.shared.publish(snap, self.max_age)

@@ -14,15 +14,17 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from focus_mcp.api.models import Group
+from focus_mcp.api.client import FocusClient
+from focus_mcp.api.models import Group, TeamsFilters, TeamsQuery
 from focus_mcp.api.quota import Quota
-from focus_mcp.tools.paging import QUOTA_RESERVE, gather
+from focus_mcp.tools.paging import QUOTA_RESERVE, REQUESTED_PER_PAGE, gather
 from focus_mcp.tools.render import counted
 
 WAVE = 5  # pages read at once after the first
 # Pages read past the total (or without one) before stopping: a bound of this server's, against an API
 # that keeps serving full pages (the quota bounds it too, when the API tells it).
 UNCLAIMED_PAGES = 20
+PageProgress = Callable[[int, int | None], Awaitable[None]]
 
 
 @dataclass
@@ -97,3 +99,26 @@ def _page(
 
 def _ids(batch: list[Group]) -> tuple[int, ...]:
     return tuple(g.id for g in batch)
+
+
+async def one_workspace(
+    client: FocusClient, org: int, ws: int, filters: TeamsFilters, fresh: bool, on_page: PageProgress
+) -> tuple[list[Group], str, int]:
+    """A workspace's teams read from the API (a server with no organization snapshot yet: one workspace
+    costs a page or two, the snapshot every page of users too), and the heading's count, which says
+    what the API's total claimed and where reading stopped."""
+    query = TeamsQuery(**filters.model_dump(exclude_none=True))
+
+    async def read_page(n: int) -> tuple[list[Group], int]:
+        page_query = query.model_copy(update={"page": n, "per_page": REQUESTED_PER_PAGE})
+        found = await client.list_teams(org, ws, page_query, fresh=fresh)
+        return found.data, found.total
+
+    read = await every_team(read_page, client.quota, on_page)
+    groups, total = read.groups, read.total
+    where = next((f"{w.name}#{ws}" for g in groups for w in g.workspaces if w.workspace_id == ws and w.name), f"#{ws}")
+    count = counted(len(groups), "team") if len(groups) == total else f"{len(groups)} of {total} teams"
+    if read.claimed is not None and read.claimed != total:
+        count += f" (the API's total said {read.claimed})"
+    heading = f"{count} in workspace {where}."
+    return groups, heading + (f" {read.stopped}: use filter for the others." if read.stopped else ""), total

@@ -29,6 +29,7 @@ from focus_mcp.tools.base import (
 )
 from focus_mcp.tools.paging import DETAIL, progress
 from focus_mcp.tools.render import counted, id_emoji_name, listing, refs_text
+from focus_mcp.tools.team_pages import one_workspace
 
 
 class ListTeamsArgs(TeamsFilters, ReadWorkspaceArgs):
@@ -174,14 +175,16 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     async def on_page(done: int) -> None:
         await progress(ctx, done, None, "users")
 
-    view = await snapshots(state.client).view(org, args.fresh, on_page)
+    store = snapshots(state.client)
+    if not (args.all_workspaces or args.fresh) and await store.current(org) is None:
+        return await _cold(state, org, args, filters, ctx)
+    view = await store.view(org, args.fresh, on_page)
     snap = view.snapshot
     note = [view.note] if view.note else []
     if args.all_workspaces:
         groups = matching_teams(snap, filters, None)
-        spaces = {w for m in snap.members for w in m.workspaces} | {
-            w.workspace_id for g in groups for w in g.workspaces
-        }
+        spaces = {w for m in snap.members for w in m.workspaces}
+        spaces |= {w.workspace_id for g in groups for w in g.workspaces}
         heading = [f"{counted(len(groups), 'team')} across {counted(len(spaces), 'workspace')}; each team once.", *note]
         return await _teams_answer(state, org, args, heading, groups, len(groups))
     ws = workspace(args, state)
@@ -197,6 +200,24 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
             f"all_workspaces=true. Other workspaces: {others or 'none'}."
         )
     return await _teams_answer(state, org, args, heading, groups, len(groups))
+
+
+async def _cold(state: AppState, org: int, args: ListTeamsArgs, filters: TeamsFilters, ctx: Context) -> CallToolResult:
+    """One workspace's teams on a server with no snapshot yet: read from the API (team_pages.py)."""
+    ws = workspace(args, state)
+
+    async def on_page(done: int, expected: int | None) -> None:
+        await progress(ctx, done, expected, "pages of teams")
+
+    groups, heading, total = await one_workspace(state.client, org, ws, filters, args.fresh, on_page)
+    if args.workspace_id is None and groups:  # the configured workspace: say that it is one of perhaps several
+        heading += " Teams are listed per workspace: all_workspaces=true lists every workspace's."
+    if not groups:
+        heading += (
+            f" Teams are listed one workspace at a time (this was workspace {ws}). Pass another workspace_id, or "
+            "all_workspaces=true (list_workspaces names them)."
+        )
+    return await _teams_answer(state, org, args, [heading], groups, total)
 
 
 async def _teams_answer(
