@@ -102,10 +102,10 @@ def floor(api: SandboxAPI) -> int:
 
 
 def complete(said: str) -> bool:
-    """Whether an answer's counts are whole: nothing left unread ('more may exist', 'Not read whole').
+    """Whether an answer's counts are whole: nothing left unread ('more may exist', 'Not read:').
     A listing longer than the answer's size bound shows its first lines and says how many more there are
     (counted in `sized`): its count is still complete."""
-    return not any(mark in said for mark in ("more may exist", "Not read whole"))
+    return not any(mark in said for mark in ("more may exist", "Not read:"))
 
 
 def sized(said: str) -> bool:

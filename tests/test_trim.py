@@ -105,8 +105,20 @@ async def test_role_text_is_at_most_half(routes: Routes) -> None:
         assert all(p["name"] in shown for p in role["permissions"]) and f"level {role['privilege_level']}" in shown
 
 
-async def test_all_pages_fetches_230_users_in_exactly_3_requests_with_progress(routes: Routes) -> None:
-    routes.add("GET", "users", paged_users(230))
+def org_routes(routes: Routes, users: Any) -> Routes:
+    """The reads of the organization snapshot: users as given, workspace 22's teams (none), the roles."""
+    routes.add("GET", "users", users)
+    routes.add("GET", "teams", {"data": [], "page": 1, "rows": 0, "total": 0})
+    routes.add("GET", "roles", [])
+    return routes
+
+
+def users_reads(routes: Routes) -> list[httpx2.Request]:
+    return [r for r in routes.requests if r.url.path.endswith("/users")]
+
+
+async def test_the_snapshot_reads_230_users_in_exactly_3_requests_with_progress(routes: Routes) -> None:
+    org_routes(routes, paged_users(230))
     reported: list[float] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
@@ -114,19 +126,20 @@ async def test_all_pages_fetches_230_users_in_exactly_3_requests_with_progress(r
 
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("list_users", {"all_pages": True}, progress_callback=on_progress)
-    assert len(routes.requests) == 3
-    assert [r.url.params["page"] for r in routes.requests] == ["1", "2", "3"]
-    assert all(r.url.params["per_page"] == "100" for r in routes.requests)
-    assert len(result.structured_content["users"]) == 230 and "230 users (all pages: 3 read)" in text(result)
+    pages = users_reads(routes)
+    assert [r.url.params["page"] for r in pages] == ["1", "2", "3"]
+    assert all(r.url.params["per_page"] == "100" for r in pages)
+    assert len(result.structured_content["users"]) == 230
+    assert "230 users (of 230 members, every one checked); complete." in text(result)
     assert reported == [100, 200, 230]
 
 
-async def test_all_pages_stops_at_max_items(routes: Routes) -> None:
-    routes.add("GET", "users", paged_users(500))
+async def test_max_items_bounds_the_lines_shown_never_the_count(routes: Routes) -> None:
+    org_routes(routes, paged_users(500))
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("list_users", {"all_pages": True, "max_items": 150})
-    assert len(routes.requests) == 2 and len(result.structured_content["users"]) == 150
-    assert "stopped at max_items=150" in text(result)
+    assert len(users_reads(routes)) == 6 and len(result.structured_content["users"]) == 150  # 5 full pages, 1 empty
+    assert "500 users (of 500 members, every one checked); shown 1-150: 350 more after them" in text(result)
 
 
 async def test_list_teams_reads_every_page_using_the_total_and_fetches_the_rest_concurrently(routes: Routes) -> None:
@@ -145,29 +158,35 @@ async def test_list_teams_reads_every_page_using_the_total_and_fetches_the_rest_
     assert [t["id"] for t in result.structured_content["teams"]] == list(range(1, 251))
 
 
-async def test_all_pages_is_refused_up_front_when_the_quota_cannot_cover_it(routes: Routes) -> None:
+@pytest.mark.parametrize(("left", "refused"), [("6", True), ("9", False)])
+async def test_a_first_read_is_refused_up_front_when_the_quota_cannot_pay_its_first_pages(
+    routes: Routes, left: str, refused: bool
+) -> None:
+    """With no snapshot to answer from, a read is refused before any request when the quota left cannot
+    pay a page of users and one of teams besides the reserve of 5 (6 cannot, 9 can)."""
     routes.add(
         "GET",
         "roles",
-        httpx2.Response(200, json=[], headers={"X-Toggl-Quota-Remaining": "9", "X-Toggl-Quota-Resets-In": "1200"}),
+        httpx2.Response(200, json=[], headers={"X-Toggl-Quota-Remaining": left, "X-Toggl-Quota-Resets-In": "1200"}),
     )
     routes.add("GET", "users", paged_users(230))
+    routes.add("GET", "teams", {"data": [], "page": 1, "rows": 0, "total": 0})
     async with connect(make_settings(), routes.transport()) as client:
         await client.call_tool("list_roles", {})
-        refused = await client.call_tool("list_users", {"all_pages": True})
-        allowed = await client.call_tool("list_users", {"all_pages": True, "max_items": 300})
-    # 10 pages and the reserve of 5 do not fit in 9; 3 pages and the reserve do
-    assert refused.is_error and "only 9 are left" in text(refused) and "resets in 20 min" in text(refused)
-    assert not allowed.is_error and len(allowed.structured_content["users"]) == 230
-    assert len(routes.requests) == 1 + 3
+        result = await client.call_tool("list_users", {"all_pages": True})
+    if refused:
+        assert result.is_error and "only 6 left" in text(result) and "resets in 20 min" in text(result)
+        assert users_reads(routes) == []
+    else:
+        assert not result.is_error and len(result.structured_content["users"]) == 230
 
 
-async def test_all_pages_ignores_page_and_says_so(routes: Routes) -> None:
-    routes.add("GET", "users", paged_users(230))
+async def test_page_with_all_pages_shows_that_page_and_counts_everyone(routes: Routes) -> None:
+    org_routes(routes, paged_users(230))
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("list_users", {"all_pages": True, "page": 2})
-    assert "(page ignored: all_pages reads every page.)" in text(result)
-    assert len(result.structured_content["users"]) == 230 and len(routes.requests) == 3
+    assert "230 users (of 230 members, every one checked); shown 51-100: 130 more after them (page=3)" in text(result)
+    assert len(result.structured_content["users"]) == 50 and len(users_reads(routes)) == 3
 
 
 @pytest.mark.parametrize("quota_left", [None, 3])
@@ -175,24 +194,26 @@ async def test_response_budget_cuts_at_a_record_boundary_and_says_how_to_narrow(
     routes: Routes, quota_left: int | None
 ) -> None:
     headers = {} if quota_left is None else {"X-Toggl-Quota-Remaining": str(quota_left)}
-    routes.add("GET", "users", httpx2.Response(200, json=[user_json(n) for n in range(100)], headers=headers))
+    org_routes(routes, httpx2.Response(200, json=[user_json(n) for n in range(100)], headers=headers))
     async with connect(make_settings(max_response_chars=3000), routes.transport()) as client:
         result = await client.call_tool("list_users", {"per_page": 100})
     shown = text(result)
     assert len(shown) <= 3000 and "[cut:" in shown and "add filters" in shown
-    assert ("[quota: 3 " in shown) == (quota_left == 3)  # the budget holds with both notes
+    # the budget holds with both notes; 3 left after the users page, then the teams and roles reads
+    assert ("[quota: 1 " in shown) == (quota_left == 3)
     kept = result.structured_content["users"]
     assert 0 < len(kept) < 100 and result.structured_content["truncated"] == 100 - len(kept)
     assert all(line.endswith(("Main", "Remote", "Design")) for line in shown.splitlines() if line[:4].isdigit())
 
 
-async def test_detail_returns_the_full_api_records(routes: Routes) -> None:
-    routes.add("GET", "users", [user_json(1)])
+async def test_detail_returns_the_record_as_the_snapshot_holds_it(routes: Routes) -> None:
+    org_routes(routes, [user_json(1)])
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("list_users", {"detail": True})
     shown = text(result)
-    assert '"permissions":{"a":true,"b":false}' in shown and '"user_account_id":5001' in shown
+    assert '"user_account_id":5001' in shown and '"toggl_products":["focus"]' in shown
     assert result.structured_content["records"][0]["2fa_enabled"] is False
+    assert "permissions" not in shown  # not held: no answer shows it, so detail does not pretend to
 
 
 async def test_summary_and_detail_read_the_same_facts(routes: Routes) -> None:
@@ -206,10 +227,14 @@ async def test_summary_and_detail_read_the_same_facts(routes: Routes) -> None:
         tags=[{"id": 3, "label": "Remote", "color": "#fff"}, {"id": 9, "label": None, "color": "#000"}],
     )
     bare = {"id": 77, "name": None, "email": "bare@x.example", "groups": None, "2fa_enabled": None}
-    routes.add("GET", "users", [rich, user_json(3), bare])
+    bare["workspaces"] = [{"id": 22, "name": "Main"}]  # in the workspace whose custom fields are asked
+    org_routes(routes, [rich, user_json(3), bare])
+    every: dict[str, Any] = {"fields": ["flags", "teams", "workspaces", "tags", "rate", "working_hours"]}
+    every["fields"] += ["custom_fields"]
+    every["workspaces"] = [22]  # custom fields are read a workspace at a time
     async with connect(make_settings(), routes.transport()) as client:
-        summary = await client.call_tool("list_users", {})
-        detail = await client.call_tool("list_users", {"detail": True})
+        summary = await client.call_tool("list_users", every)
+        detail = await client.call_tool("list_users", {**every, "detail": True})
     users = summary.structured_content["users"]
     assert users == detail.structured_content["users"]
     assert users[0]["locked"] is True and users[0]["working_hours"] == 7.5 and users[0]["two_factor"] is True
@@ -218,7 +243,8 @@ async def test_summary_and_detail_read_the_same_facts(routes: Routes) -> None:
     assert users[0]["tags"] == [{"id": 3, "name": "Remote"}, {"id": 9, "name": ""}]
     assert users[2] == {
         "id": 77, "name": "", "owner": False, "admin": False, "two_factor": False,
-        "active": True, "joined": True, "invite_sent": False, "locked": False, "groups": [], "workspaces": [],
+        "active": True, "joined": True, "invite_sent": False, "locked": False, "groups": [],
+        "workspaces": [{"id": 22, "name": "Main"}],
         "tags": [],
     }  # fmt: skip
     line = next(line for line in text(summary).splitlines() if line.startswith(f"{rich['id']} "))
@@ -244,14 +270,13 @@ def capped_users(total: int, cap: int) -> Callable[[httpx2.Request], httpx2.Resp
     return handler
 
 
-async def test_a_page_shorter_than_asked_is_the_last_only_when_it_cannot_be_the_apis_page_size(routes: Routes) -> None:
-    routes.add("GET", "users", capped_users(120, 50))
+async def test_an_api_serving_50_a_page_is_read_to_its_last_page(routes: Routes) -> None:
+    """Neither Toggl source gives a page cap: the snapshot reads on while pages are as long as the
+    longest served, so an API that serves 50 of the 100 asked loses no one."""
+    org_routes(routes, capped_users(120, 50))
     async with connect(make_settings(), routes.transport()) as client:
-        first = await client.call_tool("list_users", {"per_page": 100})  # 50 served: maybe the API's cap
-        last = await client.call_tool("list_users", {"per_page": 100, "page": 3})  # 20, after a page of 50
-    assert first.structured_content["next_page"] == 2 and "may serve at most 50 a page" in text(first)
-    assert last.structured_content["complete"] is True and "The last page" in text(last)
-    routes.add("GET", "users", [user_json(n) for n in range(12)])
-    async with connect(make_settings(), routes.transport()) as client:
-        twelve = await client.call_tool("list_users", {"per_page": 100})  # no API pages 12 at a time
-    assert twelve.structured_content["complete"] is True and "Complete: no further page." in text(twelve)
+        first = await client.call_tool("list_users", {"per_page": 100})
+        last = await client.call_tool("list_users", {"per_page": 100, "page": 2})
+    assert len(users_reads(routes)) == 3  # 50, 50, 20
+    assert first.structured_content["next_page"] == 2 and "120 users" in text(first)
+    assert last.structured_content["complete"] is True and len(last.structured_content["users"]) == 20

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from focus_mcp.api.client import FocusClient
-from focus_mcp.api.errors import FocusError
+from focus_mcp.api.errors import FocusError, QuotaExceededError
 from focus_mcp.api.models import Group, Role, TeamsQuery, UsersQuery
 from focus_mcp.org.model import Member, Names, Snapshot, member_of
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, gather, pages_in_order
@@ -63,11 +63,17 @@ async def read_snapshot(client: FocusClient, org: int, on_page: Progress | None 
             async def no_progress(done: int, expected: int | None) -> None:
                 return None
 
-            read = await every_team(page, client.quota, no_progress)
+            try:
+                read = await every_team(page, client.quota, no_progress)
+            except QuotaExceededError:
+                raise
+            except FocusError as exc:  # one workspace's teams (a 403 there, a 5xx): the members still answer
+                gaps.append(f"the teams of workspace {names.workspaces.get(ws) or ''}#{ws} ({exc})")
+                return
             for group in read.groups:
                 teams.setdefault(group.id, group)
             if read.stopped:
-                gaps.append(f"teams of workspace {names.workspaces.get(ws) or ''}#{ws}: {read.stopped}")
+                gaps.append(f"the teams of workspace {names.workspaces.get(ws) or ''}#{ws} ({read.stopped})")
 
         return read
 

@@ -142,17 +142,14 @@ class OrgSnapshots:
         )
         if self.shared is not None:
             await self.shared.publish(snap, self.max_age)
-        gaps = f" Not read whole: {'; '.join(snap.gaps)}." if snap.gaps else ""
-        said = f"Read now: {counted(snap.cost, 'request')}.{gaps}" if fresh else gaps.strip()
-        return View(snap, said)
+        return View(snap, f"Read now: {counted(snap.cost, 'request')}." if fresh else "")
 
     def _age_note(self, snap: Snapshot) -> str:
         age = time.time() - snap.read_at
-        gaps = f" Not read whole: {'; '.join(snap.gaps)}." if snap.gaps else ""
         if age < AGE_SAID:
-            return gaps.strip()
+            return ""
         when = time.strftime("%H:%M UTC", time.gmtime(snap.read_at))
-        return f"As read {human_duration(age)} ago ({when}); fresh=true reads again.{gaps}"
+        return f"As read {human_duration(age)} ago ({when}); fresh=true reads again."
 
     def _quota_note(self, snap: Snapshot, fresh: bool) -> str:
         quota = self.client.quota

@@ -147,3 +147,26 @@ def listing(
         structured["truncated"] = dropped
         shown.append(f"[cut: {dropped} more not shown, to stay under the response budget; {narrow}]")
     return answer(state, shown, structured)
+
+
+def may_fit(sizes: Sequence[int], budget: int) -> int:
+    """How many records, by estimated line size, may fit `budget` characters: generously (a third
+    more), so that `listing` cuts the last ones exactly and only those past this are never rendered."""
+    used = 0
+    for n, size in enumerate(sizes):
+        used += size + 1
+        if used > budget * 4 // 3:
+            return n
+    return len(sizes)
+
+
+def cut_beyond(result: CallToolResult, after: int, narrow: str) -> CallToolResult:
+    """A listing whose last `after` records were never rendered (`may_fit`): counted in `truncated` and
+    said in the cut note (added when the records rendered all fitted)."""
+    structured = result.structured_content
+    if after and structured is not None:
+        if "truncated" not in structured and result.content and result.content[0].type == "text":
+            note = f"[cut: {after} more not shown, to stay under the response budget; {narrow}]"
+            result.content[0].text += "\n" + note
+        structured["truncated"] = structured.get("truncated", 0) + after
+    return result

@@ -28,7 +28,7 @@ from focus_mcp.tools.base import (
     workspace,
 )
 from focus_mcp.tools.paging import DETAIL, progress
-from focus_mcp.tools.render import counted, id_emoji_name, listing, refs_text
+from focus_mcp.tools.render import counted, cut_beyond, id_emoji_name, listing, may_fit, refs_text
 from focus_mcp.tools.team_pages import one_workspace
 
 
@@ -181,6 +181,8 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     view = await store.view(org, args.fresh, on_page)
     snap = view.snapshot
     note = [view.note] if view.note else []
+    if snap.gaps:  # the members' own records still name their teams; the rosters of these were not read
+        note.append(f"Not read: {'; '.join(snap.gaps)}.")
     if args.all_workspaces:
         groups = matching_teams(snap, filters, None)
         spaces = {w for m in snap.members for w in m.workspaces}
@@ -230,34 +232,17 @@ async def _teams_answer(
     member = args.organization_user_id
     held = [g for g in groups if any(u.organization_user_id == member for u in g.users)] if member else []
     member_line = _member_roles([Team.from_api(g, roles) for g in held], member)
-    fitting = _may_fit(groups, state.settings.max_response_chars, args.detail)
-    after = len(groups) - len(fitting)
-    groups = fitting
+    sizes = [40 + len(g.name) + sum(len(u.display_name) + 12 for u in g.users) for g in groups]
+    fitting = may_fit([size * 4 if args.detail else size for size in sizes], state.settings.max_response_chars)
+    after, groups = len(groups) - fitting, groups[:fitting]
     full = [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in groups] if args.detail else None
     records = [Team.from_api(g, roles) for g in groups]
     legend, line = team_listing(records)
     heading += legend if records and not args.detail else []
     heading += member_line
-    narrow = f"and {after} more teams after those; use filter" if after else "use filter"
-    result = listing(state, heading, "teams", records, line, {"total": total}, narrow, full)
-    structured = result.structured_content
-    if after and structured is not None:
-        if "truncated" not in structured:  # every team rendered fit: the cut is said here
-            note = f"[cut: {after} more not shown, to stay under the response budget; use filter]"
-            result.content[0].text += "\n" + note  # type: ignore[union-attr]
-        structured["truncated"] = structured.get("truncated", 0) + after
-    return result
-
-
-def _may_fit(groups: list[Group], budget: int, detail: bool) -> list[Group]:
-    """The first teams whose lines may fit `budget` characters, estimated generously (a member's name
-    and role), so that the listing cuts the last ones exactly."""
-    used = 0
-    for n, group in enumerate(groups):
-        used += 40 + len(group.name) + sum(len(u.display_name) + (60 if detail else 12) for u in group.users)
-        if used > budget * 1.3:
-            return groups[:n]
-    return groups
+    said = f"and {after} more teams after those; use filter" if after else "use filter"
+    result = listing(state, heading, "teams", records, line, {"total": total}, said, full)
+    return cut_beyond(result, after, "use filter")
 
 
 def _member_roles(teams: list[Team], member: int | None) -> list[str]:

@@ -13,18 +13,16 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.models import IdFilter, OrganizationUser, UsersFilters, UsersQuery
-from focus_mcp.org.model import Member, Snapshot
+from focus_mcp.org.model import Member
 from focus_mcp.org.queries import matching_users
 from focus_mcp.org.store import snapshots
 from focus_mcp.tools.base import READ_ONLY, AppState, Ref, Result, ToolSpec, app_state, common_fields_as, organization
 from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, progress
-from focus_mcp.tools.render import NOTE_RESERVE, answer, compact_json, counted, listing
+from focus_mcp.tools.render import answer, counted, cut_beyond, listing, may_fit
 from focus_mcp.tools.user_counts import STATUS_OF, UserCounts, count_users, counts_lines
 
 # The lines a page shows when the call gives page and no per_page.
 DEFAULT_PER_PAGE = 50
-# Characters of the answer kept for its heading and legends (the lines get the rest of the budget).
-HEADING_ROOM = 3_000
 Status = Literal["active", "inactive", "invited", "locked"]
 Column = Literal["email", "flags", "teams", "workspaces", "tags", "rate", "working_hours", "custom_fields"]
 DEFAULT_COLUMNS: tuple[Column, ...] = ("email", "flags", "teams", "workspaces", "tags")
@@ -291,25 +289,24 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
         if first + per_page < len(users):
             extra["next_page"] = page + 1
     shown = shown[: args.max_items]
-    columns = _columns(args)
-    budget = state.settings.max_response_chars - NOTE_RESERVE - HEADING_ROOM
-    records_api, records = _fitting(snap, shown, columns, budget, args.detail)
-    sized_out = len(records) < len(shown)  # only what the answer can show is rendered (6,000 lines are not)
-    shown = shown[: len(records)]
     more = len(users) - first - len(shown)
     if more > 0:
         where = f"{first + 1}-{first + len(shown)}" if shown else "none"
         then = f"page={extra['next_page']}" if "next_page" in extra else "a higher max_items, or filters"
-        then = "as many as the answer's size allows; narrow with filters, or page with per_page" if sized_out else then
         heading = [f"{which} ({checked}); shown {where}: {more} more after them ({then}).{note}"]
     else:
         extra["complete"] = True
         heading = [f"{which} ({checked}); complete.{note}"]
+    columns = _columns(args)
+    # Only what the answer may show is rendered (6,000 lines are not built to show 450).
+    fitting = may_fit([_size(m, columns, args.detail) for m in shown], state.settings.max_response_chars)
+    after, shown = len(shown) - fitting, shown[:fitting]
+    records_api = [snap.as_api(m) for m in shown]
     if "custom_fields" in columns and records_api:
         records_api = await _with_custom_fields(state, org, args, records_api)
         if not any(u.custom_field_values for u in records_api):
             heading[0] += NO_CUSTOM_FIELDS
-        records = [User.from_api(u, columns) for u in records_api]
+    records = [User.from_api(u, columns) for u in records_api]
     full = [snap.record(m) for m in shown] if args.detail else None
     if full is not None and "custom_fields" in columns:
         for record, user in zip(full, records_api, strict=True):
@@ -319,25 +316,16 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     if records and not args.detail:
         heading += [user_legend(columns, records), *([legend] if legend else [])]
     narrow = "add filters, fewer fields, or a lower max_items"
-    return listing(state, heading, "users", records, lambda u: user_line(u, ambiguous), extra, narrow, full)
+    said = f"and {after} more after those; {narrow}" if after else narrow
+    result = listing(state, heading, "users", records, lambda u: user_line(u, ambiguous), extra, said, full)
+    return cut_beyond(result, after, narrow)
 
 
-def _fitting(
-    snap: Snapshot, members: list[Member], columns: frozenset[str], budget: int, detail: bool
-) -> tuple[list[OrganizationUser], list[User]]:
-    """The members' records and lines, as many as fit `budget` characters of lines."""
-    users: list[OrganizationUser] = []
-    records: list[User] = []
-    used = 0
-    for m in members:
-        user = snap.as_api(m)
-        record = User.from_api(user, columns)
-        used += 1 + (len(compact_json(snap.record(m))) if detail else len(user_line(record)))
-        if used > budget and records:
-            break
-        users.append(user)
-        records.append(record)
-    return users, records
+def _size(m: Member, columns: frozenset[str], detail: bool) -> int:
+    """A member's line length, estimated from what it shows (a detail record is about three times it)."""
+    size = 12 + len(m.name) + (len(m.email) + 3 if "email" in columns else 0)
+    size += 30 * len(m.groups) * ("teams" in columns) + 20 * len(m.workspaces) + 12 * len(m.tags)
+    return size * 3 if detail else size
 
 
 async def _with_custom_fields(
