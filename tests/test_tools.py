@@ -17,24 +17,31 @@ from focus_mcp.tools.registry import SPECS
 pytestmark = pytest.mark.anyio
 
 
-async def test_list_users_sends_every_filter_comma_joined(routes: Routes) -> None:
-    routes.add("GET", "users", [{"id": 101, "name": "Ana", "email": "ana@x", "admin": True, "2fa_enabled": False}])
+async def test_list_users_filters_the_snapshot_and_reads_custom_fields_comma_joined(routes: Routes) -> None:
+    ws1 = [{"id": 1, "name": "One", "focus_role_id": 7, "toggl_products": ["focus"]}]
+    tag = [{"id": 8, "label": "Remote"}]
+    kept = [
+        {"id": i, "name": name, "email": f"{name.lower()}@x", "admin": True, "workspaces": ws1, "tags": tag}
+        for i, name in ((4, "Ana"), (5, "Jan"))
+    ]
+    routes.add("GET", "users", [*kept, {"id": 6, "name": "Anna", "email": "anna@x", "workspaces": ws1}])
+    routes.add("GET", "teams", teams_json())
+    routes.add("GET", "roles", [])
     args = {
-        "workspaces": [1], "org_user_ids": [4, 5], "groups": [6], "toggl_products": ["focus"], "roles": [7],
-        "only_admins": True, "filter": "an", "page": 2, "per_page": 100, "tag_ids": [8, 9], "has_group": False,
+        "workspaces": [1], "org_user_ids": [4, 5, 6], "toggl_products": ["focus"], "roles": [7],
+        "only_admins": True, "filter": "an", "page": 1, "per_page": 100, "tag_ids": [8, 9], "has_group": False,
         "fields": ["email", "flags", "rate", "working_hours", "custom_fields"],
     }  # fmt: skip
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("list_users", args)
     assert not result.is_error, text(result)
-    assert routes.query() == {
-        "workspaces": "1", "org_user_ids": "4,5", "groups": "6", "toggl_products": "focus", "roles": "7",
-        "only_admins": "true", "filter": "an", "page": "2", "per_page": "100", "tag_ids": "8,9", "has_group": "false",
-        "include_working_hours": "true", "include_rates": "true", "include_custom_fields": "true",
+    assert routes.query(0) == {"page": "1", "per_page": "100", "include_working_hours": "true", "include_rates": "true"}
+    assert routes.query() == {  # the custom fields of the users shown, their ids comma-joined
+        "org_user_ids": "4,5", "workspaces": "1", "include_custom_fields": "true", "per_page": "2",
     }  # fmt: skip
     assert routes.requests[0].url.path == f"/api/organizations/{ORG}/users"
-    assert "101 Ana <ana@x> admin" in text(result)
-    assert result.structured_content["users"][0]["admin"] is True
+    assert "4 Ana <ana@x> admin" in text(result) and "Anna" not in text(result)  # Anna is no admin
+    assert [u["id"] for u in result.structured_content["users"]] == [4, 5]
 
 
 async def test_an_argument_that_was_replaced_is_refused_naming_its_replacement(routes: Routes) -> None:
@@ -61,11 +68,14 @@ async def test_custom_fields_need_exactly_one_workspace_and_nothing_is_sent_with
 async def test_unset_parameters_are_not_sent_but_per_page_always_is(routes: Routes) -> None:
     routes.add("GET", "users", [])
     routes.add("GET", "teams", teams_json())
+    routes.add("GET", "roles", [])
     async with connect(make_settings(), routes.transport()) as client:
-        await client.call_tool("list_users", {})
         await client.call_tool("list_teams", {})
-    assert routes.query(0) == {"per_page": "50"}  # so that a shorter page is known to be the last
-    assert routes.query(1) == {"workspace_id": str(WS), "page": "1", "per_page": "100"}  # every page, read itself
+        await client.call_tool("list_users", {})
+    # one workspace's teams on a server with no snapshot yet: every page, read itself
+    assert routes.query(0) == {"workspace_id": str(WS), "page": "1", "per_page": "100"}
+    # the snapshot: every page of users at 100 a page, with the rates and hours answers may show
+    assert routes.query(1) == {"page": "1", "per_page": "100", "include_working_hours": "true", "include_rates": "true"}
 
 
 @pytest.mark.parametrize(
@@ -97,14 +107,15 @@ async def test_bad_arguments_are_refused_before_any_request(routes: Routes, tool
 
 async def test_a_group_name_is_looked_up_as_a_query_never_put_in_a_path(routes: Routes) -> None:
     routes.add("GET", "teams", teams_json(group_json(gid=5, name="5/../../x")))
-    routes.add("GET", "users", [])  # no other workspace to look in
+    routes.add("GET", "users", [])  # no member: the snapshot knows no workspace, nor the group
+    routes.add("GET", "roles", [])
     routes.add("DELETE", "groups/5", {"success": True})
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("delete_group", {"group_id": "5/../../x", "confirm": True})
     assert not result.is_error, text(result)
     paths = [r.url.path.split("/")[-1] for r in routes.requests]
-    # found (no other workspace to look in), read under the turn, deleted
-    assert routes.query(0)["filter"] == "5/../../x" and paths == ["teams", "users", "teams", "5"]
+    # the snapshot (users, roles), then the API's filter in the workspace, read under the turn, deleted
+    assert routes.query(2)["filter"] == "5/../../x" and paths == ["users", "roles", "teams", "teams", "5"]
 
 
 async def test_organization_and_workspace_fall_back_to_configuration(routes: Routes) -> None:
@@ -202,8 +213,10 @@ async def test_group_not_in_workspace_is_explained(routes: Routes) -> None:
         explicit = await client.call_tool("update_group", {"group_id": 5, "name": "x", "workspace_id": WS})
     assert result.is_error and f"not visible in workspace {WS}" in text(result) and "list_teams" in text(result)
     assert f"not visible in workspace {WS}" in text(explicit)
-    # the group's own workspace, then the others (from the users listing); with workspace_id, only that one
-    assert [r.url.path.rsplit("/", 1)[-1] for r in routes.requests] == ["teams", "users", "users", "teams"]
+    # the group's own workspace, then the snapshot (users, its one workspace's teams, roles) for the others;
+    # with workspace_id, only that one
+    paths = [r.url.path.rsplit("/", 1)[-1] for r in routes.requests]
+    assert paths == ["teams", "users", "users", "teams", "roles", "teams"]
 
 
 async def test_api_errors_reach_the_model_with_a_next_step(routes: Routes) -> None:

@@ -12,8 +12,6 @@ listing the candidates with their ids (and a group's workspaces).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -23,7 +21,6 @@ from focus_mcp.org.store import snapshots
 from focus_mcp.tools.base import AppState
 from focus_mcp.tools.paging import QUOTA_RESERVE, check_quota
 from focus_mcp.tools.render import echoed
-from focus_mcp.tools.workspaces import find_workspaces
 
 MAX_CANDIDATES = 8
 UserRef = IdOrName
@@ -88,52 +85,51 @@ async def user_ids(
 async def group_id(state: AppState, org: int, ws: int, ref: int | str, ctx: Context, explicit: bool) -> tuple[int, int]:
     """(group id, a workspace it is in) for `ref`: an id is taken as given (in `ws`); a name is looked
     up in `ws` when the caller named it (`explicit`), otherwise in every workspace, and must match
-    exactly one group."""
+    exactly one group. Every workspace is searched in the organization snapshot (read now when none is
+    held); a name it does not know is looked for in `ws` through the API before it is called unknown."""
     if isinstance(ref, int):  # a valid id, whatever its JSON type (IdOrName); any other text is a name
         return ref, ws
-    if (snap := await snapshots(state.client).current(org)) is not None:
-        named = [
-            (t, [w.workspace_id for w in t.workspaces])
-            for t in snap.teams.values()
-            if _same(t.name, ref) and (not explicit or any(w.workspace_id == ws for w in t.workspaces))
-        ]
-        if len(named) == 1:
-            group, spaces = named[0]
-            return group.id, ws if ws in spaces or not spaces else spaces[0]
-        if named:
-            listed = "; ".join(_group_with_workspaces(g, seen_in) for g, seen_in in named)
+    store = snapshots(state.client)
+    snap = await store.current(org)
+    if snap is None and not explicit:  # every workspace to search: one read of the organization does it
+        try:
+            snap = (await store.view(org)).snapshot
+        except ToolError as exc:  # the quota: say how to do without
             raise ToolError(
-                f"Not changed: {len(named)} groups are named {echoed(ref)}: {listed}. Give the group id (and its "
-                "workspace_id)."
-            )
-    matches: dict[int, tuple[Group, list[int]]] = {}
+                f"{exc} Nothing changed: give workspace_id to look for group {echoed(ref)} in one workspace."
+            ) from None
     near: dict[int, str] = {}
-    try:
-        async for space in _workspaces_from(state, org, ws, ctx, only=explicit):
-            page = await state.client.list_teams(org, space, TeamsQuery(filter=ref.strip(), per_page=100))
-            for group in page.data:
-                if _same(group.name, ref):
-                    matches.setdefault(group.id, (group, []))[1].append(space)
-                else:
-                    near[group.id] = group.name
-    except ToolError as exc:  # the workspaces could not be listed (the quota): say how to do without
-        raise ToolError(
-            f"{exc} Nothing changed: give workspace_id to look for group {echoed(ref)} in one workspace."
-        ) from None
-    if len(matches) == 1:
-        (group, seen_in), *_ = matches.values()
-        return group.id, ws if ws in seen_in else seen_in[0]
-    if matches:
-        listed = "; ".join(_group_with_workspaces(g, seen_in) for g, seen_in in matches.values())
-        raise ToolError(
-            f"Not changed: {len(matches)} groups are named {echoed(ref)}: {listed}. Give the group id (and its "
-            "workspace_id)."
-        )
+    if snap is not None:
+        teams = [t for t in snap.teams.values() if not explicit or any(w.workspace_id == ws for w in t.workspaces)]
+        if found := _one_named(
+            ref, [(t, [w.workspace_id for w in t.workspaces]) for t in teams if _same(t.name, ref)], ws
+        ):
+            return found
+        near = {t.id: t.name for t in teams if ref.strip().casefold() in t.name.casefold()}
+    page = await state.client.list_teams(org, ws, TeamsQuery(filter=ref.strip(), per_page=100))
+    if found := _one_named(ref, [(g, [ws]) for g in page.data if _same(g.name, ref)], ws):
+        return found
+    near |= {g.id: g.name for g in page.data}
     where = f"workspace {ws}" if explicit else "any workspace"
     hint = f" Groups whose name contains it: {_listed(list(near.items()))}." if near else ""
     raise ToolError(
         f"Not changed: no group is named {echoed(ref)} in {where}.{hint} Give the group id, or check the name."
     )
+
+
+def _one_named(ref: str, named: list[tuple[Group, list[int]]], ws: int) -> tuple[int, int] | None:
+    """The one group named `ref` (and a workspace it is in, `ws` if it is there); None when none is;
+    refused, listing them, when several are."""
+    if len(named) == 1:
+        group, spaces = named[0]
+        return group.id, ws if ws in spaces or not spaces else spaces[0]
+    if named:
+        listed = "; ".join(_group_with_workspaces(g, seen_in) for g, seen_in in named)
+        raise ToolError(
+            f"Not changed: {len(named)} groups are named {echoed(ref)}: {listed}. Give the group id (and its "
+            "workspace_id)."
+        )
+    return None
 
 
 def _group_with_workspaces(group: Group, seen_in: list[int]) -> str:
@@ -142,28 +138,20 @@ def _group_with_workspaces(group: Group, seen_in: list[int]) -> str:
     return f"{group.name}#{group.id} in " + ", ".join(f"{names.get(w) or 'workspace'}#{w}" for w in spaces)
 
 
-async def _workspaces_from(state: AppState, org: int, ws: int, ctx: Context, only: bool) -> AsyncIterator[int]:
-    """`ws`, then (unless `only`) the organization's other workspaces, read only if asked for."""
-    yield ws
-    if not only:
-        for space in (await find_workspaces(state, org, ctx)).workspaces:
-            if space.id != ws:
-                yield space.id
-
-
 async def workspace_of(state: AppState, org: int, gid: int, ws: int, ctx: Context) -> int | None:
-    """Another workspace where group `gid` is (the snapshot's, else visible in a read now), when it is
-    not in `ws`; None when none is, or when the workspaces cannot be read (the caller then says the
-    group is not visible)."""
-    snap = await snapshots(state.client).current(org)
-    team = snap.teams.get(gid) if snap is not None else None
-    if team is not None and (elsewhere := [w.workspace_id for w in team.workspaces if w.workspace_id != ws]):
-        return elsewhere[0]
+    """Another workspace where group `gid` is, when it is not in `ws`, from the organization snapshot
+    (read now when none is held); a group it does not know is looked for in its other workspaces with
+    a read each. None when none is, or when they cannot be read (the caller then says the group is
+    not visible)."""
     try:
-        async for space in _workspaces_from(state, org, ws, ctx, only=False):
+        snap = (await snapshots(state.client).view(org)).snapshot
+        team = snap.teams.get(gid)
+        if team is not None:
+            return next((w.workspace_id for w in team.workspaces if w.workspace_id != ws), None)
+        for space in sorted(snap.names.workspaces):
             if space != ws and await state.client.get_group(org, gid, space) is not None:
                 return space
-    except FocusError:
+    except (FocusError, ToolError):
         return None
     return None
 
