@@ -261,30 +261,30 @@ def small_pages(total: int, rows: int, quota: int) -> Callable[[httpx2.Request],
     return handler
 
 
-async def test_all_pages_checks_the_quota_at_the_page_size_served(routes: Routes) -> None:
-    """5 rows a page, 25 requests left: the first page shows that max_items 1000 would need 199 more,
-    so paging stops there with what it has, says why and what fits, and spends no more."""
+async def test_the_read_of_the_members_keeps_the_quotas_reserve_and_says_it_is_not_whole(routes: Routes) -> None:
+    """5 rows a page, 25 requests left: the snapshot reads pages while a next one leaves the reserve of
+    5 (20 pages, 100 of 400 members), says the count is not whole and why, and spends no more while
+    the quota cannot pay another read: the next question answers from what was read."""
     routes.add("GET", "users", small_pages(total=400, rows=5, quota=25))
     async with connect(make_settings(), routes.transport()) as mcp:
-        result = await mcp.call_tool("list_users", {"all_pages": True})
+        result = await mcp.call_tool("list_users", {"count_only": True})
         spent = len(routes.requests)
-        fits = await mcp.call_tool("list_users", {"all_pages": True, "max_items": 20, "fresh": True})
+        again = await mcp.call_tool("list_users", {"two_factor": True, "count_only": True, "fresh": True})
     said = text(result)
-    assert spent <= 3 and spent == 1
-    assert not result.is_error and "stopped after 1 page to spare the hourly quota" in said
-    assert f"{QUOTA_RESERVE} kept in reserve" in said and "lower max_items to 100 or less" in said
-    assert result.structured_content["complete"] is False and len(result.structured_content["users"]) == 5
-    assert len(fits.structured_content["users"]) == 20 and "to spare" not in text(fits)  # 4 pages fit: read
-    assert len(routes.requests) == spent + 4
+    assert spent == 20 and result.structured_content["counts"]["total"] == 100
+    assert not result.is_error and "of the 100 members read, not all: the read stopped after 20 pages" in said
+    assert f"{QUOTA_RESERVE} kept in reserve" in said and result.structured_content["complete"] is False
+    assert len(routes.requests) == spent and "fresh=true was not read" in text(again)
+    assert again.structured_content["counts"]["total"] == 50  # of the 100 read, those with 2FA on
 
 
-async def test_all_pages_keeps_the_reserve_when_the_quota_is_short_from_the_start(routes: Routes) -> None:
+async def test_a_first_read_keeps_the_reserve_when_the_quota_is_short_from_the_start(routes: Routes) -> None:
     routes.add("GET", "users", small_pages(total=400, rows=100, quota=8))
     async with connect(make_settings(), routes.transport()) as mcp:
-        await mcp.call_tool("list_users", {})  # one page learns the quota: 7 left
-        refused = await mcp.call_tool("list_users", {"all_pages": True, "max_items": 300})
-    assert refused.is_error and "3 requests" in text(refused) and "in reserve" in text(refused)
-    assert len(routes.requests) == 1
+        partial = await mcp.call_tool("list_users", {"count_only": True})  # the first page learns the quota: 7 left
+    said = text(partial)
+    assert len(routes.requests) == 3 and "of the 300 members read, not all" in said  # a 4th page would leave 4
+    assert "the read stopped after 3 pages to spare the hourly quota (5 left" in said, said
 
 
 def test_the_api_layer_names_no_mcp_tool() -> None:

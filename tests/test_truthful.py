@@ -26,7 +26,7 @@ async def test_all_pages_returns_every_user_from_an_api_that_serves_50_a_page() 
     async with connect(make_settings(), users_served_50_a_page(150)) as client:
         result = await client.call_tool("list_users", {"all_pages": True})
     assert len(result.structured_content["users"]) == 150
-    assert "150 users (all pages: 4 read)" in text(result)
+    assert "150 users (of 150 members, every one checked); complete." in text(result)
 
 
 async def test_an_empty_filter_is_refused_before_any_request(routes: Routes) -> None:
@@ -69,6 +69,8 @@ async def test_zero_working_hours_and_rates_are_not_shown_as_zero() -> None:
 async def test_all_pages_stops_when_the_api_ignores_page(routes: Routes) -> None:
     people = [{"id": 1000 + n, "name": f"P{n}", "email": f"p{n}@x"} for n in range(30)]
     routes.add("GET", "users", people)  # the same 30 whatever page is asked
+    routes.add("GET", "roles", [])
     async with connect(make_settings(), routes.transport()) as client:
         result = await client.call_tool("list_users", {"all_pages": True})
-    assert len(result.structured_content["users"]) == 30 and len(routes.requests) == 2
+    users_reads = [r for r in routes.requests if r.url.path.endswith("/users")]
+    assert len(result.structured_content["users"]) == 30 and len(users_reads) == 2

@@ -99,7 +99,8 @@ def member_of(user: OrganizationUser, names: Names) -> Member:
 @dataclass
 class Snapshot:
     """One read of an organization: `read_at` is a time.time(), `cost` the requests the read spent,
-    `gaps` what could not be read whole (a sentence each; empty when complete)."""
+    `gaps` the workspaces whose teams could not be read (a sentence each), `short` why not every
+    member was read (the hour's quota; "" when every one was)."""
 
     organization_id: int
     members: list[Member]
@@ -110,6 +111,7 @@ class Snapshot:
     cost: int
     gaps: list[str] = field(default_factory=list)
     version: str = ""
+    short: str = ""  # why not every member was read ("" when every one was)
 
     @cached_property
     def by_id(self) -> dict[int, Member]:

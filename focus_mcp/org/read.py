@@ -14,15 +14,17 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from focus_mcp.api.client import FocusClient
-from focus_mcp.api.errors import FocusError, QuotaExceededError
+from focus_mcp.api.errors import FocusError, QuotaExceededError, human_duration
 from focus_mcp.api.models import Group, Role, TeamsQuery, UsersQuery
+from focus_mcp.api.quota import Quota
 from focus_mcp.org.model import Member, Names, Snapshot, member_of
-from focus_mcp.tools.paging import REQUESTED_PER_PAGE, gather, pages_in_order
+from focus_mcp.tools.paging import QUOTA_RESERVE, REQUESTED_PER_PAGE, gather
+from focus_mcp.tools.render import counted
 from focus_mcp.tools.team_pages import every_team
 
 Progress = Callable[[int], Awaitable[None]]
 # Pages of users read at most: 1,000,000 users at 100 a page, a bound against an API that never ends.
-MAX_USERS = 1_000_000
+MAX_PAGES = 10_000
 
 
 async def read_snapshot(client: FocusClient, org: int, on_page: Progress | None = None) -> Snapshot:
@@ -37,13 +39,11 @@ async def read_snapshot(client: FocusClient, org: int, on_page: Progress | None 
         spent += 1
         users = await client.list_users(org, query.model_copy(update={"page": n}), fresh=True, keep=False)
         members.extend(member_of(u, names) for u in users)
+        if on_page is not None:
+            await on_page(len(members))
         return [u.id for u in users]  # enough to tell a repeated page; the records go
 
-    async def progress(done: int) -> None:
-        if on_page is not None:
-            await on_page(done)
-
-    await pages_in_order(read_page, MAX_USERS, progress)
+    short = await _every_page(read_page, client.quota)
     members = _once(members)
     teams: dict[int, Group] = {}
     gaps: list[str] = []
@@ -80,9 +80,12 @@ async def read_snapshot(client: FocusClient, org: int, on_page: Progress | None 
     async def nothing(done: int) -> None:
         return None
 
-    await gather([teams_of(ws) for ws in spaces], nothing)
+    if short:  # the quota stopped the members' read: the reserve is not spent on teams either
+        gaps.append("no workspace's teams: the hour's quota is kept for writes")
+    else:
+        await gather([teams_of(ws) for ws in spaces], nothing)
     roles: list[Role] | None = await client.cached_roles(org)
-    if roles is None:  # kept ten times longer than the rest by the client's cache: they change rarely
+    if roles is None and not short:  # kept ten times longer than the rest by the client's cache
         try:
             spent += 1
             roles = await client.list_roles(org)
@@ -92,7 +95,32 @@ async def read_snapshot(client: FocusClient, org: int, on_page: Progress | None 
         names.groups[group.id] = (group.name, group.emoji, tuple(w.workspace_id for w in group.workspaces))
         for w in group.workspaces:
             names.workspaces.setdefault(w.workspace_id, w.name)
-    return Snapshot(org, members, teams, names, roles, time.time(), spent, gaps, uuid.uuid4().hex)
+    snap = Snapshot(org, members, teams, names, roles, time.time(), spent, gaps, uuid.uuid4().hex)
+    snap.short = short
+    return snap
+
+
+async def _every_page(read_page: Callable[[int], Awaitable[list[int]]], quota: Quota) -> str:
+    """Read pages 1, 2, ... until the last (empty, shorter than one served before, or a repeat of the
+    one before: an API that ignores `page`). Neither Toggl source gives the number of users nor a page
+    cap, so no page count is assumed: a next page is read while it leaves QUOTA_RESERVE requests of the
+    hour. Returns why reading stopped before the last page ("" when it did not)."""
+    longest, previous, page = 0, None, 0
+    while page < MAX_PAGES:
+        left = quota.remaining
+        if page and left is not None and left - 1 < QUOTA_RESERVE:
+            resets = quota.resets_in()
+            when = f", resetting in {human_duration(resets)}" if resets else ""
+            return (
+                f"the read stopped after {counted(page, 'page')} to spare the hourly quota ({left} left{when}, "
+                f"{QUOTA_RESERVE} kept in reserve)"
+            )
+        page += 1
+        ids = await read_page(page)
+        if not ids or ids == previous or len(ids) < longest:
+            return ""
+        longest, previous = max(longest, len(ids)), ids
+    return f"the read stopped after {MAX_PAGES} pages, every one full"
 
 
 def _once(members: list[Member]) -> list[Member]:

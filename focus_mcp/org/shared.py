@@ -79,6 +79,7 @@ def encode(snap: Snapshot) -> bytes:
         "cost": snap.cost,
         "gaps": snap.gaps,
         "version": snap.version,
+        "short": snap.short,
     }
     return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 6)
 

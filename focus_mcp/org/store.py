@@ -102,13 +102,19 @@ class OrgSnapshots:
         if self.shared is not None and (told := await self.shared.newer(org, held)) is not None:
             self._held[org] = told
             held = told
-        if held is not None and time.time() - held.read_at < self.max_age:
-            return held
-        return None
+        if held is None or time.time() - held.read_at >= self.max_age:
+            return None
+        if held.short and not self._quota_short(held):  # not every member read: read again once it can
+            return None
+        return held
+
+    def _quota_short(self, held: Snapshot) -> bool:
+        left = self.client.quota.remaining
+        return left is not None and left < FIRST_READ + QUOTA_RESERVE
 
     async def _refresh(self, org: int, held: Snapshot | None, fresh: bool, on_page: Progress | None) -> View:
         quota = self.client.quota
-        needed = (held.cost if held is not None else FIRST_READ) + QUOTA_RESERVE
+        needed = (FIRST_READ if held is None or held.short else held.cost) + QUOTA_RESERVE
         if held is not None and quota.remaining is not None and quota.remaining < needed:
             return View(held, self._quota_note(held, fresh))
         if held is None and quota.remaining is not None and quota.remaining < needed:

@@ -183,6 +183,8 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
     note = [view.note] if view.note else []
     if snap.gaps:  # the members' own records still name their teams; the rosters of these were not read
         note.append(f"Not read: {'; '.join(snap.gaps)}.")
+    if snap.short:
+        note.append(f"Not every member was read: {snap.short}.")
     if args.all_workspaces:
         groups = matching_teams(snap, filters, None)
         spaces = {w for m in snap.members for w in m.workspaces}

@@ -273,11 +273,13 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     kept = f" {', '.join(what for what, _ in kept_here)}" if kept_here else ""
     which = counted(len(users), "user") + kept + _in_all(args, users)
     checked = f"of {counted(len(snap.members), 'member')}, every one checked"
+    if snap.short:  # the quota stopped the read: said in every answer until a read can finish
+        checked = f"of the {counted(len(snap.members), 'member')} read, not all: {snap.short}"
     note = f" {view.note}" if view.note else ""
     if args.count_only:
         counts = count_users(users, snap.names)
         heading = [f"Counts of {which} ({checked}).{note}"]
-        return answer(state, heading + counts_lines(counts), UsersResult(counts=counts, complete=True))
+        return answer(state, heading + counts_lines(counts), UsersResult(counts=counts, complete=not snap.short))
     extra: dict[str, Any] = {}
     shown, first = users, 0
     if args.page is not None or args.per_page is not None:
@@ -295,8 +297,8 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
         then = f"page={extra['next_page']}" if "next_page" in extra else "a higher max_items, or filters"
         heading = [f"{which} ({checked}); shown {where}: {more} more after them ({then}).{note}"]
     else:
-        extra["complete"] = True
-        heading = [f"{which} ({checked}); complete.{note}"]
+        extra["complete"] = not snap.short
+        heading = [f"{which} ({checked}){'' if snap.short else '; complete'}.{note}"]
     columns = _columns(args)
     # Only what the answer may show is rendered (6,000 lines are not built to show 450).
     fitting = may_fit([_size(m, columns, args.detail) for m in shown], state.settings.max_response_chars)

@@ -53,7 +53,8 @@ async def find_workspaces(state: AppState, org: int, ctx: Context | None, fresh:
     names = snap.names.workspaces
     spaces = [Workspace(id=i, name=names.get(i, ""), members=n) for i, n in counts.items()]
     spaces.sort(key=lambda w: (w.name, w.id))
-    return Found(spaces, len(snap.members), snap.cost, view.note)
+    short = f"Not every member was read: {snap.short}." if snap.short else ""
+    return Found(spaces, len(snap.members), snap.cost, " ".join(filter(None, (view.note, short))))
 
 
 def workspaces_heading(found: Found) -> str:
