@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     write_timeout: float = Field(default=30.0, gt=0, le=600)
     # Seconds an edit whose outcome is unknown keeps the group's turn before its second, last check.
     write_settle: float = Field(default=5.0, ge=0, le=120)
-    cache_ttl: float = Field(default=60.0, ge=0, le=86_400)  # seconds for teams/users; 0 disables the cache
+    # Seconds a read (the organization snapshot included) is served before a new read; 0 reads every time.
+    # 600: docs/architecture.md, "Organization snapshot", says why.
+    cache_ttl: float = Field(default=600.0, ge=0, le=86_400)
     log_level: LogLevel = "WARNING"
     max_response_chars: int = Field(default=40_000, ge=2_000)  # what one tool answer may show the model
     # The largest upstream answer read, decoded; a real page is a few hundred KiB at most.
