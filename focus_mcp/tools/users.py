@@ -13,7 +13,7 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.models import IdFilter, OrganizationUser, UsersFilters, UsersQuery
-from focus_mcp.org.model import Member
+from focus_mcp.org.model import Member, Snapshot
 from focus_mcp.org.queries import matching_users
 from focus_mcp.org.store import snapshots
 from focus_mcp.tools.base import READ_ONLY, AppState, Ref, Result, ToolSpec, app_state, common_fields_as, organization
@@ -100,10 +100,34 @@ class User(BaseModel):
                 hourly_rate=rate.hourly_rate, currency=rate.currency, workspace_id=rate.workspace_id, workspace=where
             )
         if "custom_fields" in columns and user.custom_field_values:
-            shown.custom_fields = {
-                str(v.get("custom_field_name") or v.get("custom_field_id")): _field_value(v)
-                for v in user.custom_field_values
-            }
+            shown.custom_fields = _custom_fields_shown(user.custom_field_values)
+        return shown
+
+    @classmethod
+    def from_member(cls, m: Member, snap: Snapshot, columns: frozenset[str]) -> User:
+        """The member with `columns`, as from_api shows the API's record (no record is built for it)."""
+        names = snap.names
+        shown = cls(id=m.id, name=m.name)
+        if "email" in columns:
+            shown.email = m.email
+        if "flags" in columns:
+            shown.owner, shown.admin, shown.two_factor = m.owner, m.admin, m.two_factor
+            shown.active, shown.joined, shown.invite_sent = m.active, m.joined, m.invite_sent
+            shown.locked = bool(m.locked_at)
+            shown.locked_since = m.locked_at[:10] if m.locked_at else None
+        if "teams" in columns:
+            shown.groups = [Ref(id=g, name=names.groups.get(g, ("",))[0]) for g in m.groups]
+        if "workspaces" in columns:
+            shown.workspaces = [Ref(id=w, name=names.workspaces.get(w, "")) for w in m.workspaces]
+        if "tags" in columns:
+            shown.tags = [Ref(id=t, name=names.tags.get(t, ("",))[0]) for t in m.tags]
+        if "working_hours" in columns:
+            shown.working_hours = m.working_hours
+        if "rate" in columns and m.rate:
+            where = names.workspaces.get(m.rate_workspace) if m.rate_workspace in m.workspaces else None
+            shown.rate = HourlyRate(
+                hourly_rate=m.rate, currency=m.currency, workspace_id=m.rate_workspace, workspace=where
+            )
         return shown
 
 
@@ -115,6 +139,10 @@ class UsersResult(Result):
     complete: bool | None = Field(default=None, description="true: no further page.")
     pages_read: int | None = None
     records: list[dict[str, Any]] | None = Field(default=None, description="Full API records (detail=true).")
+
+
+def _custom_fields_shown(values: list[dict[str, Any]]) -> dict[str, Any]:
+    return {str(v.get("custom_field_name") or v.get("custom_field_id")): _field_value(v) for v in values}
 
 
 def _field_value(value: dict[str, Any]) -> Any:
@@ -303,17 +331,17 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     # Only what the answer may show is rendered (6,000 lines are not built to show 450).
     fitting = may_fit([_size(m, columns, args.detail) for m in shown], state.settings.max_response_chars)
     after, shown = len(shown) - fitting, shown[:fitting]
-    records_api = [snap.as_api(m) for m in shown]
-    if "custom_fields" in columns and records_api:
-        records_api = await _with_custom_fields(state, org, args, records_api)
-        if not any(u.custom_field_values for u in records_api):
-            heading[0] += NO_CUSTOM_FIELDS
-    records = [User.from_api(u, columns) for u in records_api]
+    records = [User.from_member(m, snap, columns) for m in shown]
     full = [snap.record(m) for m in shown] if args.detail else None
-    if full is not None and "custom_fields" in columns:
-        for record, user in zip(full, records_api, strict=True):
-            if user.custom_field_values:
-                record["custom_field_values"] = user.custom_field_values
+    if "custom_fields" in columns and shown:
+        values = await _custom_fields(state, org, args, [m.id for m in shown])
+        if not any(values.values()):
+            heading[0] += NO_CUSTOM_FIELDS
+        for n, m in enumerate(shown):
+            if given := values.get(m.id):
+                records[n].custom_fields = _custom_fields_shown(given)
+                if full is not None:
+                    full[n]["custom_field_values"] = given
     legend, ambiguous = user_id_legend(records)
     if records and not args.detail:
         heading += [user_legend(columns, records), *([legend] if legend else [])]
@@ -330,13 +358,10 @@ def _size(m: Member, columns: frozenset[str], detail: bool) -> int:
     return size * 3 if detail else size
 
 
-async def _with_custom_fields(
-    state: AppState, org: int, args: ListUsersArgs, users: list[OrganizationUser]
-) -> list[OrganizationUser]:
-    """The users shown with their custom field values, read now for them only (the API gives them a
+async def _custom_fields(state: AppState, org: int, args: ListUsersArgs, ids: list[int]) -> dict[int, Any]:
+    """The custom field values of the users shown, read now for them only (the API gives them a
     workspace at a time, so the snapshot does not hold them): one request per 100 users shown."""
-    found: dict[int, list[dict[str, Any]] | None] = {}
-    ids = [u.id for u in users]
+    found: dict[int, Any] = {}
     for start in range(0, len(ids), REQUESTED_PER_PAGE):
         chunk = ids[start : start + REQUESTED_PER_PAGE]
         query = UsersQuery(
@@ -344,7 +369,7 @@ async def _with_custom_fields(
         )
         for user in await state.client.list_users(org, query, fresh=args.fresh):
             found[user.id] = user.custom_field_values
-    return [u.model_copy(update={"custom_field_values": found.get(u.id)}) for u in users]
+    return found
 
 
 TOOLS = [ToolSpec(list_users, "List users", ListUsersArgs, UsersResult, READ_ONLY)]
