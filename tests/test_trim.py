@@ -225,8 +225,8 @@ async def test_summary_and_detail_read_the_same_facts(routes: Routes) -> None:
         custom_field_values=[{"custom_field_id": 4, "custom_field_name": "Level", "value": "senior"}],
         tags=[{"id": 3, "label": "Remote", "color": "#fff"}, {"id": 9, "label": None, "color": "#000"}],
     )
-    bare = {"id": 77, "name": None, "email": "bare@x.example", "groups": None, "2fa_enabled": None}
-    bare["workspaces"] = [{"id": 22, "name": "Main"}]  # in the workspace whose custom fields are asked
+    main: list[dict[str, object]] = [{"id": 22, "name": "Main"}]  # the workspace whose custom fields are asked
+    bare = {"id": 77, "name": None, "email": "bare@x.example", "groups": None, "2fa_enabled": None, "workspaces": main}
     org_routes(routes, [rich, user_json(3), bare])
     every: dict[str, Any] = {"fields": ["flags", "teams", "workspaces", "tags", "rate", "working_hours"]}
     every["fields"] += ["custom_fields"]
