@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
+from weakref import WeakSet
 
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
@@ -206,17 +206,19 @@ class OrgSnapshots:
             await self.shared.publish(snap, self.max_age)
 
 
-_STORES: WeakKeyDictionary[FocusClient, OrgSnapshots] = WeakKeyDictionary()
+# Every store made (weakly: a store lives as long as its client, whose write observer it is).
+_STORES: WeakSet[OrgSnapshots] = WeakSet()
 
 
 def stores() -> list[OrgSnapshots]:
-    """Every client's snapshots (benchmarks measure what they hold)."""
-    return list(_STORES.values())
+    """Every live client's snapshots (benchmarks measure what they hold)."""
+    return list(_STORES)
 
 
 def snapshots(client: FocusClient) -> OrgSnapshots:
     """The snapshots of this client (made on first use, and told of its writes from then on)."""
-    store = _STORES.get(client)
+    store = next((o for o in client.write_observers if isinstance(o, OrgSnapshots)), None)
     if store is None:
-        store = _STORES[client] = OrgSnapshots(client)
+        store = OrgSnapshots(client)
+        _STORES.add(store)
     return store
