@@ -1,9 +1,10 @@
 """MCP resources: the organization's roles, its workspaces and each workspace's member tags, as text a
 host can attach to a conversation.
 
-Each resource reads through the same cached client calls (the workspaces: the organization
-snapshot) as its tool and reads as that tool's answer does (in the sandbox, under the same banner), so that a resource costs no request a
-tool call would not, and says no more or less. Errors read as the tool's would.
+Each resource reads as its tool does (the cached client calls; the workspaces, the organization
+snapshot) and reads as that tool's answer does (in the sandbox, under the same banner), so that a
+resource costs no request a tool call would not, and says no more or less. Errors read as the
+tool's would.
 """
 
 from __future__ import annotations
