@@ -105,3 +105,23 @@ async def test_the_shared_snapshot_is_compact_and_expires_with_its_max_age(redis
     assert isinstance(blob, bytes) and len(blob) < 12_000  # 150 members, 20 teams, 6 roles, zlib'd: about 8 KB
     snap = decode(blob)
     assert snap is not None and len(snap.members) == 150 and len(snap.teams) == 20
+
+
+async def test_a_snapshot_dropped_from_redis_is_not_served_from_a_replicas_own_copy(redis_url: str) -> None:
+    """A write of unknown outcome through one replica drops the shared snapshot: another replica's copy
+    may predate that write, so it reads anew instead of answering from it."""
+    api = SandboxAPI()
+    settings = replica_settings(redis_url)
+    async with two_replicas(settings, api.transport()) as (a, b):
+        await a.call_tool("list_users", {"count_only": True})
+        await b.call_tool("list_users", {"count_only": True})
+        reads = users_reads(api)
+        redis = Redis.from_url(redis_url)
+        try:
+            keys = [k for k in await redis.keys("*") if isinstance(k, bytes) and b":snapshot" in k]
+            assert len(keys) == 2  # the snapshot and its version
+            await redis.delete(*keys)  # as the replica whose write had no answer does
+        finally:
+            await redis.aclose()
+        await b.call_tool("list_users", {"count_only": True})
+    assert users_reads(api) == reads + 2

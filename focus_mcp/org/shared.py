@@ -29,21 +29,32 @@ MEMBER_FIELDS = [f.name for f in fields(Member)]
 class SharedSnapshots:
     def __init__(self, shared: SharedState) -> None:
         self.shared = shared
+        self._published: set[str] = set()  # versions this replica published or took from Redis
 
     @staticmethod
     def _keys(org: int) -> tuple[str, str]:
         return f"snapshot:{org}", f"snapshot-version:{org}"
 
-    async def newer(self, org: int, held: Snapshot | None) -> Snapshot | None:
-        """The replicas' snapshot when it is not the one held (None: none, or the same)."""
+    async def newer(self, org: int, held: Snapshot | None) -> Snapshot | bool | None:
+        """The replicas' snapshot when it is not the one held; None when it is the same (or Redis is
+        away, or none is shared and none held); False when the one held was shared and is gone (a
+        write of unknown outcome dropped it: the copy held may predate that write)."""
         if not self.shared.available and held is not None:
             return None
         blob_key, version_key = self._keys(org)
         version = await self.shared.get(version_key)
-        if version is None or (held is not None and version.decode() == held.version):
+        if version is None:
+            return False if held is not None and self.shared.available and self.published(held) else None
+        if held is not None and version.decode() == held.version:
             return None
         blob = await self.shared.get(blob_key)
-        return None if blob is None else decode(blob)
+        told = None if blob is None else decode(blob)
+        if told is not None:
+            self._published.add(told.version)
+        return told
+
+    def published(self, snap: Snapshot) -> bool:
+        return snap.version in self._published
 
     async def publish(self, snap: Snapshot, max_age: float) -> None:
         left = snap.read_at + max_age - time.time()
@@ -52,6 +63,7 @@ class SharedSnapshots:
         blob_key, version_key = self._keys(snap.organization_id)
         await self.shared.put(blob_key, encode(snap), left)
         await self.shared.put(version_key, snap.version.encode(), left)
+        self._published.add(snap.version)
 
     async def forget(self, org: int) -> None:
         """A write of unknown outcome: no replica serves this snapshot again."""

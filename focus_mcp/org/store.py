@@ -99,9 +99,12 @@ class OrgSnapshots:
     async def _usable(self, org: int, held: Snapshot | None) -> Snapshot | None:
         if org in self._stale:
             return None
-        if self.shared is not None and (told := await self.shared.newer(org, held)) is not None:
-            self._held[org] = told
-            held = told
+        if self.shared is not None:
+            told = await self.shared.newer(org, held)
+            if told is False:  # dropped from Redis after a write of unknown outcome through another replica
+                return None
+            if isinstance(told, Snapshot):
+                self._held[org] = held = told
         if held is None or time.time() - held.read_at >= self.max_age:
             return None
         if held.short and not self._quota_short(held):  # not every member read: read again once it can
