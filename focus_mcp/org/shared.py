@@ -15,7 +15,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import astuple, fields
+from dataclasses import fields
 from typing import Any
 
 from focus_mcp.api.models import Group, Role
@@ -81,7 +81,7 @@ def encode(snap: Snapshot) -> bytes:
     data: dict[str, Any] = {
         "format": FORMAT,
         "organization_id": snap.organization_id,
-        "members": [list(astuple(m)) for m in snap.members],
+        "members": [[getattr(m, name) for name in MEMBER_FIELDS] for m in snap.members],  # astuple deep-copies
         "teams": [g.model_dump(mode="json", exclude_none=True) for g in snap.teams.values()],
         "workspaces": list(names.workspaces.items()),
         "groups": [[i, *v[:2], list(v[2])] for i, v in names.groups.items()],
