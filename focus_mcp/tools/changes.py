@@ -14,7 +14,7 @@ from focus_mcp.journal import Change, MemoryJournal, Outcome, SqliteJournal, fin
 from focus_mcp.journal.describe import describe, member_names
 from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.names import GroupRef
-from focus_mcp.tools.render import counted, listing
+from focus_mcp.tools.render import counted, listing, name
 
 MAX_LIMIT = 200
 BY_NAME_SCAN = 500  # changes read to learn which group ids a name has had
@@ -105,7 +105,8 @@ async def _role_names(state: AppState, org: int, changes: list[Change]) -> dict[
 
 
 def line(entry: ChangeEntry, me: str) -> str:
-    group = f"{entry.group_name or ''}#{entry.group_id}" if entry.group_id else entry.group_name or ""
+    group_name = name(entry.group_name or "")
+    group = f"{group_name}#{entry.group_id}" if entry.group_id else group_name
     text = f"{entry.id} {entry.at[:16].replace('T', ' ')}Z {entry.tool} {group}: {entry.did}"
     text += f" -> {entry.outcome}" + (f" ({entry.note})" if entry.note else "")
     if entry.undoes:
