@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -332,6 +333,37 @@ async def test_sqlite_busy_past_its_timeout_raises_and_keeps_no_entry(tmp_path: 
     assert await journal.get(c.id) is None and c.id not in {x.id for x in await journal.changes(ORG)}
     await journal.begin(c)  # free again: the same journal writes
     assert await journal.get(c.id) is not None
+    await journal.aclose()
+
+
+HOLD_THE_FILE = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+sys.stdin.read()  # until the test closes our stdin
+db.execute("ROLLBACK")
+"""
+
+
+async def test_sqlite_held_by_another_process_raises_and_journals_nothing(tmp_path: Path) -> None:
+    """The finding as seen: another process (a served host, a one-shot call) holds the file's write lock."""
+    path = tmp_path / "j.sqlite"
+    journal = SqliteJournal(path, busy_ms=100)
+    await journal.begin(change())
+    c = change()
+    async with await anyio.open_process([sys.executable, "-c", HOLD_THE_FILE, str(path)]) as holder:
+        assert holder.stdout is not None and holder.stdin is not None
+        said = b""
+        while b"held" not in said:
+            said += await holder.stdout.receive()
+        with pytest.raises(JournalUnavailable, match=r"is busy: another process held it for more than 0\.1 s"):
+            await journal.begin(c)
+        await holder.stdin.aclose()
+        assert await holder.wait() == 0
+    assert await journal.get(c.id) is None
+    await journal.begin(c)
+    assert [x.id for x in await journal.unsettled(ORG)][-1] == c.id
     await journal.aclose()
 
 
