@@ -117,7 +117,7 @@ async def test_list_changes_shows_names_escaped_and_bounded(tmp_path: Path) -> N
     change = make_change(group_name=INJECTED, before=before, request=renamed)
     await journal.begin(change)
     await journal.aclose()
-    async with connect(make_settings(journal=str(path)), Routes().transport()) as client:
+    async with connect(make_settings(journal=str(path)), Routes().add("GET", "roles", []).transport()) as client:
         listed = await client.call_tool("list_changes", {})
     said = text(listed)
     assert not listed.is_error and said.count("\n") == 1 and len(said) < 1_000, said
