@@ -79,10 +79,14 @@ class UpstreamTimeoutError(TransportError):
 
 class WriteOutcomeUnknown(TransportError):
     """A write was sent and may have been applied, but no answer said so (timeout, dropped
-    connection, a 5xx from the API or a gateway). The tool layer settles it with a fresh read."""
+    connection, a 5xx from the API or a gateway). The write pipeline settles it with a fresh read.
 
-    def __init__(self, request: RequestInfo, cause: str) -> None:
-        self.request, self.cause = request, cause
+    `ended`: the API itself answered, with its own JSON error (a 500 or 503 in its error format): the
+    request ended there and cannot land later, so one fresh read settles it. Not so for no answer, a
+    dropped connection, or a gateway's 502/504, whose request may still reach the API."""
+
+    def __init__(self, request: RequestInfo, cause: str, ended: bool = False) -> None:
+        self.request, self.cause, self.ended = request, cause, ended
         super().__init__(f"{request}: sent, but {cause}; it may or may not have been applied")
 
 

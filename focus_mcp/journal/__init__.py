@@ -15,7 +15,17 @@ import platformdirs
 from focus_mcp.api.auth import credential
 from focus_mcp.config import Settings
 from focus_mcp.journal.memory import MemoryJournal
-from focus_mcp.journal.model import UNSETTLED, Change, Journal, JournalError, Outcome, new_change_id, now
+from focus_mcp.journal.model import (
+    UNSETTLED,
+    Change,
+    Journal,
+    JournalError,
+    JournalUnavailable,
+    Outcome,
+    Step,
+    new_change_id,
+    now,
+)
 from focus_mcp.journal.redis_store import RedisJournal
 from focus_mcp.journal.sqlite import SqliteJournal
 
@@ -24,10 +34,12 @@ __all__ = [
     "Change",
     "Journal",
     "JournalError",
+    "JournalUnavailable",
     "MemoryJournal",
     "Outcome",
     "RedisJournal",
     "SqliteJournal",
+    "Step",
     "fingerprint",
     "journal_path",
     "new_change_id",

@@ -3,15 +3,11 @@ none of the group's workspaces or has not joined the organization yet."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from mcp.server.mcpserver.exceptions import ToolError
 
-from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, GroupWorkspace, OrganizationUser
-from focus_mcp.tools import names
-from focus_mcp.tools.base import AppState, Ref
-from focus_mcp.tools.edits import GroupDiff
+from focus_mcp.tools.base import Ref
+from focus_mcp.writes.edits import GroupDiff
 
 
 def name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> GroupDiff:
@@ -23,25 +19,16 @@ def name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> Gro
     return diff.model_copy(update={"users_added": [Ref(id=i, name=added[i].name) for i in ids]})
 
 
-async def create_warnings(
-    state: AppState, org: int, ids: list[int], members: dict[int, OrganizationUser], workspaces: list[int]
-) -> Callable[[Group | None], list[str]]:
-    """update_group's notes for a new group's members (users not found by name read by id, once),
-    given the group created: its workspaces named as the API's answer names them, as update_group's
-    read does (no request), else as the members' records do."""
-    try:
-        found = await names.users_by_id(state, org, ids, members)
-    except FocusError:  # only for the notes: a failed read must not stop the create
-        return lambda _: []
+def create_notes(
+    found: dict[int, OrganizationUser], ids: list[int], workspaces: list[int], created: Group | None
+) -> list[str]:
+    """The notes on a new group's members (`found`: the members' records, read before the create),
+    its workspaces named as the API's answer names them, else as the members' records do."""
     spaces = {w.id: w.name for u in found.values() for w in u.workspaces or ()}
     added = GroupDiff(users_added=[Ref(id=i, name="") for i in ids])
-
-    def notes(created: Group | None) -> list[str]:
-        shown = {w.workspace_id: w.name for w in created.workspaces} if created else {}
-        named = [GroupWorkspace(workspace_id=w, name=shown.get(w) or spaces.get(w, "")) for w in workspaces]
-        return member_warnings(found, added, workspaces, Group(id=0, workspaces=named))
-
-    return notes
+    shown = {w.workspace_id: w.name for w in created.workspaces} if created else {}
+    named = [GroupWorkspace(workspace_id=w, name=shown.get(w) or spaces.get(w, "")) for w in workspaces]
+    return member_warnings(found, added, workspaces, Group(id=0, workspaces=named))
 
 
 def member_warnings(
