@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver import AcceptedElicitation, Context, ElicitationResult, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import Field
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.tools import names
-from focus_mcp.tools.advice import explain
 from focus_mcp.tools.arguments import Refusal, checked
 from focus_mcp.tools.base import (
     DESTRUCTIVE,
@@ -33,15 +32,19 @@ from focus_mcp.tools.names import GroupRef
 from focus_mcp.tools.render import answer
 from focus_mcp.writes import pipeline
 from focus_mcp.writes.change import DeleteGroup, Wanted
-from focus_mcp.writes.confirm import CannotAsk, ConfirmDelete, can_ask, group_named, human_yes, yes_needed
+from focus_mcp.writes.confirm import (
+    CannotAsk,
+    ConfirmDelete,
+    Question,
+    can_ask,
+    group_named,
+    human_yes,
+    question,
+    yes_needed,
+)
 from focus_mcp.writes.outcomes import OUTCOME, Outcome
 from focus_mcp.writes.plan import not_visible
 from focus_mcp.writes.reads import given
-
-
-class DeleteGroupArgs(WorkspaceArgs):
-    group_id: GroupRef
-    confirm: JsonBool = False
 
 
 class DeleteResult(Result):
@@ -51,26 +54,28 @@ class DeleteResult(Result):
     change_id: str | None = Field(default=None, description="The journal entry (list_changes, undo_change).")
 
 
+class DeleteGroupArgs(WorkspaceArgs):
+    group_id: GroupRef
+    confirm: JsonBool = False
+
+
 async def ask_to_delete(
     args: Annotated[DeleteGroupArgs | Refusal, Resolve(checked(DeleteGroupArgs))], ctx: Context
-) -> Elicit[ConfirmDelete] | CannotAsk | Refusal:
+) -> Question:
     """Ask the user, naming the group and its size, when the client can show a question (and the
     arguments are valid: refused ones are answered by the tool, without a question). A failure is
     handed to the tool as a Refusal: raised here, the SDK would prefix it with "Error executing tool"."""
     if isinstance(args, Refusal) or not can_ask(ctx):
         return CannotAsk()
     state = app_state(ctx)
-    try:  # a cached read is good enough to name the group, and the resolver may run twice
+
+    async def find() -> str | Refusal:  # a cached read names the group; the resolver may run twice
         org, ws = organization(args, state), workspace(args, state)
         gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=args.workspace_id is not None)
         group = await state.client.get_group(org, gid, ws, fresh=False)
-    except FocusError as exc:
-        return Refusal(explain(exc))
-    except ToolError as exc:
-        return Refusal(str(exc))
-    if group is None:
-        return Refusal(not_visible(args.group_id, ws))
-    return Elicit(f"Delete the group {group_named(group)}?", ConfirmDelete)
+        return Refusal(not_visible(args.group_id, ws)) if group is None else f"Delete the group {group_named(group)}?"
+
+    return await question(find)
 
 
 async def delete_group(

@@ -9,15 +9,7 @@ from pydantic import Field
 
 from focus_mcp.api.models import Id
 from focus_mcp.tools import names
-from focus_mcp.tools.base import (
-    DESTRUCTIVE,
-    Result,
-    ToolSpec,
-    WorkspaceArgs,
-    app_state,
-    organization,
-    workspace,
-)
+from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
 from focus_mcp.tools.names import GroupRef
 from focus_mcp.tools.render import answer
 from focus_mcp.writes import pipeline

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver import AcceptedElicitation, Context, ElicitationResult, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ToolAnnotations
 from pydantic import Field
@@ -18,13 +18,11 @@ from pydantic import Field
 from focus_mcp.api.errors import FocusError
 from focus_mcp.journal import Change
 from focus_mcp.journal.describe import describe
-from focus_mcp.tools.advice import explain
 from focus_mcp.tools.arguments import Refusal, checked
 from focus_mcp.tools.base import AppState, JsonBool, Result, ToolArgs, ToolSpec, app_state
 from focus_mcp.tools.render import answer, counted, echoed
-from focus_mcp.writes import pipeline
+from focus_mcp.writes import confirm, pipeline
 from focus_mcp.writes.change import Done, UndoOf, Wanted
-from focus_mcp.writes.confirm import CannotAsk, ConfirmDelete, can_ask, group_named, human_yes, yes_needed
 from focus_mcp.writes.outcomes import OUTCOME, Outcome
 from focus_mcp.writes.reads import given
 from focus_mcp.writes.undo_plan import Action, UndoPlan, member_names, plan_text, undone_kind, unsettled_or_done
@@ -71,29 +69,28 @@ def _workspace(state: AppState, change: Change) -> int:
 
 async def ask_to_undo(
     args: Annotated[UndoChangeArgs | Refusal, Resolve(checked(UndoChangeArgs))], ctx: Context
-) -> Elicit[ConfirmDelete] | CannotAsk | Refusal:
+) -> confirm.Question:
     """Undoing a create deletes the group: ask the user first, as delete_group does (when the client can)."""
-    if isinstance(args, Refusal) or args.dry_run or not can_ask(ctx):
-        return CannotAsk()
+    if isinstance(args, Refusal) or args.dry_run or not confirm.can_ask(ctx):
+        return confirm.CannotAsk()
     state = app_state(ctx)
-    try:
+
+    async def find() -> str | confirm.CannotAsk | Refusal:
         change = await state.journal.get(args.change_id.strip())
         if change is None or undone_kind(change) != "create" or change.group_id is None or unsettled_or_done(change):
-            return CannotAsk()  # nothing to delete (or not yet known): no question
+            return confirm.CannotAsk()  # nothing to delete (or not yet known): no question
         group = await state.client.get_group(change.organization_id, change.group_id, _workspace(state, change), False)
-    except FocusError as exc:
-        return Refusal(explain(exc))
-    except ToolError as exc:
-        return Refusal(str(exc))
-    if group is None:
-        return Refusal(f"Nothing undone: group #{change.group_id}, made by change {change.id}, is not visible now.")
-    return Elicit(f"Undo change {change.id}: delete the group it created, {group_named(group)}?", ConfirmDelete)
+        if group is None:
+            return Refusal(f"Nothing undone: group #{change.group_id}, made by change {change.id}, is not visible now.")
+        return f"Undo change {change.id}: delete the group it created, {confirm.group_named(group)}?"
+
+    return await confirm.question(find)
 
 
 async def undo_change(
     args: UndoChangeArgs,
     ctx: Context,
-    decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_undo)],
+    decision: Annotated[ElicitationResult[confirm.ConfirmDelete], Resolve(ask_to_undo)],
 ) -> CallToolResult:
     """Undo a change from list_changes; later edits are kept (and named). Undoing a create deletes
     the group: confirm as for delete_group. dry_run: the plan."""
@@ -113,9 +110,9 @@ async def undo_change(
             except FocusError:
                 group = None  # unreadable: named by its id, the yes still needed
             doing = f"undoing change {change.id} deletes the group it created, which needs"
-            return yes_needed(doing, gid, group, "undo_change", {"change_id": change.id})
+            return confirm.yes_needed(doing, gid, group, "undo_change", {"change_id": change.id})
 
-        refusal = await human_yes(decision, args.confirm, gid, refused)
+        refusal = await confirm.human_yes(decision, args.confirm, gid, refused)
         if refusal is not None:
             structured = UndoResult(undoes=change.id, action="delete", outcome="not_written")
             return answer(state, [refusal], structured)

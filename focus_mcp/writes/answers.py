@@ -141,8 +141,7 @@ async def written(state: AppState, wanted: Wanted, planned: Planned, sent: list[
         if one.outcome == "unknown":
             lines.append(_unknown(one, change_id))
         elif one.outcome == "not_written":
-            if len(sent) > 1:
-                lines.append(f"Not written: {described(step, roles)} in {_target(step)} ({one.refusal or step.note}).")
+            lines.append(_not_written(one, roles))
         elif step.kind == "create":
             lines += _created(planned, one, after)
         elif step.kind == "put":
@@ -181,6 +180,16 @@ def _with_roles(groups: dict[int, Group], sent: list[Sent]) -> dict[int, Group]:
         if one.outcome == "written" and one.step.kind == "delete":
             after.pop(one.step.group_id or 0, None)
     return after
+
+
+def _not_written(one: Sent, roles: RoleNames) -> str:
+    step = one.step
+    if one.read is not None:  # the API ended the request with its own error, and a read shows nothing
+        return (
+            f"Not written ({described(step, roles)} in {_target(step)}): {one.cause}; a fresh read at once shows "
+            f"it not applied: {one.read.shows}. The API's error ended the request: nothing is left to land."
+        )
+    return f"Not written: {described(step, roles)} in {_target(step)} ({one.refusal or step.note})."
 
 
 def _deleted(one: Sent) -> str:

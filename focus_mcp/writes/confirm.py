@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mcp.server.mcpserver import AcceptedElicitation, Context, ElicitationResult
+from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
+from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group
+from focus_mcp.tools.advice import explain
+from focus_mcp.tools.arguments import Refusal
 from focus_mcp.tools.render import compact_json, counted
 
 
@@ -35,6 +38,21 @@ class ConfirmDelete(BaseModel):
 
 class CannotAsk(BaseModel):
     """The client cannot show the user a question; the model must ask and pass confirm=true."""
+
+
+Question = Elicit[ConfirmDelete] | CannotAsk | Refusal
+
+
+async def question(find: Callable[[], Awaitable[str | CannotAsk | Refusal]]) -> Question:
+    """The question `find` words (or its CannotAsk/Refusal), a failure handed to the tool as a Refusal:
+    raised in a resolver, the SDK would prefix it with "Error executing tool"."""
+    try:
+        found = await find()
+    except FocusError as exc:
+        return Refusal(explain(exc))
+    except ToolError as exc:
+        return Refusal(str(exc))
+    return Elicit(found, ConfirmDelete) if isinstance(found, str) else found
 
 
 def group_named(group: Group) -> str:

@@ -84,11 +84,15 @@ async def file_turn(directory: Path, key: str) -> AsyncIterator[None]:
     await anyio.to_thread.run_sync(lambda: directory.mkdir(mode=0o700, parents=True, exist_ok=True))
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     lock = FileLock(os.fspath(directory / f"{digest}.lock"), mode=0o600, thread_local=False)
+    said = False
     while True:
         try:
             lock.acquire(timeout=0)
             break
         except Timeout:
+            if not said:  # said, so that a call that seems stuck can be told from a hung one
+                log.info("%s waits for another process's change (the journal's turn file)", _waiting(key))
+                said = True
             await anyio.sleep(FILE_POLL_SECONDS)
     try:
         yield
