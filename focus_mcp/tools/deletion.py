@@ -83,8 +83,8 @@ async def delete_group(
     ctx: Context,
     decision: Annotated[ElicitationResult[ConfirmDelete], Resolve(ask_to_delete)],
 ) -> CallToolResult:
-    """Delete a group (team), only with the user's yes: the server asks when the client can; else
-    ask the user first, then call with confirm=true."""
+    """Delete a group, only with the user's yes: the server asks when the client can; else
+    ask the user, then call with confirm=true."""
     if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, Refusal):
         raise ToolError(decision.data.message)  # what stopped the question, said as the tool's answer
     state = app_state(ctx)

@@ -12,7 +12,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from focus_mcp.api.models import GroupRequest, IdList, OrganizationUser
+from focus_mcp.api.models import GroupRequest, IdList, IdOrName, OrganizationUser
 from focus_mcp.tools import names
 from focus_mcp.tools.base import (
     ADDITIVE,
@@ -37,8 +37,10 @@ from focus_mcp.writes.change import CreateGroup, Done, EditGroup, Wanted
 from focus_mcp.writes.edits import GroupDiff, GroupEdit, check_edit
 from focus_mcp.writes.outcomes import OUTCOME, Outcome
 from focus_mcp.writes.reads import given
+from focus_mcp.writes.refs import check_members, member_roles
 
 Name = Annotated[str, Field(min_length=1)]
+MemberRoles = Annotated[dict[str, IdOrName] | None, Field(description="Member -> role.")]
 Emoji = str
 
 
@@ -60,6 +62,7 @@ class UpdateGroupArgs(WorkspaceArgs):
     remove_users: UserRefs = Field(default_factory=list)
     add_workspaces: IdList = Field(default_factory=list)
     remove_workspaces: IdList = Field(default_factory=list)
+    roles: MemberRoles = None
     dry_run: bool = False
 
 
@@ -90,8 +93,7 @@ async def list_my_groups(args: OrgArgs, ctx: Context) -> CallToolResult:
 
 
 async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
-    """Create a group (team). Refused when one of its workspaces has a group of that name, unless
-    allow_duplicate_name=true."""
+    """Create a group; a name taken in its workspaces is refused unless allow_duplicate_name."""
     state = app_state(ctx)
     org = organization(args, state)
     workspaces = args.workspaces or [
@@ -111,11 +113,11 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
 
 
 async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
-    """Edit a group: what is not given is kept. Users: ids, exact names or emails. dry_run: show
-    the change, write nothing."""
+    """Edit a group: what is not given is kept. Users: ids, exact names or emails. dry_run writes
+    nothing."""
     state = app_state(ctx)
     changes = args.model_dump(exclude={"group_id", "organization_id", "workspace_id", "dry_run"})
-    if all(value in (None, []) for value in changes.values()):
+    if all(value in (None, [], {}) for value in changes.values()):
         raise ToolError("Nothing to change: give name, emoji, add_users, remove_users or another field.")
     org, ws = organization(args, state), workspace(args, state)
     explicit = args.workspace_id is not None
@@ -128,7 +130,9 @@ async def update_group(args: UpdateGroupArgs, ctx: Context) -> CallToolResult:
         )
     edit = common_fields_as(args.model_copy(update=users), GroupEdit)
     check_edit(edit)
-    part = EditGroup(gid, ws, edit, explicit=explicit)
+    roles = await member_roles(state, org, args.roles, known)
+    check_members(roles, edit.organization_users, edit.remove_users)
+    part = EditGroup(gid, ws, edit, explicit=explicit, roles=roles)
     wanted = Wanted("update_group", org, given(args), [part], dry_run=args.dry_run, known=known)
     return _answer(state, await pipeline.run(state, ctx, wanted))
 

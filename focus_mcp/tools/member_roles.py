@@ -7,21 +7,22 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from focus_mcp.api.models import Id
+from focus_mcp.api.models import IdOrName
 from focus_mcp.tools import names
 from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
-from focus_mcp.tools.names import GroupRef
+from focus_mcp.tools.names import GroupRef, UserRef
 from focus_mcp.tools.render import answer
 from focus_mcp.writes import pipeline
 from focus_mcp.writes.change import SetRole, Wanted
 from focus_mcp.writes.outcomes import OUTCOME, Outcome
 from focus_mcp.writes.reads import given
+from focus_mcp.writes.refs import role_id
 
 
 class SetGroupMemberRoleArgs(WorkspaceArgs):
     group_id: GroupRef
-    organization_user_id: Id
-    focus_role_id: Id | None = Field(description="In list_teams' Ids line or list_roles; null clears it.")
+    organization_user_id: UserRef
+    focus_role_id: IdOrName | None
 
 
 class RoleSetResult(Result):
@@ -38,12 +39,14 @@ async def set_group_member_role(args: SetGroupMemberRoleArgs, ctx: Context) -> C
     org, ws = organization(args, state), workspace(args, state)
     explicit = args.workspace_id is not None
     gid, ws = await names.group_id(state, org, ws, args.group_id, ctx, explicit=explicit)
-    part = SetRole(gid, ws, args.organization_user_id, args.focus_role_id, explicit=explicit)
+    [user] = await names.user_ids(state, org, [args.organization_user_id], "organization_user_id")
+    role = await role_id(state, org, args.focus_role_id, "focus_role_id")
+    part = SetRole(gid, ws, user, role, explicit=explicit)
     done = await pipeline.run(state, ctx, Wanted("set_group_member_role", org, given(args), [part]))
     structured = RoleSetResult(
         group_id=gid,
-        organization_user_id=args.organization_user_id,
-        focus_role_id=args.focus_role_id,
+        organization_user_id=user,
+        focus_role_id=role,
         outcome=done.outcome,
         change_id=done.change_id,
     )

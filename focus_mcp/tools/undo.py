@@ -92,8 +92,8 @@ async def undo_change(
     ctx: Context,
     decision: Annotated[ElicitationResult[confirm.ConfirmDelete], Resolve(ask_to_undo)],
 ) -> CallToolResult:
-    """Undo a change from list_changes; later edits are kept (and named). Undoing a create deletes
-    the group: confirm as for delete_group. dry_run: the plan."""
+    """Undo a change from list_changes; later edits are kept. Undoing a create deletes the group:
+    confirm as for delete_group. dry_run: the plan."""
     if isinstance(decision, AcceptedElicitation) and isinstance(decision.data, Refusal):
         raise ToolError(decision.data.message)
     state = app_state(ctx)
@@ -121,16 +121,17 @@ async def undo_change(
     wanted = Wanted("undo_change", org, given(args), [part], dry_run=args.dry_run, refused="Not undone")
     done = await pipeline.run(state, ctx, wanted)
     fresh = await state.journal.get(change.id) or change
-    return _answer(state, fresh, done)
+    roles = {r.role_id: r.name for r in await state.client.cached_roles(org) or ()}  # no request: named if read
+    return _answer(state, fresh.model_copy(update={"note": fresh.note}), done, roles)
 
 
-def _answer(state: AppState, change: Change, done: Done) -> CallToolResult:
+def _answer(state: AppState, change: Change, done: Done, roles: dict[int, str]) -> CallToolResult:
     plan = done.undo or UndoPlan("none", change.group_id, change.workspace_id, why=done.nothing)
     if done.nothing:
         return _nothing(state, change, plan, done.nothing)
     if done.dry_run:
         return _dry_run(state, change, plan, member_names(change, done.group))
-    lines = [f"{_heading(change)}:", *done.lines]
+    lines = [f"{_heading(change, roles)}:", *done.lines]
     if plan.action == "create" and done.group is not None:
         lines.insert(2, f"The new id is {done.group.id} (it was {change.group_id}).")
     lines += [f"Left alone (changed since): {'; '.join(plan.left_alone)}."] if plan.left_alone else []
@@ -148,9 +149,9 @@ def _answer(state: AppState, change: Change, done: Done) -> CallToolResult:
     return answer(state, lines, structured, error=done.error)
 
 
-def _heading(change: Change) -> str:
+def _heading(change: Change, roles: dict[int, str] | None = None) -> str:
     group = f"{change.group_name or ''}#{change.group_id}" if change.group_id else repr(change.group_name or "")
-    return f"Undo of change {change.id} ({change.tool} {group}: {describe(change)})"
+    return f"Undo of change {change.id} ({change.tool} {group}: {describe(change, roles)})"
 
 
 def _nothing(state: AppState, change: Change, plan: UndoPlan, why: str) -> CallToolResult:

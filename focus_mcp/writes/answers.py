@@ -143,10 +143,12 @@ async def written(state: AppState, wanted: Wanted, planned: Planned, sent: list[
         elif one.outcome == "not_written":
             lines.append(_not_written(one, roles))
         elif step.kind == "create":
-            lines += _created(planned, one, after)
+            lines += _created(planned, one, after, roles)
         elif step.kind == "put":
             diff, more = await _updated(state, wanted, planned, one, after.get(step.group_id or 0), roles)
             lines += more
+        elif step.kind == "role" and _role_steps(sent) > 1:
+            lines += _roles_set(one, sent, roles)
         elif step.kind == "role":
             lines.append(_role_set(one, roles))
         else:
@@ -216,14 +218,14 @@ def _unknown(one: Sent, change_id: str) -> str:
     )
 
 
-def _created(planned: Planned, one: Sent, after: dict[int, Group]) -> list[str]:
+def _created(planned: Planned, one: Sent, after: dict[int, Group], roles: RoleNames) -> list[str]:
     group = after.get(one.group.id) if one.group is not None else None
     body = GroupRequest.model_validate(one.step.request)
     notes = create_notes(planned.added, body.organization_users, body.workspaces, group)
     if one.read is not None:
         first = f"Created group ({one.why}; a fresh read shows {one.read.shows})"
     else:
-        first = f"Created group: {team_line(Team.from_api(group)) if group else ''}"
+        first = f"Created group: {team_line(Team.from_api(group, roles)) if group else ''}"
     return [first, *notes]
 
 
@@ -250,6 +252,26 @@ def _role_set(one: Sent, roles: RoleNames) -> str:
     where = f"group {id_emoji_name(group)}" if group else _target(step)
     how = f" ({one.why}; a fresh read shows it set)" if one.read is not None else ""
     return f"{member_name(step, body.organization_user_id)} now has {_role(body.focus_role_id, roles)} in {where}{how}."
+
+
+def _role_steps(sent: list[Sent]) -> int:
+    return sum(1 for one in sent if one.step.kind == "role" and one.outcome == "written")
+
+
+def _roles_set(one: Sent, sent: list[Sent], roles: RoleNames) -> list[str]:
+    """Several roles written in one group: one line for them all, at the first of them."""
+    group_roles = [
+        s for s in sent if s.step.kind == "role" and s.outcome == "written" and s.step.group_id == one.step.group_id
+    ]
+    if group_roles[0] is not one:
+        return []
+    group = Group.model_validate(one.step.before) if one.step.before else None
+    where = f"group {id_emoji_name(group)}" if group else _target(one.step)
+    each = []
+    for s in group_roles:
+        body = GroupUserRoleRequest.model_validate(s.step.request)
+        each.append(f"{member_name(s.step, body.organization_user_id)} {role_text(body.focus_role_id, roles)}")
+    return [f"Focus roles set in {where}: {', '.join(each)}."]
 
 
 def _summary(sent: list[Sent], roles: RoleNames) -> str:

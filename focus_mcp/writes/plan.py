@@ -100,8 +100,8 @@ async def _plan_part(state: AppState, ctx: Context, wanted: Wanted, part: Part, 
     outside = [user for user in part.roles if user not in body.organization_users]
     if outside:
         raise ToolError(
-            f"Not written: {', '.join(f'user {u}' for u in outside)} given a role in `roles` but not in group "
-            f"{current.id} after this change; add them too (add_users), or leave them out of roles."
+            f"Not written: {', '.join(f'user {u}' for u in outside)} given a role in roles but not a member of group "
+            f"{current.id} after this change; nothing was sent. Add them too (add_users), or leave them out of roles."
         )
     steps: list[Step] = []
     if not diff.empty:

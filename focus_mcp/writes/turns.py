@@ -24,7 +24,6 @@ from pathlib import Path
 
 import anyio
 import anyio.to_thread
-from filelock import FileLock, Timeout
 
 from focus_mcp.api.shared import ReplicaLock, SharedState
 from focus_mcp.config import Settings
@@ -81,6 +80,8 @@ def _waiting(key: str) -> str:
 @asynccontextmanager
 async def file_turn(directory: Path, key: str) -> AsyncIterator[None]:
     """Hold `key`'s file lock in `directory`: processes sharing one journal file take turns."""
+    from filelock import FileLock, Timeout  # only a write pays for the import
+
     await anyio.to_thread.run_sync(lambda: directory.mkdir(mode=0o700, parents=True, exist_ok=True))
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     lock = FileLock(os.fspath(directory / f"{digest}.lock"), mode=0o600, thread_local=False)
