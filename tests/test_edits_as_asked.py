@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx2
 import pytest
 from helpers import connect, sandbox_settings, text
 from mcp import Client
@@ -101,3 +102,82 @@ async def test_a_deletes_entry_names_roles_and_its_undo_gives_them_back_in_one_e
         undone.structured_content["change_id"],
         deleted.structured_content["change_id"],
     ]
+
+
+@pytest.fixture
+def with_update_user_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """update_user_groups is built but not in the inventory until the tool list has room for it (see
+    registry.AREAS): these tests serve it beside the others."""
+    from focus_mcp.tools import memberships, registry
+
+    listed = registry.tool_specs
+    monkeypatch.setattr("focus_mcp.server.tool_specs", lambda settings: [*listed(settings), *memberships.TOOLS])
+
+
+def teams_of(api: SandboxAPI, user: int) -> list[int]:
+    return [g.id for g in api.groups.values() if user in g.users]
+
+
+@pytest.mark.usefixtures("with_update_user_groups")
+async def test_a_person_taken_out_of_every_team_in_one_change_and_put_back_by_one_undo() -> None:
+    settings, api = sandbox_settings()
+    hana = next(u for u in api.users.values() if u.name == "Hana Nilsen")
+    was = {g: api.groups[g].roles.get(hana.id) for g in teams_of(api, hana.id)}
+    assert len(was) >= 2
+    async with connect(settings, api.transport()) as client:
+        dry = await call(client, "update_user_groups", {"user": hana.name, "remove_from": "all", "dry_run": True})
+        assert writes(api) == [] and teams_of(api, hana.id) == list(was)
+        for gid in was:
+            assert f"{api.groups[gid].name}" in text(dry), text(dry)
+        assert f"It would take {len(was)} requests" in text(dry), text(dry)
+        done = await call(client, "update_user_groups", {"user": hana.email, "remove_from": "all"})
+        assert teams_of(api, hana.id) == [] and done.structured_content["outcome"] == "written"
+        listed = await call(client, "list_changes", {})
+        assert [c["id"] for c in listed.structured_content["changes"]] == [done.structured_content["change_id"]]
+        undone = await call(client, "undo_change", {"change_id": done.structured_content["change_id"]})
+    assert undone.structured_content["outcome"] == "written", text(undone)
+    assert {g: api.groups[g].roles.get(hana.id) for g in teams_of(api, hana.id)} == was
+
+
+@pytest.mark.usefixtures("with_update_user_groups")
+async def test_a_person_into_five_teams_with_a_role_is_refused_when_the_hour_cannot_finish_it() -> None:
+    settings, api = sandbox_settings()
+    person = next(u for u in api.users.values() if u.joined and not teams_of(api, u.id))
+    five = [g.id for g in api.groups.values()][:5]
+    async with connect(settings, api.transport()) as client:
+        await call(client, "list_roles", {"fresh": True})  # the server learns the quota from an answer
+        api.quota_left = 6
+        await call(client, "list_roles", {"fresh": True})
+        refused = await client.call_tool(
+            "update_user_groups", {"user": person.id, "add_to": five, "role": "Team manager"}
+        )
+    said = text(refused)
+    assert refused.is_error and "requests" in said and "left this hour" in said and "Nothing was sent" in said, said
+    assert writes(api) == []
+
+
+@pytest.mark.usefixtures("with_update_user_groups")
+async def test_an_api_error_on_one_of_three_teams_keeps_that_team_and_names_it() -> None:
+    settings, api = sandbox_settings()
+    person = next(u for u in api.users.values() if u.joined and not teams_of(api, u.id))
+    three = [g.id for g in api.groups.values() if 4300001 in g.workspaces][:3]
+    original = api.transport
+
+    class Failing(httpx2.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = original()
+
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            if request.method == "PUT" and request.url.path.endswith(f"groups/{three[1]}"):
+                body = {"error": "unavailable", "error_description": "Service unavailable"}
+                return httpx2.Response(503, json=body)
+            return await self.inner.handle_async_request(request)
+
+    async with connect(settings, Failing()) as client:
+        result = await client.call_tool("update_user_groups", {"user": person.id, "add_to": three})
+        listed = await call(client, "list_changes", {})
+    said = text(result)
+    assert result.is_error and f"group {api.groups[three[1]].name}#{three[1]}" in said and "Not written" in said, said
+    assert teams_of(api, person.id) == [three[0], three[2]]
+    [entry] = listed.structured_content["changes"]
+    assert "(not written)" in entry["did"], entry

@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 # derived from it: the order clients show (reads first, then writes, each in this order), read-only
 # mode, manifest.json's tools and the README's table (scripts/sync_tools.py), the tests' lists.
 AREAS = (users, teams, workspaces, groups, member_roles, roles_and_tags, changes, deletion, undo)
+# tools/memberships.py (update_user_groups, about 1,000 B as a host prints it) is built and tested but not
+# in AREAS: with it the tool list would pass its 10,000 B bound (tests/test_answers.py); adding it is one
+# line here once the list has room.
 SPECS: list[ToolSpec] = sorted((spec for area in AREAS for spec in area.TOOLS), key=lambda spec: spec.writes)
 
 

@@ -129,6 +129,10 @@ def _answer(state: AppState, change: Change, done: Done, roles: dict[int, str]) 
     plan = done.undo or UndoPlan("none", change.group_id, change.workspace_id, why=done.nothing)
     if done.nothing:
         return _nothing(state, change, plan, done.nothing)
+    if done.dry_run and plan.edit is None and plan.action == "edit":  # several groups: each group's plan
+        lines = [f"Dry run, nothing written. {_heading(change, roles)} would, group by group:", *done.lines]
+        structured = UndoResult(undoes=change.id, action="edit", outcome="not_written", left_alone=plan.left_alone)
+        return answer(state, lines, structured)
     if done.dry_run:
         return _dry_run(state, change, plan, member_names(change, done.group))
     lines = [f"{_heading(change, roles)}:", *done.lines]

@@ -23,12 +23,11 @@ RoleNames = dict[int, str]
 
 
 async def role_names_for(state: AppState, org: int, groups: list[Group], steps: list[Step]) -> RoleNames:
-    """Role names: read once (cached ten minutes) when a step sets a role, before anything is sent;
-    otherwise from what is cached (no request), so that an edit costs no GET roles."""
-    if any(s.kind == "role" for s in steps):
+    """Role names, read once (cached ten minutes, before anything is sent) when the answer will name
+    roles: a step sets one, or a group it shows has members with one. Never role#N in a write answer."""
+    shown = any(s.kind in ("put", "create") for s in steps) or not steps
+    if any(s.kind == "role" for s in steps) or (shown and any(u.focus_role_id for g in groups for u in g.users)):
         return await role_names(state, org)
-    if any(u.focus_role_id for g in groups for u in g.users):
-        return {r.role_id: r.name for r in await state.client.cached_roles(org) or ()}
     return {}
 
 
@@ -127,12 +126,11 @@ def _who(step: Step, known: dict[int, OrganizationUser]) -> str:
 
 async def written(state: AppState, wanted: Wanted, planned: Planned, sent: list[Sent], change_id: str) -> Done:
     """The answer once the steps are sent: a line for each step, each named by its outcome."""
-    org = wanted.organization_id
     groups = {
         **planned.groups,
         **{s.group.id: s.group for s in sent if s.group is not None and s.step.kind != "delete"},
     }
-    roles = planned.roles or await role_names_for(state, org, list(groups.values()), [])
+    roles = planned.roles  # read before sending (role_names_for)
     after = _with_roles(groups, sent)
     lines: list[str] = []
     diff = GroupDiff()

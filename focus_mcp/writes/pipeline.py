@@ -78,8 +78,32 @@ async def _targets(state: AppState, wanted: Wanted) -> tuple[list[int], list[str
     return list(dict.fromkeys(groups)), [n for n in dict.fromkeys(names) if n]
 
 
+def _upper_cost(wanted: Wanted) -> int:
+    """The most requests the parts can take: a fresh read a group (a name: a read a workspace), then
+    each write; an undo is counted once planned."""
+    cost = 0
+    for part in wanted.parts:
+        if isinstance(part, EditGroup):
+            cost += 2 + len(part.roles)
+        elif isinstance(part, CreateGroup):
+            cost += len(part.body.workspaces) + 1 + len(part.roles)
+        elif isinstance(part, (SetRole, DeleteGroup)):
+            cost += 2
+    return cost
+
+
 async def _job(state: AppState, ctx: Context, wanted: Wanted, commitment: Commitment) -> Done:
     org = wanted.organization_id
+    cost = _upper_cost(wanted)
+    if len(wanted.parts) > 1 and not wanted.dry_run:  # refused before its first read when it cannot finish
+        check_quota(
+            state,
+            cost + QUOTA_RESERVE,
+            f"this change takes up to {cost} requests (a fresh read of each of its {len(wanted.parts)} groups, then "
+            f"its writes), and {QUOTA_RESERVE} are kept in reserve,",
+            "Nothing was sent: call again when the quota has reset, or with fewer groups.",
+            refused=wanted.refused,
+        )
     groups, names = await _targets(state, wanted)
     keys = [group_key(org, g) for g in groups] + [name_key(org, n) for n in names]
     async with state.turns.hold(keys) as turn:
@@ -119,7 +143,8 @@ async def _under_turn(state: AppState, ctx: Context, wanted: Wanted, commitment:
             "Nothing was sent: call again when the quota has reset.",
             refused=wanted.refused,
         )
-    planned.roles = await answers.role_names_for(state, wanted.organization_id, [], planned.steps)
+    groups = list(planned.groups.values())
+    planned.roles = await answers.role_names_for(state, wanted.organization_id, groups, planned.steps)
     planned.added = await answers.new_members(state, wanted, planned)
     change = _entry(state, ctx, wanted, planned.steps, undo)
     commitment.commit()
@@ -228,10 +253,44 @@ async def _settle_entry(state: AppState, change: Change, steps: list[Step], outc
 async def _undo_parts(
     state: AppState, part: UndoOf, read: dict[int, Group], dry_run: bool
 ) -> tuple[UndoPlan, list[Part]]:
-    """The reverse of a journaled change as parts, against the groups read now (undo_plan)."""
+    """The reverse of a journaled change as parts, against the groups read now (undo_plan): a change of
+    several groups reversed group by group, the latest first, as one change."""
     change = await state.journal.get(part.change_id)
     if change is None:
         raise NothingToDo(f"change {part.change_id} is no longer in the journal.")
+    groups = list(dict.fromkeys(s.group_id for s in written_steps(change) if s.group_id is not None))
+    if len(groups) <= 1 or unsettled_or_done(change) is not None:
+        return await _undo_one(state, change, part, read, dry_run)
+    parts: list[Part] = []
+    kept: list[str] = []
+    for gid in reversed(groups):
+        steps = [s for s in change.steps if s.group_id == gid]
+        first = steps[0]
+        one = change.model_copy(
+            update={
+                "steps": steps,
+                "group_id": gid,
+                "group_name": first.group_name,
+                "before": first.before,
+                "request": first.request,
+                "workspace_id": first.workspace_id,
+            }
+        )
+        try:
+            undo, more = await _undo_one(state, one, part, read, dry_run)
+        except NothingToDo as nothing:
+            kept.append(f"group {first.group_name or ''}#{gid}: {nothing.why}")
+            continue
+        parts += more
+        kept += [f"group {first.group_name or ''}#{gid}: {why}" for why in undo.left_alone]
+    if not parts:
+        raise NothingToDo(f"nothing of change {change.id} is left to undo: {'; '.join(kept)}")
+    return UndoPlan("edit", groups[0], change.workspace_id, left_alone=kept, undoes=change.id), parts
+
+
+async def _undo_one(
+    state: AppState, change: Change, part: UndoOf, read: dict[int, Group], dry_run: bool
+) -> tuple[UndoPlan, list[Part]]:
     ws = change.workspace_id or state.settings.workspace_id or 0
     refusal = unsettled_or_done(change)
     first = written_steps(change)[0] if refusal is None else None
