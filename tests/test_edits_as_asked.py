@@ -111,7 +111,12 @@ def with_update_user_groups(monkeypatch: pytest.MonkeyPatch) -> None:
     from focus_mcp.tools import memberships, registry
 
     listed = registry.tool_specs
-    monkeypatch.setattr("focus_mcp.server.tool_specs", lambda settings: [*listed(settings), *memberships.TOOLS])
+
+    def served(settings: Any) -> list[Any]:
+        return [*listed(settings), *memberships.TOOLS]
+
+    monkeypatch.setattr("focus_mcp.server.tool_specs", served)
+    monkeypatch.setattr("focus_mcp.prompts.tool_specs", served)
 
 
 def teams_of(api: SandboxAPI, user: int) -> list[int]:
@@ -181,3 +186,15 @@ async def test_an_api_error_on_one_of_three_teams_keeps_that_team_and_names_it()
     assert teams_of(api, person.id) == [three[0], three[2]]
     [entry] = listed.structured_content["changes"]
     assert "(not written)" in entry["did"], entry
+
+
+@pytest.mark.usefixtures("with_update_user_groups")
+async def test_on_and_offboarding_prompts_use_one_call_where_the_server_offers_it() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        onboard = await client.get_prompt("onboard_person", {"person": "Hana Nilsen", "teams": "Design, Support"})
+        offboard = await client.get_prompt("offboard_person", {"person": "Hana Nilsen"})
+    said = [str(m.content) for m in (*onboard.messages, *offboard.messages)]
+    assert "update_user_groups with user=" in said[0] and "add_to=" in said[0], said[0]
+    assert 'remove_from="all" and dry_run=true' in said[1], said[1]
+    assert all("update_group with" not in text for text in said)
