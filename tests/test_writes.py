@@ -183,7 +183,7 @@ async def test_gateway_pages_in_place_of_the_api_are_never_reported_written() ->
 
 
 async def test_a_held_write_sends_progress_while_it_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    from focus_mcp.writes import outcomes
+    from focus_mcp.writes import pipeline as outcomes
 
     monkeypatch.setattr(outcomes, "HEARTBEAT_SECONDS", 0.01)
     async with served() as (api, client):

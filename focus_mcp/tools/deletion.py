@@ -31,7 +31,7 @@ from focus_mcp.tools.base import (
 from focus_mcp.tools.names import GroupRef
 from focus_mcp.tools.render import answer
 from focus_mcp.writes import pipeline
-from focus_mcp.writes.change import DeleteGroup, Wanted
+from focus_mcp.writes.change import OUTCOME, DeleteGroup, Outcome, Wanted
 from focus_mcp.writes.confirm import (
     CannotAsk,
     ConfirmDelete,
@@ -42,7 +42,6 @@ from focus_mcp.writes.confirm import (
     question,
     yes_needed,
 )
-from focus_mcp.writes.outcomes import OUTCOME, Outcome
 from focus_mcp.writes.plan import not_visible
 from focus_mcp.writes.reads import given
 

@@ -33,11 +33,9 @@ from focus_mcp.tools.names import GroupRef, UserRefs
 from focus_mcp.tools.render import answer, counted, id_emoji_name, listing
 from focus_mcp.tools.teams import Team
 from focus_mcp.writes import pipeline
-from focus_mcp.writes.change import CreateGroup, Done, EditGroup, Wanted
+from focus_mcp.writes.change import OUTCOME, CreateGroup, Done, EditGroup, Outcome, Wanted
 from focus_mcp.writes.edits import GroupDiff, GroupEdit, check_edit
-from focus_mcp.writes.outcomes import OUTCOME, Outcome
-from focus_mcp.writes.reads import given
-from focus_mcp.writes.refs import check_members, member_roles
+from focus_mcp.writes.reads import check_members, given, member_roles
 
 Name = Annotated[str, Field(min_length=1)]
 MemberRoles = Annotated[dict[str, IdOrName] | None, Field(description="Member -> role.")]

@@ -13,10 +13,8 @@ from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, a
 from focus_mcp.tools.names import GroupRef, UserRef
 from focus_mcp.tools.render import answer
 from focus_mcp.writes import pipeline
-from focus_mcp.writes.change import SetRole, Wanted
-from focus_mcp.writes.outcomes import OUTCOME, Outcome
-from focus_mcp.writes.reads import given
-from focus_mcp.writes.refs import role_id
+from focus_mcp.writes.change import OUTCOME, Outcome, SetRole, Wanted
+from focus_mcp.writes.reads import given, role_id
 
 
 class SetGroupMemberRoleArgs(WorkspaceArgs):

@@ -16,11 +16,9 @@ from focus_mcp.tools.base import DESTRUCTIVE, AppState, OrgArgs, Result, ToolSpe
 from focus_mcp.tools.names import GroupRef, UserRef
 from focus_mcp.tools.render import answer
 from focus_mcp.writes import pipeline
-from focus_mcp.writes.change import EditGroup, Part, Wanted
+from focus_mcp.writes.change import OUTCOME, EditGroup, Outcome, Part, Wanted
 from focus_mcp.writes.edits import GroupEdit
-from focus_mcp.writes.outcomes import OUTCOME, Outcome
-from focus_mcp.writes.reads import given
-from focus_mcp.writes.refs import role_id
+from focus_mcp.writes.reads import given, role_id
 
 # Groups, or "all": said as one schema (`pattern` applies to the string alone, `items` to the list alone).
 GroupsOrAll = Annotated[

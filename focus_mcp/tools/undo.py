@@ -22,8 +22,7 @@ from focus_mcp.tools.arguments import Refusal, checked
 from focus_mcp.tools.base import AppState, JsonBool, Result, ToolArgs, ToolSpec, app_state
 from focus_mcp.tools.render import answer, counted, echoed
 from focus_mcp.writes import confirm, pipeline
-from focus_mcp.writes.change import Done, UndoOf, Wanted
-from focus_mcp.writes.outcomes import OUTCOME, Outcome
+from focus_mcp.writes.change import OUTCOME, Done, Outcome, UndoOf, Wanted
 from focus_mcp.writes.reads import given
 from focus_mcp.writes.undo_plan import Action, UndoPlan, member_names, plan_text, undone_kind, unsettled_or_done
 

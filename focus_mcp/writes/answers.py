@@ -4,17 +4,17 @@ name can be had."""
 
 from __future__ import annotations
 
+from mcp.server.mcpserver.exceptions import ToolError
+
 from focus_mcp.api.errors import FocusError
-from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, OrganizationUser
+from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, GroupWorkspace, OrganizationUser
 from focus_mcp.journal.model import Step
 from focus_mcp.tools import names
-from focus_mcp.tools.base import AppState
+from focus_mcp.tools.base import AppState, Ref
 from focus_mcp.tools.render import counted, id_emoji_name
 from focus_mcp.tools.teams import Team, role_names, team_line
-from focus_mcp.writes.change import Done, EditGroup, SetRole, Wanted
+from focus_mcp.writes.change import Done, EditGroup, Outcome, SetRole, Wanted, change_line
 from focus_mcp.writes.edits import GroupDiff, name_added
-from focus_mcp.writes.member_notes import create_notes, member_warnings, name_new_members
-from focus_mcp.writes.outcomes import Outcome, change_line
 from focus_mcp.writes.plan import Planned
 from focus_mcp.writes.send import Sent
 from focus_mcp.writes.steps import described, member_name, role_text
@@ -282,3 +282,48 @@ def _summary(sent: list[Sent], roles: RoleNames) -> str:
         ("written", parts["written"]), ("not written", parts["not_written"]), ("unknown", parts["unknown"])
     ) if items]  # fmt: skip
     return "Steps " + " | ".join(said) + "."
+
+
+# --- notes on a write's members: who they are, who is in none of its workspaces or not joined ---
+
+
+def name_new_members(added: dict[int, OrganizationUser], diff: GroupDiff) -> GroupDiff:
+    """A dry run names the users it would add; ids that name no user are refused, as the write would be."""
+    ids = [r.id for r in diff.users_added]
+    unknown = [i for i in ids if i not in added]
+    if unknown:
+        raise ToolError(f"Not changed: organization users {unknown} do not exist; call list_users to find the ids.")
+    return diff.model_copy(update={"users_added": [Ref(id=i, name=added[i].name) for i in ids]})
+
+
+def create_notes(
+    found: dict[int, OrganizationUser], ids: list[int], workspaces: list[int], created: Group | None
+) -> list[str]:
+    """The notes on a new group's members (`found`: the members' records, read before the create),
+    its workspaces named as the API's answer names them, else as the members' records do."""
+    spaces = {w.id: w.name for u in found.values() for w in u.workspaces or ()}
+    added = GroupDiff(users_added=[Ref(id=i, name="") for i in ids])
+    shown = {w.workspace_id: w.name for w in created.workspaces} if created else {}
+    named = [GroupWorkspace(workspace_id=w, name=shown.get(w) or spaces.get(w, "")) for w in workspaces]
+    return member_warnings(found, added, workspaces, Group(id=0, workspaces=named))
+
+
+def member_warnings(
+    added: dict[int, OrganizationUser], diff: GroupDiff, workspaces: list[int], group: Group
+) -> list[str]:
+    """Notes on added members who are in none of the group's workspaces, or have not joined yet."""
+    names = {w.workspace_id: w.name for w in group.workspaces}
+    users = [added[r.id] for r in diff.users_added if r.id in added]
+    outside = [u for u in users if not {w.id for w in u.workspaces or ()} & set(workspaces)]
+    waiting = [u for u in users if not u.joined]
+    notes = []
+    if outside:
+        where = ", ".join(f"{names.get(w) or 'workspace'}#{w}" for w in workspaces) or "no workspace"
+        notes.append(f"Note: in none of the group's workspaces ({where}): {_users(outside)}.")
+    if waiting:
+        notes.append(f"Note: not joined the organization yet: {_users(waiting)}.")
+    return notes
+
+
+def _users(users: list[OrganizationUser]) -> str:
+    return ", ".join(f"{u.name}#{u.id}" for u in users)

@@ -6,15 +6,21 @@ A `Wanted` is one call of a write tool: one change, one journal entry, whatever 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from focus_mcp.api.models import Group, GroupRequest, OrganizationUser
 from focus_mcp.journal.model import Step
 from focus_mcp.writes.edits import GroupDiff, GroupEdit
-from focus_mcp.writes.outcomes import Outcome
 from focus_mcp.writes.undo_plan import UndoPlan
 
 Roles = dict[int, int | None]  # member -> Focus role (None: no role)
+Outcome = Literal["written", "not_written", "unknown"]
+OUTCOME = "written: the API (or a fresh read) confirmed it; not_written: certainly not applied; unknown."
+
+
+def change_line(change_id: str) -> str:
+    """Where the answer names the change's journal entry."""
+    return f"Journaled as change {change_id}."
 
 
 @dataclass(frozen=True)

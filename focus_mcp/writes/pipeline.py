@@ -19,9 +19,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import partial
+from typing import TypeVar
 
+import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -43,7 +46,6 @@ from focus_mcp.writes.change import (
     Wanted,
 )
 from focus_mcp.writes.confirm import yes_needed
-from focus_mcp.writes.outcomes import run_owned
 from focus_mcp.writes.owned import Commitment
 from focus_mcp.writes.plan import plan
 from focus_mcp.writes.send import Sent, send_step
@@ -54,10 +56,48 @@ from focus_mcp.writes.unsettled import clear_unsettled
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+# While a write waits for its answer (up to TOGGL_FOCUS_WRITE_TIMEOUT), the client hears progress this
+# often, so that a client whose request timeout restarts on progress does not give up on a held write.
+HEARTBEAT_SECONDS = 2.0
+
 
 async def run(state: AppState, ctx: Context, wanted: Wanted) -> Done:
     """Run the change `wanted` (see the module docstring), owned by the server (owned.py)."""
     return await run_owned(state, ctx, wanted.tool, partial(_job, state, ctx, wanted))
+
+
+async def await_with_progress(ctx: Context, work: Awaitable[T], what: str) -> T:
+    """`work`'s result, with a progress notification every HEARTBEAT_SECONDS while it is awaited
+    (none reach a client that asked for no progress)."""
+    answered = anyio.Event()
+
+    async def beat() -> None:
+        beats = 0
+        while not answered.is_set():
+            with anyio.move_on_after(HEARTBEAT_SECONDS):
+                await answered.wait()
+            if not answered.is_set():
+                beats += 1
+                await ctx.report_progress(beats, None, f"{what}: waiting for the API's answer")
+
+    failure: Exception | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(beat)
+        try:
+            result = await work
+        except Exception as exc:  # raised below, outside the task group, as itself
+            failure = exc
+        finally:
+            answered.set()
+    if failure is not None:
+        raise failure
+    return result
+
+
+async def run_owned(state: AppState, ctx: Context, what: str, job: Callable[[Commitment], Awaitable[T]]) -> T:
+    """`job` run by the server (see owned.py), its caller hearing progress while it waits."""
+    return await await_with_progress(ctx, state.writes.run(what, job), what)
 
 
 async def _targets(state: AppState, wanted: Wanted) -> tuple[list[int], list[str]]:

@@ -1,5 +1,5 @@
-"""The fresh reads of the write pipeline, made under the group's turn: the group now, the groups of a
-name a create will take, and what a read shows of one step's effect."""
+"""The reads of the write pipeline: under the group's turn, the group now, the groups of a name a create
+will take, and what a read shows of one step's effect; before it, roles and members given by name."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel
 
 from focus_mcp.api.errors import FocusError
-from focus_mcp.api.models import Group, TeamsQuery
+from focus_mcp.api.models import Group, OrganizationUser, TeamsQuery
 from focus_mcp.journal.model import Step
 from focus_mcp.tools import names
 from focus_mcp.tools.base import AppState
+from focus_mcp.tools.render import echoed
 from focus_mcp.tools.teams import Team, team_line
 from focus_mcp.writes.edits import plan_group_edit
 from focus_mcp.writes.steps import create_name, effect_seen, intended_edit
@@ -93,3 +94,47 @@ async def _look(state: AppState, org: int, step: Step, since: datetime | None) -
         return Look(seen, shown(group), group)
     _, rest = plan_group_edit(group, intended_edit(step))
     return Look(False, f"this still to do: {rest.describe()}; the group now: {shown(group)}", group)
+
+
+# --- roles and members given by name in a write ---------------------------------------------
+
+MAX_LISTED = 12  # roles named in a refusal
+
+
+async def role_id(state: AppState, org: int, ref: int | str | None, argument: str) -> int | None:
+    """A role's id: an id as given, a name matched exactly (case and outer spaces aside), else refused."""
+    if ref is None or isinstance(ref, int):
+        return ref
+    roles = await state.client.list_roles(org)
+    wanted = ref.strip().casefold()
+    exact = [r for r in roles if r.name.strip().casefold() == wanted]
+    if len(exact) == 1:
+        return exact[0].role_id
+    listed = ", ".join(f"{r.name}#{r.role_id}" for r in (exact or roles)[:MAX_LISTED])
+    if exact:
+        raise ToolError(f"Not changed: {argument} {echoed(ref)} names {len(exact)} roles: {listed}. Give the id.")
+    raise ToolError(f"Not changed: {argument} {echoed(ref)} is no role's exact name. Roles: {listed}.")
+
+
+def member_ref(key: str) -> int | str:
+    """A key of `roles`: a string of digits is an id (as everywhere an id is taken), anything else a name."""
+    digits = key.strip()
+    return int(digits) if digits.isascii() and digits.isdigit() and int(digits) >= 1 else key
+
+
+async def member_roles(
+    state: AppState, org: int, roles: dict[str, int | str] | None, known: dict[int, OrganizationUser]
+) -> dict[int, int | None]:
+    """`roles` (member id, name or email -> role id or exact name) as ids."""
+    if not roles:
+        return {}
+    ids = await names.user_ids(state, org, [member_ref(k) for k in roles], "roles", known)
+    return {user: await role_id(state, org, ref, "roles") for user, ref in zip(ids, roles.values(), strict=True)}
+
+
+def check_members(roles: dict[int, int | None], members: list[int] | None, removed: list[int]) -> None:
+    """Refuse, before any request, a member given a role who will not be in the group."""
+    out = [u for u in roles if u in removed or (members is not None and u not in members)]
+    if out:
+        who = ", ".join(f"user {u}" for u in out)
+        raise ToolError(f"Not changed: {who} given a role in roles but not a member after this change; nothing sent.")
