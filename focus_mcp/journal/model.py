@@ -28,10 +28,11 @@ class JournalError(FocusError):
     """The journal's store cannot be used; the message names it and what to set."""
 
 
-class JournalUnavailable(Exception):
-    """A store's begin or settle could not write (SQLite busy past its timeout, a file not writable,
-    Redis unreachable). Raised by begin, nothing may be sent: a change is never reported journaled
-    when list_changes could not show it."""
+class JournalUnavailable(JournalError):
+    """A store could not write (or read) an entry: SQLite busy past its timeout, a file not writable
+    or refused, Redis unreachable. Raised by begin, nothing may be sent: a change is never reported
+    journaled when list_changes could not show it. The message names the store (a Redis URL without
+    its credentials) and what to do."""
 
 
 def new_change_id() -> str:
