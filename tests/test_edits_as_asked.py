@@ -198,3 +198,21 @@ async def test_on_and_offboarding_prompts_use_one_call_where_the_server_offers_i
     assert "update_user_groups with user=" in said[0] and "add_to=" in said[0], said[0]
     assert 'remove_from="all" and dry_run=true' in said[1], said[1]
     assert all("update_group with" not in text for text in said)
+
+
+async def test_an_edit_with_roles_is_undone_as_one_change_roles_included() -> None:
+    """One undo reverses every written step of an update_group with roles: the member added leaves, the
+    member whose role it changed gets the earlier role back."""
+    settings, api = sandbox_settings()
+    newcomer = outside(api, SUPPORT)[0]
+    member = next(u for u in api.groups[SUPPORT].users if api.groups[SUPPORT].roles.get(u) == 5)
+    async with connect(settings, api.transport()) as client:
+        edit = await call(
+            client,
+            "update_group",
+            {"group_id": SUPPORT, "add_users": [newcomer], "roles": {str(newcomer): 4, str(member): "Team viewer"}},
+        )
+        assert api.groups[SUPPORT].roles[member] == TEAM_VIEWER
+        undone = await call(client, "undo_change", {"change_id": edit.structured_content["change_id"]})
+    assert newcomer not in api.groups[SUPPORT].users and api.groups[SUPPORT].roles[member] == 5, text(undone)
+    assert undone.structured_content["outcome"] == "written"
