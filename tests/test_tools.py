@@ -11,8 +11,8 @@ import pytest
 from conftest import ORG, SECRET_KEY, WS, Routes, group_json, make_settings, teams_json
 from helpers import Gate, connect, sandbox_settings, text
 
-from focus_mcp.api.locks import KeyedLocks
 from focus_mcp.tools.registry import SPECS
+from focus_mcp.writes.turns import KeyedLocks
 
 pytestmark = pytest.mark.anyio
 

@@ -183,7 +183,7 @@ async def test_gateway_pages_in_place_of_the_api_are_never_reported_written() ->
 
 
 async def test_a_held_write_sends_progress_while_it_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    from focus_mcp.tools import outcomes
+    from focus_mcp.writes import pipeline as outcomes
 
     monkeypatch.setattr(outcomes, "HEARTBEAT_SECONDS", 0.01)
     async with served() as (api, client):
@@ -259,7 +259,7 @@ async def test_an_unknown_write_not_seen_within_the_hold_is_settled_not_written(
     from datetime import timedelta
 
     from focus_mcp.journal import Change, open_journal
-    from focus_mcp.tools.pending import UNSETTLED_HOLD_SECONDS
+    from focus_mcp.writes.unsettled import UNSETTLED_HOLD_SECONDS
 
     async with served() as (api, client):
         (x,) = outsiders(api, 1)

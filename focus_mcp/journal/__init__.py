@@ -23,6 +23,7 @@ from focus_mcp.journal.model import (
     JournalError,
     JournalUnavailable,
     Outcome,
+    Step,
     new_change_id,
     now,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "Outcome",
     "RedisJournal",
     "SqliteJournal",
+    "Step",
     "fingerprint",
     "journal_path",
     "new_change_id",

@@ -10,14 +10,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from focus_mcp.journal.model import Change
+from focus_mcp.journal.model import Change, Step
 from focus_mcp.tools.render import name
 
 MAX_NAMES = 8  # per list: a change that replaced 200 members says "+192 more"
 
 
 def describe(change: Change, role_names: dict[int, str] | None = None, known: dict[int, str] | None = None) -> str:
-    """`known`: member names from other changes, for members this change's own groups do not name."""
+    """`known`: member names from other changes, for members this change's own groups do not name. A
+    change of several steps says each (one not written or unknown says so)."""
+    if len(change.steps) > 1:
+        return "; then ".join(_step(change, step, role_names, known) for step in change.steps)
+    return _describe(change, role_names, known)
+
+
+def needs_role_names(changes: list[Change]) -> bool:
+    """Whether describing these changes names roles: a role set, or a deleted group's members' roles."""
+    return any(
+        step.kind == "role" or (step.kind == "delete" and any(u.get("focus_role_id") for u in _users(step.before)))
+        for change in changes
+        for step in change.all_steps
+    )
+
+
+def _users(group: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return list((group or {}).get("users") or ())
+
+
+def _step(change: Change, step: Step, role_names: dict[int, str] | None, known: dict[int, str] | None) -> str:
+    one = change.model_copy(
+        update={"steps": [], "before": step.before, "request": step.request, "after": step.after or change.after}
+    )
+    said = _describe(one, role_names, known)
+    return said if step.outcome == "written" else f"{said} ({step.outcome.replace('_', ' ')})"
+
+
+def _describe(change: Change, role_names: dict[int, str] | None, known: dict[int, str] | None) -> str:
     request = change.request
     if request is None:
         return "nothing sent"
@@ -28,7 +56,7 @@ def describe(change: Change, role_names: dict[int, str] | None = None, known: di
             return _created(change, request, known or {})
         return _edited(change, request, known or {})
     if change.before is not None:
-        return _deleted(change.before)
+        return _deleted(change.before, role_names or {})
     return "deleted"
 
 
@@ -113,11 +141,18 @@ def _edited(change: Change, request: dict[str, Any], known: dict[int, str]) -> s
     return "; ".join(parts) or "no change"
 
 
-def _deleted(before: dict[str, Any]) -> str:
+def _deleted(before: dict[str, Any], role_names: dict[int, str]) -> str:
     users, spaces = _member_ids(before), _space_ids(before)
     text = f"deleted; it had {len(users)} member{'' if len(users) == 1 else 's'}" + (
         f" ({_named(users, _members(before))})" if users else ""
     )
+    roles = [(int(u["organization_user_id"]), u["focus_role_id"]) for u in _users(before) if u.get("focus_role_id")]
+    if roles:  # the trail remembers who had which role (an undo gives them back)
+        names = _members(before)
+        text += ", roles " + ", ".join(
+            f"{_named([user], names)} {role_names.get(role, f'#{role}')}" for user, role in roles[:MAX_NAMES]
+        )
+        text += f" +{len(roles) - MAX_NAMES} more" if len(roles) > MAX_NAMES else ""
     if spaces:
         text += f", workspaces {_named(spaces, _spaces(before))}"
     return text

@@ -7,7 +7,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from focus_mcp.journal.model import Change, Changes, Outcome, matches_group, matches_unsettled, now, settled_copy
+from focus_mcp.journal.model import (
+    Change,
+    Changes,
+    Outcome,
+    Step,
+    matches_group,
+    matches_unsettled,
+    now,
+    settled_copy,
+)
 
 MAX_ENTRIES = 10_000  # a long-lived process forgets its oldest settled changes beyond this
 
@@ -40,11 +49,12 @@ class MemoryJournal:
         group_name: str | None = None,
         after: dict[str, Any] | None = None,
         note: str = "",
+        steps: list[Step] | None = None,
     ) -> None:
         change = self._changes.get(change_id)
         if change is not None:
             self._changes[change_id] = settled_copy(
-                change, outcome, group_id=group_id, group_name=group_name, after=after, note=note
+                change, outcome, group_id=group_id, group_name=group_name, after=after, note=note, steps=steps
             )
 
     async def get(self, change_id: str) -> Change | None:

@@ -58,8 +58,43 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+StepKind = Literal["create", "put", "role", "delete"]
+
+
+class Step(BaseModel):
+    """One request of a change: a group created, put (replaced whole), a member's role set, or deleted.
+
+    `before`: the group as read under its turn (None for a create); `request`: the body sent (a delete:
+    {"workspace_id": n}); `taken`: for a create, the ids of groups of that name it was made beside."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: StepKind
+    group_id: int | None
+    group_name: str | None
+    workspace_id: int | None
+    before: dict[str, Any] | None
+    request: dict[str, Any] | None
+    after: dict[str, Any] | None = None
+    taken: list[int] = []
+    outcome: Outcome = "pending"
+    note: str = ""
+
+
+def legacy_kind(request: dict[str, Any] | None, before: dict[str, Any] | None) -> StepKind:
+    """What a one-request entry written before steps existed did (kept readable)."""
+    request = request or {}
+    if "organization_user_id" in request:
+        return "role"
+    if set(request) == {"workspace_id"}:
+        return "delete"
+    return "create" if before is None else "put"
+
+
 class Change(BaseModel):
-    """One write made through this server, from before it was sent to its outcome."""
+    """One call of a write tool made through this server, from before it was sent to its outcome: its
+    steps (one request each) and each step's outcome. The top-level group fields, `before`, `request`
+    and `after` are its first step's (what entries held before steps existed, still read)."""
 
     model_config = ConfigDict(extra="ignore")  # an entry written by a newer version still reads
 
@@ -81,10 +116,31 @@ class Change(BaseModel):
     client: str | None = None  # over HTTP: the MCP client's name (and remote address if known)
     undoes: str | None = None  # id of the change this one reverses
     undone_by: str | None = None
+    steps: list[Step] = []  # empty in entries written before steps existed: then `all_steps` derives one
 
     @property
     def settled(self) -> bool:
         return self.outcome not in UNSETTLED
+
+    @property
+    def all_steps(self) -> list[Step]:
+        """The steps; for an entry of one request written before steps existed, that request as one."""
+        if self.steps:
+            return self.steps
+        if self.request is None:
+            return []
+        step = Step(
+            kind="create" if self.tool == "create_group" else legacy_kind(self.request, self.before),
+            group_id=self.group_id,
+            group_name=self.group_name,
+            workspace_id=self.workspace_id,
+            before=self.before,
+            request=self.request,
+            after=self.after,
+            outcome=self.outcome,
+            note=self.note,
+        )
+        return [step]
 
 
 class Journal(Protocol):
@@ -104,9 +160,11 @@ class Journal(Protocol):
         group_name: str | None = None,
         after: dict[str, Any] | None = None,
         note: str = "",
+        steps: list[Step] | None = None,
     ) -> None:
-        """Record the outcome (and settled_at = now); a given group_id/group_name/after replaces the
-        stored one, None keeps it. An unknown id is ignored (the entry may have expired)."""
+        """Record the outcome, the steps' when given (and settled_at = now); a given group_id,
+        group_name, after replaces the stored one, None keeps it. An unknown id is
+        ignored (the entry may have expired)."""
 
     async def get(self, change_id: str) -> Change | None: ...
 
@@ -143,7 +201,7 @@ def parsed(change_id: str, stored: str | bytes | dict[str, Any]) -> Change | Non
     before/after that is not a group (the write path plans from those). The caller skips and names it."""
     try:
         change = Change.model_validate(stored) if isinstance(stored, dict) else Change.model_validate_json(stored)
-        for group in (change.before, change.after):
+        for group in (change.before, change.after, *(g for step in change.steps for g in (step.before, step.after))):
             if group is not None:  # a create's `before` and a delete's `after` are None
                 Group.model_validate(group)
     except (ValidationError, ValueError, TypeError) as exc:
@@ -160,11 +218,14 @@ def matches_unsettled(change: Change, group_id: int | None, create_name: str | N
         return True
     if group_id is not None and change.group_id == group_id:
         return True
-    return (
-        create_name is not None
-        and change.tool == "create_group"
-        and name_key(change.group_name) == name_key(create_name)
-    )
+    for step in change.all_steps:
+        if group_id is not None and step.group_id == group_id:
+            return True
+        # any create takes a name, whichever tool sent it (an undo's re-create too)
+        name = step.group_name or (step.request or {}).get("name")
+        if create_name is not None and step.kind == "create" and name_key(name) == name_key(create_name):
+            return True
+    return False
 
 
 def matches_group(change: Change, group_id: int | None, group_name: str | None) -> bool:
@@ -189,8 +250,11 @@ def settled_copy(
     group_name: str | None,
     after: dict[str, Any] | None,
     note: str,
+    steps: list[Step] | None = None,
 ) -> Change:
     update: dict[str, Any] = {"outcome": outcome, "settled_at": now(), "note": note}
+    if steps is not None:
+        update["steps"] = steps
     if group_id is not None:
         update["group_id"] = group_id
     if group_name is not None:

@@ -38,6 +38,7 @@ from focus_mcp.journal.model import (
     Changes,
     JournalUnavailable,
     Outcome,
+    Step,
     matches_group,
     matches_unsettled,
     now,
@@ -49,7 +50,7 @@ T = TypeVar("T")
 
 TIMEOUT = 1.0  # seconds for one Redis command, as for the shared cache
 SCAN_BATCH = 100  # stream entries read at a time while a listing filters
-OVERRIDES = ("outcome", "settled_at", "note", "group_id", "group_name", "after", "undone_by")
+OVERRIDES = ("outcome", "settled_at", "note", "group_id", "group_name", "after", "undone_by", "steps")
 
 
 class RedisJournal:
@@ -116,11 +117,14 @@ class RedisJournal:
         group_name: str | None = None,
         after: dict[str, Any] | None = None,
         note: str = "",
+        steps: list[Step] | None = None,
     ) -> None:
         fields: dict[str, Any] = {"outcome": outcome, "settled_at": now().isoformat(), "note": note}
         for name, value in (("group_id", group_id), ("group_name", group_name), ("after", after)):
             if value is not None:
                 fields[name] = value
+        if steps is not None:
+            fields["steps"] = [step.model_dump(mode="json") for step in steps]
         await self._update(change_id, fields, settled=outcome not in UNSETTLED)
 
     async def mark_undone(self, change_id: str, undone_by: str) -> None:

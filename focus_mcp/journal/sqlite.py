@@ -30,6 +30,7 @@ from focus_mcp.journal.model import (
     Changes,
     JournalUnavailable,
     Outcome,
+    Step,
     matches_unsettled,
     name_key,
     now,
@@ -188,9 +189,12 @@ class SqliteJournal:
         group_name: str | None = None,
         after: dict[str, Any] | None = None,
         note: str = "",
+        steps: list[Step] | None = None,
     ) -> None:
         def update(change: Change) -> Change:
-            return settled_copy(change, outcome, group_id=group_id, group_name=group_name, after=after, note=note)
+            return settled_copy(
+                change, outcome, group_id=group_id, group_name=group_name, after=after, note=note, steps=steps
+            )
 
         await self._update(change_id, update)
 

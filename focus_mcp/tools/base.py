@@ -16,7 +16,8 @@ from focus_mcp.api.client import NO_CREDENTIALS, FocusClient
 from focus_mcp.api.models import Id
 from focus_mcp.config import Settings
 from focus_mcp.journal import Journal
-from focus_mcp.tools.owned_writes import OwnedWrites
+from focus_mcp.writes.owned import OwnedWrites
+from focus_mcp.writes.turns import Turns
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,7 +33,8 @@ class AppState:
     client: FocusClient
     settings: Settings
     journal: Journal  # every write made through this server (focus_mcp.journal)
-    writes: OwnedWrites  # the writes under way, owned by the server, not by the calls (owned_writes.py)
+    writes: OwnedWrites  # the writes under way, owned by the server, not by the calls (writes/owned.py)
+    turns: Turns  # one change of a group (or name) at a time: this process, the journal's file, Redis
 
 
 def _json_true_or_false(value: object) -> bool:

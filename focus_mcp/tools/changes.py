@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from focus_mcp.api.errors import FocusError
 from focus_mcp.journal import Change, Changes, MemoryJournal, Outcome, SqliteJournal, fingerprint
 from focus_mcp.journal.access import confirm_access, other_organization
-from focus_mcp.journal.describe import describe, member_names
+from focus_mcp.journal.describe import describe, member_names, needs_role_names
 from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.names import GroupRef
 from focus_mcp.tools.render import counted, listing, name
@@ -117,7 +117,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 async def _role_names(state: AppState, org: int, changes: list[Change]) -> dict[int, str]:
     """Role names for role changes (the roles listing is cached for long); ids alone if it fails."""
-    if not any(c.request and "focus_role_id" in c.request for c in changes):
+    if not needs_role_names(changes):
         return {}
     try:
         return {role.role_id: role.name for role in await state.client.list_roles(org)}
