@@ -11,7 +11,7 @@ from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, Grou
 from focus_mcp.journal.model import Step
 from focus_mcp.tools import names
 from focus_mcp.tools.base import AppState, Ref
-from focus_mcp.tools.render import counted, id_emoji_name
+from focus_mcp.tools.render import counted, id_emoji_name, name
 from focus_mcp.tools.teams import Team, role_names, team_line
 from focus_mcp.writes.change import Done, EditGroup, Outcome, SetRole, Wanted, change_line
 from focus_mcp.writes.edits import GroupDiff, name_added
@@ -193,8 +193,8 @@ def _not_written(one: Sent, roles: RoleNames) -> str:
 
 
 def _deleted(one: Sent) -> str:
-    name = (one.step.before or {}).get("name", "")
-    return f"Deleted group {one.step.group_id} ({name}){_how(one, one.read.shows if one.read else '')}."
+    shown = name(str((one.step.before or {}).get("name", "")))
+    return f"Deleted group {one.step.group_id} ({shown}){_how(one, one.read.shows if one.read else '')}."
 
 
 def _how(one: Sent, shows: str) -> str:

@@ -19,7 +19,7 @@ from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group
 from focus_mcp.tools.advice import explain
 from focus_mcp.tools.arguments import Refusal
-from focus_mcp.tools.render import compact_json, counted
+from focus_mcp.tools.render import compact_json, counted, name
 
 
 def can_ask(ctx: Context) -> bool:
@@ -57,9 +57,9 @@ async def question(find: Callable[[], Awaitable[str | CannotAsk | Refusal]]) -> 
 
 def group_named(group: Group) -> str:
     """The group as the user is asked about it: name#id, its workspaces by name, its size."""
-    spaces = ", ".join(w.name or f"workspace#{w.workspace_id}" for w in group.workspaces) or "no workspace"
+    spaces = ", ".join(name(w.name) if w.name else f"workspace#{w.workspace_id}" for w in group.workspaces)
     size = f"{counted(len(group.users), 'member')}, {counted(len(group.ghosts), 'ghost')}"
-    return f"{group.name}#{group.id} ({spaces}), {size}"
+    return f"{name(group.name)}#{group.id} ({spaces or 'no workspace'}), {size}"  # names are data: escaped, bounded
 
 
 def yes_needed(doing: str, gid: int, group: Group | None, tool: str, again: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from focus_mcp.journal import Change, now
 from focus_mcp.journal.model import UNSETTLED, Step
+from focus_mcp.tools import render
 from focus_mcp.tools.base import AppState
 from focus_mcp.writes.reads import Look, look
 from focus_mcp.writes.steps import described, overall
@@ -54,7 +55,8 @@ async def clear_unsettled(state: AppState, org: int, *, group_ids: list[int], na
         return
     change, step, read = still[0]
     until = (change.at + timedelta(seconds=UNSETTLED_HOLD_SECONDS)).strftime("%H:%M UTC")
-    target = f"group {step.group_name or ''}#{step.group_id}" if step.group_id else f"{step.group_name!r}"
+    shown = render.name(step.group_name or "")  # a name is data: escaped and bounded in a refusal too
+    target = f"group {shown}#{step.group_id}" if step.group_id else f'"{shown}"'
     raise ToolError(
         f"Not written: an earlier write of {target} is still out: change {change.id}, sent "
         f"{change.at:%H:%M:%S} UTC by {change.tool} ({described(step)}), outcome unknown. A fresh read shows "
