@@ -173,8 +173,12 @@ def _sandbox_reset(settings: Settings) -> int:
 
 
 def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespace) -> int:
-    if not settings.has_credentials:  # the server still starts (a host shows its tools); the log says why calls fail
-        print(f"focus-mcp: {settings.credentials_problem or NO_CREDENTIALS}", file=sys.stderr)
+    # The server still starts unfilled (a host shows its tools, each call says what to fill in); the log says so too.
+    problem = settings.unfilled or (
+        None if settings.has_credentials else settings.credentials_problem or NO_CREDENTIALS
+    )
+    if problem:
+        print(f"focus-mcp: {problem}", file=sys.stderr)
     if options.transport == "stdio":
         anyio.run(server.run_stdio_async)  # the SDK's own transport
         return 0

@@ -51,7 +51,12 @@ async def run_doctor(
     for name, value in (("organization", settings.organization_id), ("workspace", settings.workspace_id)):
         if value is None:
             failures += 1
-            _line(False, f"{name} id", f"not set: set TOGGL_FOCUS_{name.upper()}_ID (tools then need it per call)")
+            unfilled = settings.placeholder_id_problem(f"{name}_id")
+            _line(
+                False,
+                f"{name} id",
+                unfilled or f"not set: set TOGGL_FOCUS_{name.upper()}_ID (tools then need it per call)",
+            )
         else:
             _line(True, f"{name} id", str(value))
     if settings.redis_url is not None:

@@ -83,6 +83,12 @@ def test_no_token_or_a_wrong_one_gets_401_and_healthz_needs_none(transport: str)
                 else httpx2.get(f"{url}{path}", headers=headers)
             )
             assert response.status_code == 401
+            assert response.headers["www-authenticate"].startswith("Bearer ")  # RFC 6750: how to authenticate
+            said = response.json()["error_description"]
+            assert "Authorization: Bearer <token>" in said and "TOGGL_FOCUS_HTTP_TOKEN" in said
+            assert TOKEN not in response.text and "wrong" not in said  # neither the token nor what was sent
+            wrong = headers.get("Authorization", "").startswith("Bearer ")
+            assert ('error="invalid_token"' in response.headers["www-authenticate"]) == wrong
         if transport == "sse":
             assert httpx2.post(f"{url}/messages/?session_id=x", json={}).status_code == 401
         health = httpx2.get(f"{url}/healthz")
