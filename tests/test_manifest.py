@@ -116,4 +116,5 @@ def test_the_bundle_pins_its_dependencies_with_the_lock_of_this_pyproject() -> N
     wanted = {Requirement(d) for d in pyproject["project"]["dependencies"]}
     assert locked == {(r.name, frozenset(r.specifier)) for r in wanted}
     versions: dict[str, str] = {p["name"]: p.get("version", "") for p in lock["package"]}
-    assert all(r.specifier.contains(versions.get(r.name, "none")) for r in wanted)  # each runtime dependency pinned, in range
+    # each runtime dependency pinned, in the range pyproject.toml allows
+    assert all(r.specifier.contains(versions.get(r.name, "none")) for r in wanted)
