@@ -127,7 +127,7 @@ async def test_the_tool_list_stays_lean() -> None:
     assert sum(sizes) / len(sizes) <= 1200, sizes
 
 
-# Issue 25's target: every tool's name, description and input schema, printed as JSON with a one-space
+# The tool list's budget: every tool's name, description and input schema, printed as JSON with a one-space
 # indent, in at most 10,000 bytes (benchmarks/tokens.py prints the figure). What the schema says and
 # what the tools offer of the API to stay under it: docs/architecture.md.
 PRINTED_TOOL_LIST_BOUND = 10_000
