@@ -140,6 +140,7 @@ async def test_doctor_says_where_the_key_comes_from_never_the_key() -> None:
             self.text += chunk
 
     settings, api = sandbox_settings()
+    settings = settings.model_copy(update={"sandbox": False})  # the sandbox, one process, is not asked about keys
     alone, shared_key = Out(), Out()
     await run_doctor(settings, api.transport(), alone)  # type: ignore[arg-type]
     assert "[skip] request-state key: per process" in alone.text and "TOGGL_FOCUS_REDIS_URL" in alone.text
