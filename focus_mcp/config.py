@@ -258,9 +258,8 @@ class Settings(BaseSettings):
             return None
         variable = ENV_PREFIX + name.upper()
         return (
-            f"{variable} still holds a placeholder, not an id: put the id itself there (digits only, like "
-            f'123456) in the server\'s environment (for Claude Desktop, the "env" of its config) and restart '
-            f"the server. {self.ADVICE[name]}"
+            f"{variable} still holds a placeholder, not an id: put the id itself there (digits only, like 123456; "
+            f'for Claude Desktop, in the "env" of its entry) and restart the server. {self.ADVICE[name]}'
         )
 
     @property
