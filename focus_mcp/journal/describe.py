@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from focus_mcp.journal.model import Change
+from focus_mcp.tools.render import name
 
 MAX_NAMES = 8  # per list: a change that replaced 200 members says "+192 more"
 
@@ -55,7 +56,7 @@ def _spaces(*groups: dict[str, Any] | None) -> dict[int, str]:
 
 
 def _named(ids: list[int], names: dict[int, str]) -> str:
-    shown = [f"{names[i]}#{i}" if i in names else f"#{i}" for i in ids[:MAX_NAMES]]
+    shown = [f"{name(names[i])}#{i}" if i in names else f"#{i}" for i in ids[:MAX_NAMES]]
     more = len(ids) - MAX_NAMES
     return ", ".join(shown) + (f" +{more} more" if more > 0 else "")
 
@@ -71,8 +72,8 @@ def _space_ids(group: dict[str, Any]) -> list[int]:
 def _created(change: Change, request: dict[str, Any], known: dict[int, str]) -> str:
     members = known | _members(change.after)
     spaces = _spaces(change.after)
-    emoji = f" {request['emoji']}" if request.get("emoji") else ""
-    parts = [f'created "{request.get("name", "")}"{emoji}']
+    emoji = f" {name(str(request['emoji']), 16)}" if request.get("emoji") else ""
+    parts = [f'created "{name(str(request.get("name", "")))}"{emoji}']
     users, workspaces = list(request.get("organization_users") or ()), list(request.get("workspaces") or ())
     parts.append(f"members {_named(users, members)}" if users else "no members")
     if workspaces:
@@ -85,9 +86,11 @@ def _edited(change: Change, request: dict[str, Any], known: dict[int, str]) -> s
     members, spaces = known | _members(change.after, before), _spaces(change.after, before)
     parts: list[str] = []
     if "name" in request and request["name"] != before.get("name", ""):
-        parts.append(f'renamed "{before.get("name", "")}" to "{request["name"]}"')
+        parts.append(f'renamed "{name(str(before.get("name", "")))}" to "{name(str(request["name"]))}"')
     if "emoji" in request and request["emoji"] != before.get("emoji", ""):
-        parts.append(f"emoji {before.get('emoji') or 'none'} to {request['emoji'] or 'none'}")
+        parts.append(
+            f"emoji {name(str(before.get('emoji') or 'none'), 16)} to {name(str(request['emoji'] or 'none'), 16)}"
+        )
     old, new = _member_ids(before), list(request.get("organization_users") or ())
     added, removed = [i for i in new if i not in old], [i for i in old if i not in new]
     if added:
@@ -129,6 +132,6 @@ def _role(change: Change, request: dict[str, Any], role_names: dict[int, str], k
     def role(role_id: Any) -> str:
         if not role_id:  # the API shows "no role" as 0 as well as null
             return "none"
-        return f"{role_names[role_id]}#{role_id}" if role_id in role_names else f"#{role_id}"
+        return f"{name(role_names[role_id])}#{role_id}" if role_id in role_names else f"#{role_id}"
 
     return f"role of {_named([user], names)} {role(old)} to {role(request.get('focus_role_id'))}"

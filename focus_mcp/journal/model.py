@@ -11,13 +11,18 @@ No secret is ever stored: `arguments` are the model's, `who` is a few hex digits
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from focus_mcp.api.errors import FocusError
+from focus_mcp.api.models import Group
+
+log = logging.getLogger(__name__)
 
 Outcome = Literal["pending", "written", "not_written", "unknown"]  # pending: sent, no outcome yet
 UNSETTLED: tuple[Outcome, ...] = ("pending", "unknown")
@@ -26,6 +31,22 @@ ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: ids are read a
 
 class JournalError(FocusError):
     """The journal's store cannot be used; the message names it and what to set."""
+
+
+class JournalUnavailable(JournalError):
+    """A store could not write (or read) an entry: SQLite busy past its timeout, a file not writable
+    or refused, Redis unreachable. Raised by begin, nothing may be sent: a change is never reported
+    journaled when list_changes could not show it. The message names the store (a Redis URL without
+    its credentials) and what to do."""
+
+
+class Changes(list["Change"]):
+    """A listing of changes, and the ids of the entries skipped because they could not be read (a
+    malformed row is named, never fatal: the rest of the trail and every write go on)."""
+
+    def __init__(self, changes: Iterable[Change] = (), skipped: Iterable[str] = ()) -> None:
+        super().__init__(changes)
+        self.skipped: list[str] = list(skipped)
 
 
 def new_change_id() -> str:
@@ -68,7 +89,8 @@ class Change(BaseModel):
 
 class Journal(Protocol):
     """Where changes are kept. Every method is safe to call concurrently, from several processes
-    (SQLite) or replicas (Redis) at once."""
+    (SQLite) or replicas (Redis) at once. A store that cannot write or read raises JournalUnavailable
+    (never a silent fallback: an entry is journaled where list_changes shows it, or not at all)."""
 
     async def begin(self, change: Change) -> None:
         """Store `change` (its outcome is stored as "pending" whatever it says)."""
@@ -96,23 +118,38 @@ class Journal(Protocol):
         since: datetime | None = None,
         limit: int = 20,
         group_name: str | None = None,
-    ) -> list[Change]:
+    ) -> Changes:
         """Newest first. `group_id` and `group_name` (exact but for case and outer spaces) select a
         group's changes: given both, a change matching either is kept (a deleted group is still
-        found by its name)."""
+        found by its name). An entry that cannot be read is skipped, its id in `skipped`."""
 
     async def unsettled(
         self, organization_id: int, *, group_id: int | None = None, create_name: str | None = None
     ) -> list[Change]:
         """Changes whose outcome is pending or unknown, oldest first. Neither filter: all of the
         organization's; `group_id`: those of that group; `create_name`: creates of that name
-        (compared case-insensitively); both: those matching either."""
+        (compared case-insensitively); both: those matching either. An entry that cannot be read is skipped
+        (and logged; the stores return `Changes`, its id in `skipped`): it holds up no write."""
 
     async def mark_undone(self, change_id: str, undone_by: str) -> None: ...
 
     async def aclose(self) -> None:
         """Release connections. The journal stays usable: the next call reconnects (the server
         keeps one journal for its whole life, across SSE sessions)."""
+
+
+def parsed(change_id: str, stored: str | bytes | dict[str, Any]) -> Change | None:
+    """A stored entry as a Change, or None when it cannot be read: not JSON, not a change, or a group
+    before/after that is not a group (the write path plans from those). The caller skips and names it."""
+    try:
+        change = Change.model_validate(stored) if isinstance(stored, dict) else Change.model_validate_json(stored)
+        for group in (change.before, change.after):
+            if group is not None:  # a create's `before` and a delete's `after` are None
+                Group.model_validate(group)
+    except (ValidationError, ValueError, TypeError) as exc:
+        log.warning("journal entry %s cannot be read, skipped: %s", change_id, str(exc).splitlines()[0])
+        return None
+    return change
 
 
 def matches_unsettled(change: Change, group_id: int | None, create_name: str | None) -> bool:

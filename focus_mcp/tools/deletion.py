@@ -51,7 +51,7 @@ from focus_mcp.tools.outcomes import (
 )
 from focus_mcp.tools.owned_writes import Commitment
 from focus_mcp.tools.pending import clear_unsettled
-from focus_mcp.tools.render import answer, compact_json, counted
+from focus_mcp.tools.render import answer, compact_json, counted, name
 from focus_mcp.tools.teams import Team, team_line
 
 
@@ -117,9 +117,10 @@ def not_visible(group: int | str, ws: int) -> str:
 
 def group_named(group: Group) -> str:
     """The group as the user is asked about it: name#id, its workspaces by name, its size."""
-    spaces = ", ".join(w.name or f"workspace#{w.workspace_id}" for w in group.workspaces) or "no workspace"
+    spaces = ", ".join(name(w.name) if w.name else f"workspace#{w.workspace_id}" for w in group.workspaces)
+    spaces = spaces or "no workspace"
     size = f"{counted(len(group.users), 'member')}, {counted(len(group.ghosts), 'ghost')}"
-    return f"{group.name}#{group.id} ({spaces}), {size}"
+    return f"{name(group.name)}#{group.id} ({spaces}), {size}"  # names are data: escaped and bounded
 
 
 def yes_needed(doing: str, gid: int, group: Group | None, tool: str, again: dict[str, Any]) -> str:
@@ -226,7 +227,7 @@ async def delete(
     if isinstance(outcome, NoReadableAnswer) and not outcome.written:
         return unknown(state, outcome, structured.model_copy(update={"deleted": False}))
     note = f" ({outcome.why}; a fresh read shows {outcome.shows})" if isinstance(outcome, NoReadableAnswer) else ""
-    lines = [f"Deleted group {gid} ({current.name}){note}.", change_line(change.id), *turn_notes(lock)]
+    lines = [f"Deleted group {gid} ({name(current.name)}){note}.", change_line(change.id), *turn_notes(lock)]
     return answer(state, lines, structured)
 
 

@@ -29,7 +29,7 @@ from focus_mcp.tools import changes, deletion, groups, member_roles, roles_and_t
 from focus_mcp.tools.advice import explain
 from focus_mcp.tools.arguments import Refusal, checked
 from focus_mcp.tools.base import AppState, ToolSpec
-from focus_mcp.tools.render import one_line
+from focus_mcp.tools.render import bounded, one_line
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,12 @@ def as_tool(spec: ToolSpec) -> Tool:
     resolved_names = [p.name for p in resolved]
 
     async def call(ctx: Context, args: Any, **extra: Any) -> CallToolResult:
+        state = ctx.request_context.lifespan_context
+        settings = state.settings if isinstance(state, AppState) else None
+        budget = settings.max_response_chars if settings else Settings.model_fields["max_response_chars"].default
+        return bounded(await answered(ctx, args, **extra), budget)  # every answer, write or refusal
+
+    async def answered(ctx: Context, args: Any, **extra: Any) -> CallToolResult:
         state = ctx.request_context.lifespan_context
         sandbox = isinstance(state, AppState) and state.settings.sandbox
         if isinstance(args, Refusal):

@@ -20,6 +20,7 @@ from focus_mcp.api.client import EditLock
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group
 from focus_mcp.journal import Change
+from focus_mcp.journal.access import find_change
 from focus_mcp.journal.describe import describe
 from focus_mcp.tools.advice import explain
 from focus_mcp.tools.arguments import Refusal, checked
@@ -57,7 +58,7 @@ class UndoResult(Result):
 
 
 async def _change(state: AppState, change_id: str) -> Change:
-    change = await state.journal.get(change_id.strip())
+    change = await find_change(state.journal, state.client, change_id.strip())  # its organization's key only
     if change is None:
         raise ToolError(
             f"No change {echoed(change_id)} in the journal (changes are kept "
@@ -82,7 +83,7 @@ async def ask_to_undo(
         return CannotAsk()
     state = app_state(ctx)
     try:
-        change = await state.journal.get(args.change_id.strip())
+        change = await find_change(state.journal, state.client, args.change_id.strip())
         if change is None or write_kind(change) != "create" or change.group_id is None or unsettled_or_done(change):
             return CannotAsk()  # nothing to delete (or not yet known): no question
         group = await state.client.get_group(change.organization_id, change.group_id, _workspace(state, change), False)
