@@ -152,8 +152,9 @@ def offboard_person(person: Person, read_only: bool, one_call: bool = False) -> 
         "the candidates and ask me.\n"
         "2. Their teams: list_teams with all_workspaces=true and organization_user_id=<their id>.\n"
         f"{steps}\n"
-        "Finish with the teams they left, and say that their account itself is untouched (this server edits "
-        "teams, not accounts). " + CHEAP
+        + ("Finish with the teams they are in, each to be left" if read_only else "Finish with the teams they left")
+        + ", and say that their account itself is untouched (this server edits teams, not accounts). "
+        + CHEAP
     )
 
 

@@ -1,5 +1,5 @@
 """The journal failing closed, end to end: one-shot `focus-mcp call`s, each its own process, as scripts
-run them (issue 32, findings 4 and 11). A journal that cannot be used is said in a sentence, and no
+run them. A journal that cannot be used is said in a sentence, and no
 write is sent that it could not record."""
 
 from __future__ import annotations

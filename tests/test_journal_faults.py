@@ -1,4 +1,4 @@
-"""The journal's stores when they cannot be used (issue 32, findings 3, 4, 9, 11): a store that cannot
+"""The journal's stores when they cannot be used: a store that cannot
 write says so (JournalUnavailable), never a silent fallback; an entry that cannot be read is skipped
 and named; a path that is a link or not a journal is refused untouched."""
 

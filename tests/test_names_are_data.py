@@ -1,4 +1,4 @@
-"""Names are data (issue 32, findings 6 and 10): a team, member or workspace name from the API is shown
+"""Names are data: a team, member or workspace name from the API is shown
 escaped and bounded wherever a model or a person reads it (list answers, the delete question, write
 answers, list_changes), and every answer stays inside TOGGL_FOCUS_MAX_RESPONSE_CHARS, each record's
 id still shown."""

@@ -1,4 +1,4 @@
-"""The change trail of an organization, through the real protocol (issue 32, findings 7 and 9): listed
+"""The change trail of an organization, through the real protocol: listed
 and undone only by a configuration whose key the API accepts for that organization, one malformed
 entry skipped and named, never fatal to the listing nor to the next write of its group."""
 

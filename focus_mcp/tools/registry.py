@@ -15,10 +15,11 @@ import json
 import logging
 from typing import Annotated, Any
 
+from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp_types import CallToolResult, InputRequiredResult, TextContent
+from mcp_types import INVALID_PARAMS, CallToolResult, GetPromptResult, InputRequiredResult, TextContent
 from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
@@ -137,6 +138,15 @@ class ToolServer(MCPServer[AppState]):
             )
             raise ToolError(f"[SANDBOX] {said}" if self.sandbox else said)
         return await super().call_tool(name, arguments, context)
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context[AppState, Any] | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        """An unknown prompt is refused naming the prompts there are (the SDK says only "Unknown prompt")."""
+        names = [prompt.name for prompt in await self.list_prompts()]
+        if name not in names:
+            raise MCPError(INVALID_PARAMS, f"No prompt {name!r}; the prompts are: {', '.join(names)}.")
+        return await super().get_prompt(name, arguments, context)
 
 
 # --- schemas ------------------------------------------------------------------------------------

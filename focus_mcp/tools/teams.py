@@ -248,7 +248,14 @@ async def _every_workspace(
         stopped += [f"{space.name}#{space.id}: {read.stopped}"] if read.stopped else []
         for group in read.groups:
             teams.setdefault(group.id, group)
-    heading = [f"{counted(len(teams), 'team')} across {counted(len(spaces), 'workspace')}; each team once."]
+    # Teams found in only some of the workspaces searched say so: "1 team across 4 workspaces" read as 4 of its own.
+    own = len({w.workspace_id for group in teams.values() for w in group.workspaces} & {space.id for space in spaces})
+    where = (
+        f"across {counted(len(spaces), 'workspace')}"
+        if own == len(spaces)
+        else f"in {own} of the {len(spaces)} workspaces searched"
+    )
+    heading = [f"{counted(len(teams), 'team')} {where}; each team once."]
     heading[0] += f" Not every page read: {'; '.join(stopped)}; use filter for the others." if stopped else ""
     return await _teams_answer(state, org, args, heading, list(teams.values()), len(teams))
 

@@ -221,8 +221,8 @@ def _columns(args: ListUsersArgs) -> frozenset[str]:
 
 
 def _may_be_the_apis_page_size(served: int, longest_before: int) -> bool:
-    """Whether a page shorter than asked could still be followed by more: DESIGN.md (neither Toggl source
-    gives a page cap or a default) forbids assuming the API served all it was asked for. It was the
+    """Whether a page shorter than asked could still be followed by more: neither Toggl source gives a
+    page cap or a default, so nothing may assume the API served all it was asked for. It was the
     last page when the API has served longer pages before; a page cap, were there one, would be a
     round number (10, 20, 25, 50...), so a short page of another length, or under 10, is the last."""
     return served >= longest_before and served >= 10 and served % 5 == 0
