@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", metavar="{tools,call,doctor,desktop-config,sandbox-reset}", help="(none: serve over stdio)"
     )
-    commands.add_parser("tools", parents=[common], help="list the tools")
+    tools = commands.add_parser("tools", parents=[common], help="list the tools, or explain one tool's arguments")
+    tools.add_argument("name", nargs="?", help="a tool: each of its arguments with type, default and meaning")
     call = commands.add_parser("call", parents=[common], help="call one tool and print what the model reads")
     call.add_argument("tool")
     call.add_argument("arguments", nargs="?", default="{}", help="the tool's arguments as a JSON object")
@@ -118,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     options = _parser().parse_args(argv)
+    if options.command == "tools" and options.name:  # the inventory alone: no settings, no server
+        return _explain_tool(options.name)
     try:
         if options.command == "sandbox-reset":
             return _sandbox_reset(Settings.load())
@@ -173,8 +176,12 @@ def _sandbox_reset(settings: Settings) -> int:
 
 
 def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespace) -> int:
-    if not settings.has_credentials:  # the server still starts (a host shows its tools); the log says why calls fail
-        print(f"focus-mcp: {settings.credentials_problem or NO_CREDENTIALS}", file=sys.stderr)
+    # The server still starts unfilled (a host shows its tools, each call says what to fill in); the log says so too.
+    problem = settings.unfilled or (
+        None if settings.has_credentials else settings.credentials_problem or NO_CREDENTIALS
+    )
+    if problem:
+        print(f"focus-mcp: {problem}", file=sys.stderr)
     if options.transport == "stdio":
         anyio.run(server.run_stdio_async)  # the SDK's own transport
         return 0
@@ -213,6 +220,18 @@ async def _list_tools(server: MCPServer[Any]) -> int:
         if spec is not None:
             print(f"{'':<22} args: {', '.join(own_arguments(spec)) or '(only the common ones)'}")
     print(f"\n* required. Where they apply, tools also take {', '.join(COMMON)}.")
+    print("`focus-mcp tools NAME` explains each argument of a tool: type, default, meaning.")
+    return 0
+
+
+def _explain_tool(name: str) -> int:
+    from focus_mcp.tool_help import tool_help
+
+    spec = next((spec for spec in SPECS if spec.name == name), None)
+    if spec is None:
+        print(f"focus-mcp tools: no tool {name!r}; the tools: {', '.join(s.name for s in SPECS)}", file=sys.stderr)
+        return 2
+    print(tool_help(spec))
     return 0
 
 

@@ -15,7 +15,17 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    PositiveInt,
+    PrivateAttr,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails, PydanticUseDefault
 from pydantic_settings import (
     BaseSettings,
@@ -32,13 +42,23 @@ DEFAULT_BASE_URL = "https://focus.toggl.com/api"
 ENV_PREFIX = "TOGGL_FOCUS_"
 MIB = 1024 * 1024
 UNFILLED_MCPB_SETTING = re.compile(r"\$\{user_config\.\w+\}")
-# The key as the docs (README, DESIGN.md, `focus-mcp desktop-config`) show it: `toggl_sk_...`, maybe with
+# The key as the docs (README, `focus-mcp desktop-config`) show it: `toggl_sk_...`, maybe with
 # a note after it. Pasted unchanged it is no key, and the API's 401 would not say so.
 KEY_PLACEHOLDER = re.compile(r"toggl_sk_(\.\.\.|\N{HORIZONTAL ELLIPSIS})")
 PLACEHOLDER_KEY = (
     "TOGGL_FOCUS_API_KEY is toggl_sk_..., the placeholder from the docs, not a key: copy your own API key "
     "from your Toggl profile page and set TOGGL_FOCUS_API_KEY to it"
 )
+
+# An id as `focus-mcp desktop-config` prints it unfilled ("your organization id"), or as docs write one
+# ("<organization id>", "..."): text left where the id goes. Like the placeholder key, it does not stop
+# the start (a host would show only "server failed to start"): the server runs and each call that
+# needs the id says what to put there and where to find it. Any other non-number still stops the start.
+ID_PLACEHOLDER = re.compile(r"your\b.*|<[^<>]*>|\.\.\.|\N{HORIZONTAL ELLIPSIS}", re.IGNORECASE | re.DOTALL)
+ID_FIELDS = ("organization_id", "workspace_id")
+# What the sandbox replaces with its own (cli.load_settings): set for the real API, so `load` does not
+# read it for a sandbox; never a reason to refuse its start (TOGGL_FOCUS_ORGANIZATION_ID=abc and --sandbox).
+SANDBOX_IGNORES = ("api_key", "email", "password", "base_url", *ID_FIELDS)
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 CommaList = Annotated[list[str], NoDecode]  # `a.example, b.example` in the environment, a list in code
@@ -98,6 +118,8 @@ class Settings(BaseSettings):
     journal: str | None = None  # the change journal's SQLite path, or "off"; default in the user's state directory
     journal_days: int = Field(default=90, ge=1)  # how long journal entries are kept
     request_state_key: SecretStr | None = None  # replicas' shared secret for request state
+    # The id settings that held a placeholder (ID_PLACEHOLDER) and so are unset; not a variable of its own.
+    _placeholder_ids: tuple[str, ...] = PrivateAttr(default=())
 
     # Extra advice after the sentence for a variable, e.g. where to find an id (keyed by field name).
     # The Focus API documentation does not say where the app shows the ids, and no Focus endpoint
@@ -125,6 +147,22 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         environ = _environ.get()
         return (init_settings, env_settings if environ is None else _MappingEnvSource(settings_cls, environ))
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _placeholder_ids_unset(cls, data: Any, handler: ModelWrapValidatorHandler[Settings]) -> Settings:
+        """Placeholder ids count as unset, and are remembered so that calls can say so."""
+        placeholders: tuple[str, ...] = ()
+        if isinstance(data, dict):
+            placeholders = tuple(
+                name
+                for name in ID_FIELDS
+                if isinstance(data.get(name), str) and ID_PLACEHOLDER.fullmatch(data[name].strip())
+            )
+            data = {key: value for key, value in data.items() if key not in placeholders}
+        settings = handler(data)
+        settings._placeholder_ids = placeholders
+        return settings
 
     @field_validator("*", mode="before")
     @classmethod
@@ -211,6 +249,30 @@ class Settings(BaseSettings):
         return f"{given} is set but {missing} is not: set both, or TOGGL_FOCUS_API_KEY instead"
 
     @property
+    def placeholder_ids(self) -> list[str]:
+        """The id settings still holding a placeholder (and so unset), by field name."""
+        return [name for name in self._placeholder_ids if getattr(self, name) is None]
+
+    def placeholder_id_problem(self, name: str) -> str | None:
+        """What to put in the id setting `name` when it holds a placeholder, and where to find it; None when
+        it does not."""
+        if name not in self.placeholder_ids:
+            return None
+        variable = ENV_PREFIX + name.upper()
+        return (
+            f"{variable} still holds a placeholder, not an id: put the id itself there (digits only, like 123456; "
+            f'for Claude Desktop, in the "env" of its entry) and restart the server. {self.ADVICE[name]}'
+        )
+
+    @property
+    def unfilled(self) -> str | None:
+        """Every placeholder left in the configuration (the key, the ids), as the sentences a call answers;
+        None when there is none."""
+        problems = [PLACEHOLDER_KEY] if self.placeholder_key else []
+        problems += [problem for name in ID_FIELDS if (problem := self.placeholder_id_problem(name))]
+        return ". ".join(problems) if problems else None
+
+    @property
     def auth_method(self) -> str:
         if self.api_key is not None and not self.placeholder_key:
             return "API key (TOGGL_FOCUS_API_KEY)"
@@ -226,12 +288,28 @@ class Settings(BaseSettings):
         Raises ConfigurationError naming the variable when a value is unusable.
         """
         flags = {name: value for name, value in overrides.items() if value is not None}
+        environ = os.environ if environ is None else environ
+        if _is_true(flags.get("sandbox", environ.get(ENV_PREFIX + "SANDBOX"))):
+            # The sandbox serves its own organization: what it replaces is never a reason to refuse its start.
+            ignored = {ENV_PREFIX + name.upper() for name in SANDBOX_IGNORES}
+            environ = {key: value for key, value in environ.items() if key.upper() not in ignored}
+            flags = {name: value for name, value in flags.items() if name not in SANDBOX_IGNORES}
         try:
-            with _reading(os.environ if environ is None else environ):
+            with _reading(environ):
                 return cls(**flags)
         except ValidationError as exc:
             problems = "; ".join(_sentence(error) for error in exc.errors(include_input=False, include_url=False))
             raise ConfigurationError(f"invalid configuration: {problems}") from None
+
+
+def _is_true(value: Any) -> bool:
+    """A setting's value as the boolean it is read as (False when it is none)."""
+    try:
+        return value is not None and TypeAdapter(bool).validate_python(
+            value.strip() if isinstance(value, str) else value
+        )
+    except ValidationError:
+        return False
 
 
 @contextmanager

@@ -55,6 +55,12 @@ def desktop_config(settings: Settings, sandbox: bool) -> tuple[str, str]:
     where = "\n".join(f"  {system}: {path}" for system, path in CONFIG_FILES.items())
     note = (
         'Paste this into claude_desktop_config.json (merge it into an existing "mcpServers"), then restart '
-        f"Claude Desktop:\n{where}" + ("" if sandbox else "\nReplace the placeholders with your own values.")
+        f"Claude Desktop:\n{where}"
+        + (
+            ""
+            if sandbox
+            else "\nReplace the placeholders with your own values (until then it starts, and each call says what to "
+            "fill in)."
+        )
     )
     return entry, note

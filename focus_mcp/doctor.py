@@ -26,6 +26,9 @@ REJECTED = (
     "TOGGL_FOCUS_PASSWORD), then run doctor again."
 )
 
+# The short form of request_state.NO_SHARED_KEY: doctor's line is read by one person setting up one process.
+REPLICAS_NEED = "replicas need TOGGL_FOCUS_REDIS_URL or one TOGGL_FOCUS_REQUEST_STATE_KEY (docs/deploy.md)"
+
 
 async def run_doctor(
     settings: Settings, transport: httpx2.AsyncBaseTransport | None = None, out: TextIO | None = None
@@ -51,17 +54,20 @@ async def run_doctor(
     for name, value in (("organization", settings.organization_id), ("workspace", settings.workspace_id)):
         if value is None:
             failures += 1
-            _line(False, f"{name} id", f"not set: set TOGGL_FOCUS_{name.upper()}_ID (tools then need it per call)")
+            unfilled = settings.placeholder_id_problem(f"{name}_id")
+            _line(
+                False,
+                f"{name} id",
+                unfilled or f"not set: set TOGGL_FOCUS_{name.upper()}_ID (tools then need it per call)",
+            )
         else:
             _line(True, f"{name} id", str(value))
     if settings.redis_url is not None:
         failures += not await _redis_line(settings, _line)
     elif (shared_key := request_state.source(settings)) is not None:
         _line(True, "request-state key", f"{shared_key}: every replica holding it accepts a user's answers")
-    else:
-        _line(
-            None, "request-state key", f"per process, fine for one process; for replicas: {request_state.NO_SHARED_KEY}"
-        )
+    elif not settings.sandbox:  # the sandbox is one process: the key it seals questions with is its own
+        _line(None, "request-state key", f"per process: fine for one; {REPLICAS_NEED}")
     if not settings.has_credentials or settings.organization_id is None:
         _line(None, "API", "not contacted until credentials and an organization id are set")
         return 1

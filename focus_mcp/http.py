@@ -8,6 +8,7 @@ refuses a foreign Host (421) or Origin (403) unless the deployment's names are a
 from __future__ import annotations
 
 import hmac
+import json
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class TokenGate:
         if self._expected is not None:
             given = dict(scope["headers"]).get(b"authorization", b"")
             if not hmac.compare_digest(given, self._expected):
-                await _respond(send, 401, b'{"error":"unauthorized"}', [(b"www-authenticate", b"Bearer")])
+                await _respond(send, 401, _unauthorized(given), [(b"www-authenticate", _challenge(given))])
                 return
         await self.app(scope, receive, send)
 
@@ -93,6 +94,27 @@ class OneResponse:
         await self.app(scope, receive, send_once)
         if started and not finished:  # a stream the app let go of without ending it (its session shut down)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _challenge(given: bytes) -> bytes:
+    """RFC 6750's challenge: the scheme always; `invalid_token` when a bearer token was sent and is not it."""
+    wrong = given[:7].lower() == b"bearer "
+    return b'Bearer realm="focus-mcp"' + (b', error="invalid_token"' if wrong else b"")
+
+
+def _unauthorized(given: bytes) -> bytes:
+    """How to authenticate, in a sentence; never the token, neither the one expected nor the one sent."""
+    if given[:7].lower() == b"bearer ":
+        said = (
+            "The bearer token sent is not this server's: send the value of TOGGL_FOCUS_HTTP_TOKEN, the one the "
+            "server was started with, as 'Authorization: Bearer <token>'."
+        )
+    else:
+        said = (
+            "This server needs a token: send the header 'Authorization: Bearer <token>', where <token> is the "
+            "value of TOGGL_FOCUS_HTTP_TOKEN the server was started with."
+        )
+    return json.dumps({"error": "unauthorized", "error_description": said}).encode()
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:

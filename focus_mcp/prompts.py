@@ -19,6 +19,7 @@ from pydantic import Field
 
 from focus_mcp.config import Settings
 from focus_mcp.tools.base import AppState
+from focus_mcp.tools.registry import tool_specs
 
 Person = Annotated[str, Field(description="The person: a name, an email or a user id.", min_length=1, max_length=200)]
 Teams = Annotated[
@@ -107,10 +108,15 @@ def team_health_check(team: Team) -> str:
     )
 
 
-def onboard_person(person: Person, teams: Teams, read_only: bool) -> str:
+def onboard_person(person: Person, teams: Teams, read_only: bool, one_call: bool = False) -> str:
     steps = (
         "3. " + READ_ONLY_STOP
         if read_only
+        else "3. update_user_groups with user=<the person's id>, add_to=[<the teams' ids>] and dry_run=true: show "
+        "me the plan, its cost and its warnings (a member in none of a team's workspaces, an invitation not yet "
+        "accepted) and wait for my yes.\n"
+        "4. Then the same call without dry_run: one change, one undo_change if I change my mind. " + WRITES
+        if one_call
         else "3. For each team, update_group with group_id=<the team's name or id>, add_users=[<the person's "
         "id>] and dry_run=true: show me the plans and their warnings (a member in none of the team's "
         "workspaces, an invitation not yet accepted) and wait for my yes.\n"
@@ -127,10 +133,14 @@ def onboard_person(person: Person, teams: Teams, read_only: bool) -> str:
     )
 
 
-def offboard_person(person: Person, read_only: bool) -> str:
+def offboard_person(person: Person, read_only: bool, one_call: bool = False) -> str:
     steps = (
         "3. " + READ_ONLY_STOP
         if read_only
+        else '3. update_user_groups with user=<their id>, remove_from="all" and dry_run=true: show me every team '
+        "it names and wait for my yes. A team left empty is worth a word; do not delete it unless I ask.\n"
+        "4. Then the same call without dry_run: one change, one undo_change if I change my mind. " + WRITES
+        if one_call
         else "3. For each team, update_group with group_id=<the team's id>, remove_users=[<the person's id>] "
         "and dry_run=true: show me the plans and wait for my yes. A team left empty is worth a word; do not "
         "delete it unless I ask.\n"
@@ -142,8 +152,9 @@ def offboard_person(person: Person, read_only: bool) -> str:
         "the candidates and ask me.\n"
         "2. Their teams: list_teams with all_workspaces=true and organization_user_id=<their id>.\n"
         f"{steps}\n"
-        "Finish with the teams they left, and say that their account itself is untouched (this server edits "
-        "teams, not accounts). " + CHEAP
+        + ("Finish with the teams they are in, each to be left" if read_only else "Finish with the teams they left")
+        + ", and say that their account itself is untouched (this server edits teams, not accounts). "
+        + CHEAP
     )
 
 
@@ -151,6 +162,8 @@ def add_prompts(server: MCPServer[AppState], settings: Settings) -> None:
     """Register the workflows; their wording follows read-only mode and the sandbox."""
     note = SANDBOX_NOTE if settings.sandbox else ""
     read_only = settings.read_only
+    # One person across teams in one call, where the server offers update_user_groups.
+    one_call = any(spec.name == "update_user_groups" for spec in tool_specs(settings))
 
     async def security_review_prompt() -> UserMessage:
         return UserMessage(security_review() + note)
@@ -159,10 +172,10 @@ def add_prompts(server: MCPServer[AppState], settings: Settings) -> None:
         return UserMessage(team_health_check(team) + note)
 
     async def onboard_person_prompt(person: Person, teams: Teams) -> UserMessage:
-        return UserMessage(onboard_person(person, teams, read_only) + note)
+        return UserMessage(onboard_person(person, teams, read_only, one_call) + note)
 
     async def offboard_person_prompt(person: Person) -> UserMessage:
-        return UserMessage(offboard_person(person, read_only) + note)
+        return UserMessage(offboard_person(person, read_only, one_call) + note)
 
     edits = " (read-only: the plan only)" if read_only else ", dry run first, then on your yes"
     for fn, name, title, description in (

@@ -16,13 +16,15 @@ from focus_mcp.journal import Journal, open_journal
 from focus_mcp.prompts import add_prompts
 from focus_mcp.resources import ServedState, add_resources
 from focus_mcp.tools.base import AppState
-from focus_mcp.tools.owned_writes import owned_writes
 from focus_mcp.tools.registry import ToolServer, as_tool, tool_specs
+from focus_mcp.writes.owned import owned_writes
+from focus_mcp.writes.turns import Turns, turns_directory
 
 INSTRUCTIONS = """\
 Reads and edits a Toggl Focus organization: users (members), teams (groups), roles, member tags.
 organization_id and workspace_id (create_group: workspaces) default to the configured ones;
 reads answer from one read of the organization, its age said past a minute; fresh=true reads anew.
+A text filter matches part of a name (or email), any case; several ids in one filter match any.
 list_users with has_group=false finds people in no team; status finds invited or locked people.
 Teams are listed per workspace: list_teams with all_workspaces=true lists every team once, with
 its members' roles; list_workspaces names the workspaces.
@@ -55,6 +57,7 @@ class SharedClient:
     ) -> None:
         self.settings, self.transport, self.retry_policy = settings, transport, retry_policy
         self.client: FocusClient | None = None
+        self.turns: Turns | None = None
         self.journal: Journal = open_journal(settings)
         self.users = 0
 
@@ -62,6 +65,7 @@ class SharedClient:
     async def use(self) -> AsyncIterator[FocusClient]:
         if self.client is None:
             self.client = FocusClient(self.settings, transport=self.transport, retry_policy=self.retry_policy)
+            self.turns = Turns(self.client.shared, turns_directory(self.settings))
         client = self.client
         self.users += 1
         try:
@@ -90,7 +94,10 @@ def build_server(
         async with shared.use() as client, owned_writes(settings) as writes:
             if ring is not None and client.shared is not None:  # at the start: an unreachable Redis is said now
                 await ring.refresh(client.shared)
-            state = AppState(client=client, settings=settings, journal=shared.journal, writes=writes)
+            assert shared.turns is not None  # made with the client
+            state = AppState(
+                client=client, settings=settings, journal=shared.journal, writes=writes, turns=shared.turns
+            )
             with served.serving(state):  # what the static resources read through
                 yield state
 

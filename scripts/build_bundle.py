@@ -1,9 +1,12 @@
 """Build dist/focus-mcp-<version>.mcpb: one Claude Desktop extension for every platform and Python.
 
 The bundle uses the MCPB manifest 0.4 `uv` server type: it carries manifest.json, pyproject.toml,
-README.md, LICENSE, the icon and the focus_mcp package, and the host's uv installs the dependencies that
-pyproject.toml names, for the platform and Python it runs on (nothing compiled is bundled). The
-build is reproducible: the same checkout gives the same bytes (entries sorted, timestamps fixed).
+uv.lock, README.md, LICENSE, the icon and the focus_mcp package, and the host's uv installs the
+dependencies for the platform and Python it runs on (nothing compiled is bundled). uv.lock pins them:
+the manifest's command is `uv run --frozen`, so every user gets the versions CI tested (uv.lock is
+universal: every platform and Python the project allows), and uv never resolves them anew. The build
+is reproducible: the same checkout gives the same bytes (entries sorted, timestamps fixed). It is not
+signed (`mcpb sign` needs a certificate the project does not have); `mcpb info` shows what it holds.
 
 It needs nothing beyond Python 3.11+: run from the repository root, `python3 scripts/build_bundle.py`
 (or `.venv/bin/python scripts/build_bundle.py`).
@@ -21,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "dist"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-TOP_FILES = ("manifest.json", "pyproject.toml", "README.md", "LICENSE")
+TOP_FILES = ("manifest.json", "pyproject.toml", "uv.lock", "README.md", "LICENSE")  # uv.lock: `uv lock`
 
 
 def version() -> str:

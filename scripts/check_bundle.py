@@ -3,6 +3,9 @@ server type asks, run its command as its manifest says (on the embedded sandbox:
 and let the MCP Inspector CLI (an independent client) list the tools and call one. The bundle is
 configured as a user without a Toggl account would: the Sandbox option on, nothing else filled in.
 
+The bundle must carry uv.lock, and the environment uv makes from it must hold exactly the locked
+versions (the manifest runs `uv run --frozen`): two users get the same server.
+
 Run from the repository root: python scripts/check_bundle.py dist/focus-mcp-*.mcpb INSPECTOR
 (INSPECTOR: the path of the `mcp-inspector` executable from @modelcontextprotocol/inspector; `uv`
 must be on PATH, as it is for the host).
@@ -11,9 +14,11 @@ must be on PATH, as it is for the host).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,35 @@ def icon_problem(root: Path, manifest: dict[str, Any]) -> str | None:
     return None
 
 
+def lock_problem(root: Path, manifest: dict[str, Any]) -> str | None:
+    """The bundle pins its dependencies: it carries uv.lock, its command installs from it unchanged
+    (`--frozen`), and the environment uv made holds exactly the locked versions."""
+    lock = root / "uv.lock"
+    if not lock.is_file():
+        return "the bundle carries no uv.lock: its dependencies would be resolved anew on each machine"
+    if "--frozen" not in manifest["server"].get("mcp_config", {}).get("args", []):
+        return "the manifest's command is not `uv run --frozen`: uv could resolve other versions than the lock's"
+    packages = tomllib.loads(lock.read_text("utf-8"))["package"]
+    project = {_normal(p["name"]) for p in packages if "editable" in p["source"] or "virtual" in p["source"]}
+    locked = {_normal(p["name"]): p.get("version") for p in packages}
+    listing = (
+        "import importlib.metadata as m, json; "
+        "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+    )
+    python = root / ".venv" / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    out = subprocess.run([str(python), "-c", listing], capture_output=True, text=True, check=True, timeout=60)
+    installed = {_normal(n): v for n, v in json.loads(out.stdout).items() if _normal(n) not in project}
+    differ = [f"{n} {v} (locked: {locked.get(n, 'not at all')})" for n, v in installed.items() if locked.get(n) != v]
+    if differ or not installed:
+        return f"the bundle's environment is not its lock: {', '.join(differ) or 'nothing installed'}"
+    print(f"bundle environment: {len(installed)} distributions, each at its locked version")
+    return None
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503
+
+
 def main(bundle: str, inspector: str) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -54,9 +88,10 @@ def main(bundle: str, inspector: str) -> int:
         if manifest["server"]["type"] != "uv":
             print("the bundle's server type is not uv", file=sys.stderr)
             return 1
-        # What the host does first: an environment for the bundle, from its pyproject.toml.
-        subprocess.run(["uv", "sync", "--directory", str(root), "--no-dev", "--quiet"], check=True, timeout=600)
-        problem = icon_problem(root, manifest)
+        # What the host does first: an environment for the bundle, from its lock, as `uv run --frozen` makes it.
+        sync = ["uv", "sync", "--directory", str(root), "--frozen", "--no-dev", "--quiet"]
+        subprocess.run(sync, check=True, timeout=600)
+        problem = lock_problem(root, manifest) or icon_problem(root, manifest)
         if problem:
             print(problem, file=sys.stderr)
             return 1

@@ -27,11 +27,19 @@ from focus_mcp.sandbox import SandboxAPI
 from focus_mcp.sandbox import data as seed
 from focus_mcp.server import build_server
 
-Action = Literal["hold", "apply_then_hold", "apply_then_drop", "drop", "html_200", "empty_200"]
+Action = Literal[
+    "hold", "apply_then_hold", "apply_then_drop", "drop", "html_200", "empty_200", "api_503", "gateway_502"
+]
 # Answers a gateway may give in the API's place, the request never reaching it: (content type, body).
 GATEWAY_BODIES = {
     "html_200": ("text/html", b"<html><body>Down for maintenance</body></html>"),
     "empty_200": ("application/json", b""),
+}
+# Errors answered without applying the request: the API's own (its JSON error format: the request ended
+# there), or a gateway's page (the request may still reach the API): (status, content type, body).
+ERROR_ANSWERS = {
+    "api_503": (503, "application/json", b'{"error": "unavailable", "error_description": "Service unavailable"}'),
+    "gateway_502": (502, "text/html", b"<html><body>502 Bad Gateway</body></html>"),
 }
 
 
@@ -88,11 +96,11 @@ class FaultyAPI:
                     return
                 if fault is not None and fault.action == "hold":
                     await fault.release.wait()
-                if fault is not None and fault.action in GATEWAY_BODIES:
+                if fault is not None and (fault.action in GATEWAY_BODIES or fault.action in ERROR_ANSWERS):
                     fault.done.set()
-                    kind, content = GATEWAY_BODIES[fault.action]
+                    status, kind, content = ERROR_ANSWERS.get(fault.action) or (200, *GATEWAY_BODIES[fault.action])
                     headers = [("content-type", kind), ("content-length", str(len(content)))]
-                    await stream.send(conn.send(h11.Response(status_code=200, headers=headers)) or b"")
+                    await stream.send(conn.send(h11.Response(status_code=status, headers=headers)) or b"")
                     await stream.send(conn.send(h11.Data(data=content)) or b"")
                     await stream.send(conn.send(h11.EndOfMessage()) or b"")
                     conn.start_next_cycle()

@@ -219,7 +219,7 @@ async def test_a_write_is_listed_after_a_restart_from_a_private_file_without_the
     assert f"removed {leaving.name}#{leaving.id}" in change["did"]
     path = tmp_path / "journal-sandbox.sqlite"  # the sandbox's own file beside the configured one
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and not (tmp_path / "journal.sqlite").exists()
-    files = [p for p in tmp_path.iterdir() if p.name.startswith(path.name)]  # noqa: ASYNC240 (a test's scratch dir)
+    files = [p for p in tmp_path.iterdir() if p.name.startswith(path.name) and p.is_file()]  # noqa: ASYNC240
     stored = b"".join(p.read_bytes() for p in files)
     assert newcomer.name.encode() in stored  # the journal is in these bytes...
     assert SECRET_KEY.encode() not in stored  # ...and the key is not

@@ -59,7 +59,7 @@ def test_the_given_environment_is_the_only_one_read(monkeypatch: pytest.MonkeyPa
     assert Settings.load({}).organization_id is None and Settings.load().organization_id == 99
 
 
-@pytest.mark.parametrize("given", ["your organization id", "12a", "1.5", "0", "-3"])
+@pytest.mark.parametrize("given", ["acme", "12a", "1.5", "0", "-3"])
 def test_a_malformed_id_is_said_to_be_a_number(given: str) -> None:
     said = refusal({"TOGGL_FOCUS_ORGANIZATION_ID": given})
     assert "TOGGL_FOCUS_ORGANIZATION_ID must be a number" in said
@@ -102,3 +102,23 @@ def test_the_docs_placeholder_is_no_key(pasted: str) -> None:
 def test_a_real_looking_key_is_a_key(key: str) -> None:
     settings = Settings.load({"TOGGL_FOCUS_API_KEY": key})
     assert settings.has_credentials and not settings.placeholder_key and settings.credentials_problem is None
+
+
+@pytest.mark.parametrize("pasted", ["your organization id", " Your organization ID ", "<organization id>", "..."])
+def test_a_placeholder_id_is_unset_and_says_what_to_put_there(pasted: str) -> None:
+    settings = Settings.load({"TOGGL_FOCUS_ORGANIZATION_ID": pasted, "TOGGL_FOCUS_WORKSPACE_ID": "654321"})
+    assert settings.organization_id is None and settings.placeholder_ids == ["organization_id"]
+    said = settings.placeholder_id_problem("organization_id") or ""
+    assert "TOGGL_FOCUS_ORGANIZATION_ID still holds a placeholder" in said and "me/organizations" in said
+    assert settings.placeholder_id_problem("workspace_id") is None and settings.workspace_id == 654321
+    assert settings.unfilled == said  # the key is not a placeholder: only the id is unfilled
+    filled = settings.model_copy(update={"organization_id": 5})
+    assert filled.placeholder_ids == [] and filled.unfilled is None
+
+
+def test_the_sandbox_ignores_what_it_replaces() -> None:
+    environ = {"TOGGL_FOCUS_ORGANIZATION_ID": "abc", "TOGGL_FOCUS_BASE_URL": "ftp://x", "TOGGL_FOCUS_SANDBOX": " 1 "}
+    settings = Settings.load(environ)
+    assert settings.sandbox and settings.organization_id is None and settings.placeholder_ids == []
+    assert Settings.load(environ, organization_id=7).organization_id is None  # a flag too: the sandbox has its own
+    assert "must be a number" in refusal({**environ, "TOGGL_FOCUS_SANDBOX": "0"})

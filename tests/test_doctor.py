@@ -58,7 +58,29 @@ async def test_doctor_on_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None
 
     settings, sandbox = sandbox_settings()
     assert await run_doctor(settings, sandbox.transport()) == 0
-    assert "the embedded sandbox" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "the embedded sandbox" in out and "request-state" not in out  # one process, its own key: nothing to say
+    assert max(len(line.split()) for line in out.splitlines()) <= 25
+
+
+async def test_a_single_process_hears_of_replicas_in_one_short_line(
+    routes: Routes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routes.add("GET", "roles", [])
+    routes.add("GET", "teams", teams_json())
+    await run_doctor(make_settings(), routes.transport())
+    line = next(line for line in capsys.readouterr().out.splitlines() if "request-state key" in line)
+    assert line.startswith("[skip]") and "docs/deploy.md" in line and len(line.split()) <= 20, line
+
+
+async def test_a_placeholder_id_is_said_to_be_one(routes: Routes, capsys: pytest.CaptureFixture[str]) -> None:
+    from focus_mcp.config import Settings
+
+    settings = Settings.load({"TOGGL_FOCUS_API_KEY": SECRET_KEY, "TOGGL_FOCUS_ORGANIZATION_ID": "your organization id"})
+    assert await run_doctor(settings, routes.transport()) == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] organization id: TOGGL_FOCUS_ORGANIZATION_ID still holds a placeholder" in out
+    assert "me/organizations" in out and routes.requests == []
 
 
 async def test_the_docs_placeholder_key_is_said_to_be_one(routes: Routes, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,8 +19,6 @@ from conftest import SECRET_KEY
 from helpers import text
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
-from focus_mcp.config import Settings
-from focus_mcp.desktop import desktop_entry
 from focus_mcp.sandbox import data as seed
 from focus_mcp.tools.registry import SPECS
 
@@ -189,8 +187,11 @@ async def test_garbage_on_stdin_leaves_the_server_answering() -> None:
         await process.wait()
 
 
-def test_the_sandbox_ignores_configured_ids() -> None:
-    env = _env(TOGGL_FOCUS_ORGANIZATION_ID="123456", TOGGL_FOCUS_WORKSPACE_ID="654321")
+@pytest.mark.parametrize(("organization", "workspace"), [("123456", "654321"), ("abc", "your workspace id")])
+def test_the_sandbox_ignores_configured_ids(organization: str, workspace: str) -> None:
+    env = _env(
+        TOGGL_FOCUS_ORGANIZATION_ID=organization, TOGGL_FOCUS_WORKSPACE_ID=workspace, TOGGL_FOCUS_BASE_URL="ftp://x"
+    )
     done = subprocess.run(
         [COMMAND, *PREFIX, "--sandbox", "call", "list_roles", "{}"], capture_output=True, text=True, env=env, timeout=60
     )
@@ -244,16 +245,37 @@ def test_desktop_config_names_this_installation_and_no_secret() -> None:
     assert list(json.loads(sandbox.stdout)["mcpServers"]) == ["toggl-focus-sandbox"]  # pasted beside the real one
 
 
-def test_an_entry_pasted_without_its_ids_says_in_the_hosts_log_what_they_must_be_and_where_to_find_them() -> None:
-    pasted = desktop_entry(Settings.load({}), sandbox=False)["env"]  # the placeholders, unfilled
-    done = subprocess.run([COMMAND, *PREFIX], capture_output=True, text=True, env=_env(**pasted), timeout=60)
-    assert done.returncode == 2 and done.stdout == ""
-    said = done.stderr
-    assert (
-        "TOGGL_FOCUS_ORGANIZATION_ID must be a number" in said and "TOGGL_FOCUS_WORKSPACE_ID must be a number" in said
-    )
-    assert "me/organizations" in said and "list_workspaces" in said  # where each id is found
-    assert "Traceback" not in said and "Input should be" not in said and "your organization id" not in said
+async def test_the_printed_desktop_entry_starts_unfilled_and_each_call_says_what_to_fill_in(
+    loopback_sandbox: str,
+) -> None:
+    """The entry `desktop-config` prints, pasted as is: the server starts, lists its tools, and a call says
+    what to put in each placeholder and where to find it. With only the key filled in, a call still names
+    the ids."""
+    printed = _cli("desktop-config")
+    entry = json.loads(printed.stdout)["mcpServers"]["toggl-focus"]
+    assert "your organization id" in entry["env"]["TOGGL_FOCUS_ORGANIZATION_ID"]  # unfilled, as printed
+    unfilled = await _first_call(entry, entry["env"])
+    assert "TOGGL_FOCUS_API_KEY is toggl_sk_..." in unfilled and "Toggl profile page" in unfilled
+    assert "TOGGL_FOCUS_ORGANIZATION_ID still holds a placeholder" in unfilled and "me/organizations" in unfilled
+    assert "TOGGL_FOCUS_WORKSPACE_ID still holds a placeholder" in unfilled and "list_workspaces" in unfilled
+    key_only = {**entry["env"], "TOGGL_FOCUS_API_KEY": SECRET_KEY, "TOGGL_FOCUS_BASE_URL": loopback_sandbox}
+    said = await _first_call(entry, key_only)
+    assert "TOGGL_FOCUS_ORGANIZATION_ID still holds a placeholder" in said and "me/organizations" in said
+    assert SECRET_KEY not in said + unfilled and "Traceback" not in said + unfilled
+
+
+async def _first_call(entry: dict[str, Any], env: dict[str, str]) -> str:
+    """Start the entry's command with `env` over stdio, as a host does; every tool listed, list_users called."""
+    params = StdioServerParameters(command=entry["command"], args=entry.get("args", []), env=_env(**env))
+    with tempfile.TemporaryFile("w+") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            assert [t.name for t in (await session.list_tools()).tools] == [s.name for s in SPECS]
+            result = await session.call_tool("list_users", {"count_only": True})
+        errlog.seek(0)
+        assert "still holds a placeholder" in errlog.read()  # the host's log says it too
+    assert result.is_error
+    return text(result)
 
 
 def test_started_without_key_or_sandbox_the_hosts_log_says_what_to_fill_in() -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import anyio
 import httpx2
@@ -83,6 +87,12 @@ def test_no_token_or_a_wrong_one_gets_401_and_healthz_needs_none(transport: str)
                 else httpx2.get(f"{url}{path}", headers=headers)
             )
             assert response.status_code == 401
+            assert response.headers["www-authenticate"].startswith("Bearer ")  # RFC 6750: how to authenticate
+            said = response.json()["error_description"]
+            assert "Authorization: Bearer <token>" in said and "TOGGL_FOCUS_HTTP_TOKEN" in said
+            assert TOKEN not in response.text and "wrong" not in said  # neither the token nor what was sent
+            wrong = headers.get("Authorization", "").startswith("Bearer ")
+            assert ('error="invalid_token"' in response.headers["www-authenticate"]) == wrong
         if transport == "sse":
             assert httpx2.post(f"{url}/messages/?session_id=x", json={}).status_code == 401
         health = httpx2.get(f"{url}/healthz")
@@ -195,3 +205,38 @@ async def test_the_server_says_on_stderr_where_it_listens_once_it_does(transport
         with anyio.fail_after(30):
             printed = [chunk async for chunk in process.stdout]
         assert printed == []  # stdout is never written to, in any mode
+
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the README's example uses curl")
+def test_the_readmes_curl_call_with_the_token_works_as_written(tmp_path: Path) -> None:
+    """The README's HTTP server command and its curl call, as written but for the port (a free one)."""
+    serve = next(line for line in README.splitlines() if line.startswith("TOGGL_FOCUS_HTTP_TOKEN=change-me "))
+    curl = re.search(r"^(curl -s http://127\.0\.0\.1:8000/mcp .*?\}\}\}')$", README, re.DOTALL | re.MULTILINE)
+    assert curl is not None and "--port 8000" in serve
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOGGL_FOCUS_")}
+    env["TOGGL_FOCUS_JOURNAL"] = str(tmp_path / "journal.sqlite")
+    command = serve.replace("--port 8000", "--port 0")
+    root = Path(__file__).resolve().parents[1]  # where the README's `.venv/bin/focus-mcp` is
+    with subprocess.Popen(
+        ["bash", "-c", command], cwd=root, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as server:
+        try:
+            assert server.stderr is not None
+            ready = next(line for line in server.stderr if "ready at" in line)
+            port = re.search(r"127\.0\.0\.1:(\d+)/mcp", ready)
+            assert port is not None
+            call = curl.group(1).replace(":8000/", f":{port.group(1)}/")
+            answered = subprocess.run(["bash", "-c", call], capture_output=True, text=True, timeout=60)
+            refused = subprocess.run(
+                ["bash", "-c", call.replace("-H 'Authorization: Bearer change-me'", "-i")],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)  # bash and the server it started
+    result = json.loads(answered.stdout)["result"]
+    assert not result.get("isError") and "6 roles." in result["content"][0]["text"], answered.stdout
+    assert refused.stdout.startswith("HTTP/1.1 401") and "www-authenticate: bearer" in refused.stdout.lower()
+    assert "Authorization: Bearer <token>" in refused.stdout

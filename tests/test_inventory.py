@@ -17,12 +17,14 @@ from scripts import sync_tools
 pytestmark = pytest.mark.anyio
 
 
-def test_manifest_and_readme_are_generated_from_the_inventory() -> None:
+def test_manifest_readme_and_names_are_generated_from_the_inventory() -> None:
     """After adding or renaming a tool, or editing a description's first line: python scripts/sync_tools.py"""
     manifest = sync_tools.MANIFEST.read_text(encoding="utf-8")
     readme = sync_tools.README.read_text(encoding="utf-8")
     assert sync_tools.synced_manifest(manifest) == manifest, "run python scripts/sync_tools.py"
     assert sync_tools.synced_readme(readme) == readme, "run python scripts/sync_tools.py"
+    names = sync_tools.NAMES.read_text(encoding="utf-8")
+    assert sync_tools.synced_names(names) == names, "run python scripts/sync_tools.py"
 
 
 def test_the_readme_table_lists_every_tool_once() -> None:

@@ -94,3 +94,30 @@ def test_versions_and_runtime_agree_with_the_package() -> None:
     pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     assert MANIFEST["version"] == __version__
     assert MANIFEST["compatibility"]["runtimes"]["python"] == pyproject["project"]["requires-python"]
+
+
+def test_the_bundle_pins_its_dependencies_with_the_lock_of_this_pyproject() -> None:
+    """The bundle carries uv.lock and runs `uv run --frozen`, so a host installs the locked versions; the
+    lock is the one of pyproject.toml's dependencies (`uv lock` after changing them; CI runs
+    `uv lock --check`, and scripts/check_bundle.py compares the installed versions with the lock)."""
+    import tomllib
+
+    assert ROOT / "uv.lock" in build_bundle.bundle_files(MANIFEST)
+    config = MANIFEST["server"]["mcp_config"]
+    assert config["command"] == "uv" and config["args"][:1] == ["run"] and "--frozen" in config["args"]
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    project = next(p for p in lock["package"] if p["name"] == "focus-mcp")
+    runtime = [r for r in project["metadata"]["requires-dist"] if "marker" not in r]  # not the test extra
+    locked = {(r["name"], _specifiers(r.get("specifier", ""))) for r in runtime}
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    wanted = set()
+    for dependency in pyproject["project"]["dependencies"]:
+        name, specifier = re.match(r"([A-Za-z0-9_.-]+)\s*(.*)", dependency).groups()  # type: ignore[union-attr]
+        wanted.add((name.lower(), _specifiers(specifier)))
+    assert locked == wanted
+    versions = {p["name"]: p.get("version") for p in lock["package"]}
+    assert all(versions.get(name) for name, _ in wanted)  # each runtime dependency pinned to one version
+
+
+def _specifiers(text: str) -> frozenset[str]:
+    return frozenset(part.replace(" ", "") for part in text.split(",") if part.strip())

@@ -94,6 +94,7 @@ async def test_read_only_stops_the_edit_workflows_at_the_plan() -> None:
         descriptions = {p.name: p.description or "" for p in (await client.list_prompts()).prompts}
     for name in ("onboard_person", "offboard_person"):
         assert "read-only" in texts[name] and "dry_run" not in texts[name] and "read-only" in descriptions[name]
+    assert "the teams they left" not in texts["offboard_person"]  # it stops at the plan: no team was left
 
 
 async def test_the_resources_read_as_the_tools_answer_through_the_same_cache() -> None:
@@ -148,3 +149,14 @@ async def test_without_credentials_a_resource_says_what_to_set() -> None:
         assert "SANDBOX" not in str([r.title for r in listed])
         with pytest.raises(MCPError, match="TOGGL_FOCUS_API_KEY"):
             await client.read_resource("focus://roles")
+
+
+async def test_an_unknown_prompt_is_refused_with_the_list_of_prompts() -> None:
+    settings, sandbox = sandbox_settings()
+    async with connect(settings, sandbox.transport()) as client:
+        with pytest.raises(MCPError) as refused:
+            await client.get_prompt("nope", {})
+    said = refused.value.message
+    assert (
+        "No prompt 'nope'" in said and all(name in said for name in ARGUMENTS) and refused.value.code == INVALID_PARAMS
+    )

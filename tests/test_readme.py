@@ -56,3 +56,25 @@ def test_the_example_conversation_shows_what_the_tool_answers(tmp_path: Path) ->
     done = run(f".venv/bin/focus-mcp --sandbox call {tool} '{arguments}'", tmp_path)
     assert done.returncode == 0
     assert done.stdout == "".join(line.removeprefix("> ") + "\n" for line in shown.splitlines())
+
+
+def test_before_connecting_the_reader_learns_the_quota_the_role_and_what_reaches_the_model() -> None:
+    before, desktop = README.index("## Before you connect"), README.index("### Claude Desktop")
+    section = " ".join(README[before : README.index("\n## ", before + 1)].split())
+    assert before < desktop
+    assert all(f"{n} on {plan}" in section for n, plan in (("240", "Starter"), ("600", "Premium"))), section
+    assert "30 requests an hour on the Free plan" in section and "per organization" in section
+    for said in (
+        "view_user_groups",
+        "names no role or permission",
+        "model provider",
+        "emails",
+        "rates",
+        "never on disk",
+    ):
+        assert said in section, said
+
+
+def test_the_readme_stays_short() -> None:
+    """A user's document: detail goes to docs/ (about 2,600 words; the generated tools table included)."""
+    assert len(README.split()) <= 2_650

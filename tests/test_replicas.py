@@ -110,20 +110,25 @@ async def test_a_quota_spent_through_one_replica_is_known_to_the_other(redis_url
     assert "requests left this hour" in text(answer)
 
 
-async def test_with_redis_stopped_reads_go_on_and_edits_say_they_were_not_serialised() -> None:
+async def test_with_redis_stopped_reads_go_on_and_edits_are_refused_as_they_could_not_be_journaled() -> None:
     api = SandboxAPI()
     with redis_server() as url:
         settings = replica_settings(url)
         async with Client(build_server(settings, api.transport())) as a:
             assert not (await a.call_tool("list_roles", {})).is_error
-    # The server is gone: the same replica keeps answering from its own state.
+    # The server is gone: the same replica keeps answering reads from its own state...
     async with Client(build_server(settings, api.transport())) as a:
         read = await a.call_tool("list_teams", {"filter": "Security"})
-        edit = await a.call_tool("update_group", {"group_id": SECURITY, "name": "Sec"})
+        refused = await a.call_tool("update_group", {"group_id": SECURITY, "name": "Sec"})
     assert not read.is_error and "Security" in text(read)
-    assert edit.structured_content["outcome"] == "written" and "Redis (TOGGL_FOCUS_REDIS_URL) is unreachable" in text(
-        edit
-    )
+    # ...but an edit that no replica could list or undo is not sent (no silent journal in memory).
+    assert refused.is_error and f"change journal in Redis at {url}" in text(refused), text(refused)
+    assert api.groups[SECURITY].name == "Security"
+    # With the journal off, an edit goes on, saying that it took turns with this replica's edits only.
+    async with Client(build_server(settings.model_copy(update={"journal": "off"}), api.transport())) as a:
+        edit = await a.call_tool("update_group", {"group_id": SECURITY, "name": "Sec"})
+    assert edit.structured_content is not None and edit.structured_content["outcome"] == "written"
+    assert "Redis (TOGGL_FOCUS_REDIS_URL) is unreachable" in text(edit)
 
     assert "[FAIL] redis: unreachable" in await doctor(settings, api.transport())
 

@@ -140,6 +140,9 @@ async def test_doctor_says_where_the_key_comes_from_never_the_key() -> None:
             self.text += chunk
 
     settings, api = sandbox_settings()
+    # Not the sandbox (one process, nothing to say of keys), and a key of its own: a configuration's key is
+    # redacted process-wide, and the sandbox's ("sandbox") is a word its messages use.
+    settings = settings.model_copy(update={"sandbox": False, "api_key": SecretStr(secrets.token_hex(16))})
     alone, shared_key = Out(), Out()
     await run_doctor(settings, api.transport(), alone)  # type: ignore[arg-type]
     assert "[skip] request-state key: per process" in alone.text and "TOGGL_FOCUS_REDIS_URL" in alone.text

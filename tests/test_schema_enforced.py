@@ -47,6 +47,8 @@ def examples(schema: dict[str, Any], defs: dict[str, Any]) -> list[Any]:
     if kind == "array":
         items = examples(schema.get("items", {"type": "string"}), defs)
         return [items[:1] * max(schema.get("minItems", 0), 1), items[:1] * schema.get("maxItems", 3)]
+    if kind == "object" and isinstance(schema.get("additionalProperties"), dict):  # a map: each value's examples
+        return [{"k": value} for value in examples(schema["additionalProperties"], defs)] + [{}]
     raise AssertionError(f"no examples for {schema}")
 
 
@@ -62,6 +64,8 @@ def outside(schema: dict[str, Any], defs: dict[str, Any]) -> list[Any]:
         refused += [schema["maximum"] + 1] if "maximum" in schema else []
     if schema.get("type") == "string" and "maxLength" in schema:
         refused.append("z" * (schema["maxLength"] + 1))
+    if schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict):
+        refused += [{"k": value} for value in outside(schema["additionalProperties"], defs)]
     return refused
 
 

@@ -10,7 +10,7 @@ from helpers import make_change
 
 from focus_mcp.api.models import Group
 from focus_mcp.journal import Change
-from focus_mcp.tools.undo_plan import plan_text, plan_undo
+from focus_mcp.writes.undo_plan import plan_text, plan_undo
 
 
 def change(**fields: Any) -> Change:

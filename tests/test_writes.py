@@ -183,7 +183,7 @@ async def test_gateway_pages_in_place_of_the_api_are_never_reported_written() ->
 
 
 async def test_a_held_write_sends_progress_while_it_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    from focus_mcp.tools import outcomes
+    from focus_mcp.writes import pipeline as outcomes
 
     monkeypatch.setattr(outcomes, "HEARTBEAT_SECONDS", 0.01)
     async with served() as (api, client):
@@ -208,7 +208,8 @@ async def test_a_held_write_sends_progress_while_it_waits(monkeypatch: pytest.Mo
 
 async def test_a_delete_settled_by_a_read_still_says_when_replicas_were_not_serialised() -> None:
     nobody = f"redis://127.0.0.1:{free_port()}/0"  # a Redis that cannot be reached
-    async with served(redis_url=SecretStr(nobody), write_timeout=0.2) as (api, client):
+    # The journal off: with the journal in that Redis, nothing could be journaled, so nothing is sent.
+    async with served(redis_url=SecretStr(nobody), write_timeout=0.2, journal="off") as (api, client):
         for _ in range(3):  # every attempt is applied (the first deletes) and never answered
             api.fault("DELETE", f"groups/{SECURITY}", "apply_then_hold")
         result = await client.call_tool("delete_group", {"group_id": SECURITY, "confirm": True})
@@ -258,7 +259,7 @@ async def test_an_unknown_write_not_seen_within_the_hold_is_settled_not_written(
     from datetime import timedelta
 
     from focus_mcp.journal import Change, open_journal
-    from focus_mcp.tools.pending import UNSETTLED_HOLD_SECONDS
+    from focus_mcp.writes.unsettled import UNSETTLED_HOLD_SECONDS
 
     async with served() as (api, client):
         (x,) = outsiders(api, 1)

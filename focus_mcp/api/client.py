@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
 import anyio
@@ -28,7 +27,6 @@ from focus_mcp.api.errors import (
     RequestTooLongError,
     ServerError,
 )
-from focus_mcp.api.locks import KeyedLocks
 from focus_mcp.api.models import (
     Group,
     GroupRequest,
@@ -46,7 +44,7 @@ from focus_mcp.api.parse import parse, written_answer
 from focus_mcp.api.quota import Quota
 from focus_mcp.api.retry import RetryPolicy
 from focus_mcp.api.sending import Sender
-from focus_mcp.api.shared import ReplicaLock, SharedState, identity
+from focus_mcp.api.shared import SharedState, identity
 from focus_mcp.api.urls import path_id
 from focus_mcp.config import Settings
 
@@ -80,24 +78,6 @@ class WriteObserver(Protocol):
     async def outcome_unknown(self, organization_id: int) -> None: ...
 
 
-@dataclass(frozen=True)
-class EditLock:
-    """The lock an edit holds on a group (or on a new group's name) while it reads, writes and settles.
-
-    `across_replicas`: None without Redis (one process, its own lock is all there is); True when the
-    Redis lock is held too; False when Redis could not be had, so only this process's edits wait.
-    `lost`: the Redis lock was found gone mid-edit (Redis restarted empty, flushed, or away longer
-    than the lock lives), so edits through other replicas may have interleaved; known by the time
-    the lock is released, earlier if its extension found it gone."""
-
-    across_replicas: bool | None = None
-    replica: ReplicaLock | None = None
-
-    @property
-    def lost(self) -> bool:
-        return self.replica is not None and self.replica.lost
-
-
 class FocusClient:
     """Async client of the organization endpoints. Use as `async with FocusClient(settings) as c`."""
 
@@ -116,7 +96,6 @@ class FocusClient:
         # (neither Toggl source gives a page cap, so none is assumed before one is seen).
         self.longest_users_page = 0
         self._flights: SingleFlight[Any] = SingleFlight()
-        self._group_edits = KeyedLocks()
         self.base_url = settings.base_url.rstrip("/")
         self._auth = auth_for(settings)
         self.shared = (
@@ -294,34 +273,6 @@ class FocusClient:
         users = cast("list[OrganizationUser]", parse(list[OrganizationUser], data, "GET", "users"))
         self.longest_users_page = max(self.longest_users_page, len(users))
         return users
-
-    @asynccontextmanager
-    async def editing_group(self, organization_id: int, group_id: int) -> AsyncIterator[EditLock]:
-        """Hold it from reading a group to writing it back (and settling an unknown outcome): edits of
-        one group wait for each other, in this process and, with Redis, across replicas."""
-        key = (organization_id, group_id)
-        if self._group_edits.busy(key):  # said, so that a call that seems stuck can be told from a hung one
-            log.info("edit of group %s waits for the one under way (until its outcome is known)", group_id)
-        async with self._group_edits.hold(key), self._replica_lock(f"group:{organization_id}:{group_id}") as lock:
-            yield lock
-
-    @asynccontextmanager
-    async def creating_group(self, organization_id: int, name: str) -> AsyncIterator[EditLock]:
-        """Hold it from the duplicate-name check to the create: two creates of one name take turns."""
-        key = (organization_id, "create", name.casefold())
-        replica_key = f"create:{organization_id}:{name.casefold()}"
-        if self._group_edits.busy(key):
-            log.info("create of a group named %r waits for the one under way (until its outcome is known)", name)
-        async with self._group_edits.hold(key), self._replica_lock(replica_key) as lock:
-            yield lock
-
-    @asynccontextmanager
-    async def _replica_lock(self, name: str) -> AsyncIterator[EditLock]:
-        if self.shared is None:
-            yield EditLock()
-            return
-        async with self.shared.holding(name) as held:
-            yield EditLock(across_replicas=held.held, replica=held)
 
     async def get_group(
         self, organization_id: int, group_id: int, workspace_id: int, fresh: bool = True

@@ -79,11 +79,27 @@ class UpstreamTimeoutError(TransportError):
 
 class WriteOutcomeUnknown(TransportError):
     """A write was sent and may have been applied, but no answer said so (timeout, dropped
-    connection, a 5xx from the API or a gateway). The tool layer settles it with a fresh read."""
+    connection, a 5xx from the API or a gateway). The write pipeline settles it with a fresh read.
 
-    def __init__(self, request: RequestInfo, cause: str) -> None:
-        self.request, self.cause = request, cause
+    `ended`: the API itself answered, with its own JSON error (a 500 or 503 in its error format): the
+    request ended there and cannot land later, so one fresh read settles it. Not so for no answer, a
+    dropped connection, or a gateway's 502/504, whose request may still reach the API."""
+
+    def __init__(self, request: RequestInfo, cause: str, ended: bool = False) -> None:
+        self.request, self.cause, self.ended = request, cause, ended
         super().__init__(f"{request}: sent, but {cause}; it may or may not have been applied")
+
+
+@dataclass(frozen=True)
+class ErrorDetails:
+    """What an error answer said besides its status and words, and how the request went."""
+
+    code: str | None = None  # the API's `error`: set when the body is the API's own JSON error
+    trace_id: str | None = None
+    retry_after: float | None = None
+    quota_resets_in: float | None = None
+    attempts: int = 1
+    after_uncertain_attempt: bool = False
 
 
 class APIError(FocusError):
@@ -92,28 +108,19 @@ class APIError(FocusError):
     status: int = 0
 
     def __init__(
-        self,
-        request: RequestInfo,
-        status: int,
-        description: str,
-        *,
-        code: str | None = None,
-        trace_id: str | None = None,
-        retry_after: float | None = None,
-        quota_resets_in: float | None = None,
-        attempts: int = 1,
-        after_uncertain_attempt: bool = False,
+        self, request: RequestInfo, status: int, description: str, details: ErrorDetails | None = None
     ) -> None:
+        details = details or ErrorDetails()
         self.request = request
         # An earlier attempt of this request may have reached the API (it timed out or dropped).
-        self.after_uncertain_attempt = after_uncertain_attempt
+        self.after_uncertain_attempt = details.after_uncertain_attempt
         self.status = status
         self.description = description
-        self.code = code
-        self.trace_id = trace_id
-        self.retry_after = retry_after
-        self.quota_resets_in = quota_resets_in
-        self.attempts = attempts
+        self.code = details.code
+        self.trace_id = details.trace_id
+        self.retry_after = details.retry_after
+        self.quota_resets_in = details.quota_resets_in
+        self.attempts = details.attempts
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -267,10 +274,7 @@ def error_from_response(
         kind = ServerError
     else:
         kind = STATUS_ERRORS.get(status, APIError)
-    return kind(
-        request,
-        status,
-        description,
+    details = ErrorDetails(
         code=code,
         trace_id=trace_id,
         retry_after=retry_after_seconds(headers.get("retry-after")),
@@ -278,6 +282,7 @@ def error_from_response(
         attempts=attempts,
         after_uncertain_attempt=after_uncertain_attempt,
     )
+    return kind(request, status, description, details)
 
 
 def quota_spent(headers: Mapping[str, str], description: str = "") -> bool:

@@ -1,6 +1,6 @@
 """Pydantic models of the Toggl Focus organization API: request bodies, query parameters, responses.
 
-Field names are the API's own (see organization.swagger.json). Response models accept what they do
+Field names are the API's own (see tests/spec/organization.swagger.json). Response models accept what they do
 not know (`extra="allow"`), so that nothing the API sends is lost; request and query models refuse
 it, so that a typo never silently drops a filter.
 """

@@ -37,6 +37,9 @@ from focus_mcp.config import Settings
 
 log = logging.getLogger(__name__)
 
+# A gateway in front of the API gave up waiting or could not reach it: the request may still arrive.
+GATEWAY_TIMEOUTS = frozenset({502, 504})
+
 ERROR_BODY_BYTES = 64 << 10
 
 
@@ -141,7 +144,9 @@ class Sender:
                 info, status, text, answer.headers, attempts=attempt, after_uncertain_attempt=uncertain
             )
             if write and status >= 500:  # the API, or a gateway in front of it, may have applied it
-                raise WriteOutcomeUnknown(info, f"the API answered HTTP {status} ({error.description})")
+                # Its own JSON error (a code in its format) ends the request; a gateway's 502/504 does not.
+                ended = error.code is not None and status not in GATEWAY_TIMEOUTS
+                raise WriteOutcomeUnknown(info, f"the API answered HTTP {status} ({error.description})", ended)
             raise error
         raise AssertionError("unreachable: the last attempt returns or raises")
 

@@ -15,19 +15,33 @@ import platformdirs
 from focus_mcp.api.auth import credential
 from focus_mcp.config import Settings
 from focus_mcp.journal.memory import MemoryJournal
-from focus_mcp.journal.model import UNSETTLED, Change, Journal, JournalError, Outcome, new_change_id, now
+from focus_mcp.journal.model import (
+    UNSETTLED,
+    Change,
+    Changes,
+    Journal,
+    JournalError,
+    JournalUnavailable,
+    Outcome,
+    Step,
+    new_change_id,
+    now,
+)
 from focus_mcp.journal.redis_store import RedisJournal
 from focus_mcp.journal.sqlite import SqliteJournal
 
 __all__ = [
     "UNSETTLED",
     "Change",
+    "Changes",
     "Journal",
     "JournalError",
+    "JournalUnavailable",
     "MemoryJournal",
     "Outcome",
     "RedisJournal",
     "SqliteJournal",
+    "Step",
     "fingerprint",
     "journal_path",
     "new_change_id",

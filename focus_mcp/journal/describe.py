@@ -10,13 +10,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from focus_mcp.journal.model import Change
+from focus_mcp.journal.model import Change, Step
+from focus_mcp.tools.render import name
 
 MAX_NAMES = 8  # per list: a change that replaced 200 members says "+192 more"
 
 
 def describe(change: Change, role_names: dict[int, str] | None = None, known: dict[int, str] | None = None) -> str:
-    """`known`: member names from other changes, for members this change's own groups do not name."""
+    """`known`: member names from other changes, for members this change's own groups do not name. A
+    change of several steps says each (one not written or unknown says so)."""
+    if len(change.steps) > 1:
+        return "; then ".join(_step(change, step, role_names, known) for step in change.steps)
+    return _describe(change, role_names, known)
+
+
+def needs_role_names(changes: list[Change]) -> bool:
+    """Whether describing these changes names roles: a role set, or a deleted group's members' roles."""
+    return any(
+        step.kind == "role" or (step.kind == "delete" and any(u.get("focus_role_id") for u in _users(step.before)))
+        for change in changes
+        for step in change.all_steps
+    )
+
+
+def _users(group: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return list((group or {}).get("users") or ())
+
+
+def _step(change: Change, step: Step, role_names: dict[int, str] | None, known: dict[int, str] | None) -> str:
+    one = change.model_copy(
+        update={"steps": [], "before": step.before, "request": step.request, "after": step.after or change.after}
+    )
+    said = _describe(one, role_names, known)
+    return said if step.outcome == "written" else f"{said} ({step.outcome.replace('_', ' ')})"
+
+
+def _describe(change: Change, role_names: dict[int, str] | None, known: dict[int, str] | None) -> str:
     request = change.request
     if request is None:
         return "nothing sent"
@@ -27,7 +56,7 @@ def describe(change: Change, role_names: dict[int, str] | None = None, known: di
             return _created(change, request, known or {})
         return _edited(change, request, known or {})
     if change.before is not None:
-        return _deleted(change.before)
+        return _deleted(change.before, role_names or {})
     return "deleted"
 
 
@@ -55,7 +84,7 @@ def _spaces(*groups: dict[str, Any] | None) -> dict[int, str]:
 
 
 def _named(ids: list[int], names: dict[int, str]) -> str:
-    shown = [f"{names[i]}#{i}" if i in names else f"#{i}" for i in ids[:MAX_NAMES]]
+    shown = [f"{name(names[i])}#{i}" if i in names else f"#{i}" for i in ids[:MAX_NAMES]]
     more = len(ids) - MAX_NAMES
     return ", ".join(shown) + (f" +{more} more" if more > 0 else "")
 
@@ -71,8 +100,8 @@ def _space_ids(group: dict[str, Any]) -> list[int]:
 def _created(change: Change, request: dict[str, Any], known: dict[int, str]) -> str:
     members = known | _members(change.after)
     spaces = _spaces(change.after)
-    emoji = f" {request['emoji']}" if request.get("emoji") else ""
-    parts = [f'created "{request.get("name", "")}"{emoji}']
+    emoji = f" {name(str(request['emoji']), 16)}" if request.get("emoji") else ""
+    parts = [f'created "{name(str(request.get("name", "")))}"{emoji}']
     users, workspaces = list(request.get("organization_users") or ()), list(request.get("workspaces") or ())
     parts.append(f"members {_named(users, members)}" if users else "no members")
     if workspaces:
@@ -85,9 +114,11 @@ def _edited(change: Change, request: dict[str, Any], known: dict[int, str]) -> s
     members, spaces = known | _members(change.after, before), _spaces(change.after, before)
     parts: list[str] = []
     if "name" in request and request["name"] != before.get("name", ""):
-        parts.append(f'renamed "{before.get("name", "")}" to "{request["name"]}"')
+        parts.append(f'renamed "{name(str(before.get("name", "")))}" to "{name(str(request["name"]))}"')
     if "emoji" in request and request["emoji"] != before.get("emoji", ""):
-        parts.append(f"emoji {before.get('emoji') or 'none'} to {request['emoji'] or 'none'}")
+        parts.append(
+            f"emoji {name(str(before.get('emoji') or 'none'), 16)} to {name(str(request['emoji'] or 'none'), 16)}"
+        )
     old, new = _member_ids(before), list(request.get("organization_users") or ())
     added, removed = [i for i in new if i not in old], [i for i in old if i not in new]
     if added:
@@ -110,11 +141,18 @@ def _edited(change: Change, request: dict[str, Any], known: dict[int, str]) -> s
     return "; ".join(parts) or "no change"
 
 
-def _deleted(before: dict[str, Any]) -> str:
+def _deleted(before: dict[str, Any], role_names: dict[int, str]) -> str:
     users, spaces = _member_ids(before), _space_ids(before)
     text = f"deleted; it had {len(users)} member{'' if len(users) == 1 else 's'}" + (
         f" ({_named(users, _members(before))})" if users else ""
     )
+    roles = [(int(u["organization_user_id"]), u["focus_role_id"]) for u in _users(before) if u.get("focus_role_id")]
+    if roles:  # the trail remembers who had which role (an undo gives them back)
+        names = _members(before)
+        text += ", roles " + ", ".join(
+            f"{_named([user], names)} {role_names.get(role, f'#{role}')}" for user, role in roles[:MAX_NAMES]
+        )
+        text += f" +{len(roles) - MAX_NAMES} more" if len(roles) > MAX_NAMES else ""
     if spaces:
         text += f", workspaces {_named(spaces, _spaces(before))}"
     return text
@@ -129,6 +167,6 @@ def _role(change: Change, request: dict[str, Any], role_names: dict[int, str], k
     def role(role_id: Any) -> str:
         if not role_id:  # the API shows "no role" as 0 as well as null
             return "none"
-        return f"{role_names[role_id]}#{role_id}" if role_id in role_names else f"#{role_id}"
+        return f"{name(role_names[role_id])}#{role_id}" if role_id in role_names else f"#{role_id}"
 
     return f"role of {_named([user], names)} {role(old)} to {role(request.get('focus_role_id'))}"

@@ -7,7 +7,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from focus_mcp.journal.model import Change, Outcome, matches_group, matches_unsettled, now, settled_copy
+from focus_mcp.journal.model import (
+    Change,
+    Changes,
+    Outcome,
+    Step,
+    matches_group,
+    matches_unsettled,
+    now,
+    settled_copy,
+)
 
 MAX_ENTRIES = 10_000  # a long-lived process forgets its oldest settled changes beyond this
 
@@ -40,11 +49,12 @@ class MemoryJournal:
         group_name: str | None = None,
         after: dict[str, Any] | None = None,
         note: str = "",
+        steps: list[Step] | None = None,
     ) -> None:
         change = self._changes.get(change_id)
         if change is not None:
             self._changes[change_id] = settled_copy(
-                change, outcome, group_id=group_id, group_name=group_name, after=after, note=note
+                change, outcome, group_id=group_id, group_name=group_name, after=after, note=note, steps=steps
             )
 
     async def get(self, change_id: str) -> Change | None:
@@ -59,7 +69,7 @@ class MemoryJournal:
         since: datetime | None = None,
         limit: int = 20,
         group_name: str | None = None,
-    ) -> list[Change]:
+    ) -> Changes:
         found = [
             change.model_copy(deep=True)
             for change in reversed(self._changes.values())
@@ -69,16 +79,16 @@ class MemoryJournal:
         ]
         # Newest begun first, then a stable sort by time: changes of one instant stay newest first.
         found.sort(key=lambda change: change.at, reverse=True)
-        return found[: max(limit, 0)]
+        return Changes(found[: max(limit, 0)])
 
     async def unsettled(
         self, organization_id: int, *, group_id: int | None = None, create_name: str | None = None
-    ) -> list[Change]:
-        return [
+    ) -> Changes:
+        return Changes(
             change.model_copy(deep=True)
             for change in self._changes.values()
             if change.organization_id == organization_id and matches_unsettled(change, group_id, create_name)
-        ]
+        )
 
     async def mark_undone(self, change_id: str, undone_by: str) -> None:
         change = self._changes.get(change_id)

@@ -1,7 +1,7 @@
 """The embedded sandbox organization: the organization endpoints as an in-process ASGI app.
 
-It behaves as organization.swagger.json describes the real API (bare arrays, the teams envelope,
-comma-separated filters, required workspace_id, PUT needing all four fields, `{error,
+It behaves as Toggl's spec (tests/spec/organization.swagger.json) describes the real API (bare
+arrays, the teams envelope, comma-separated filters, required workspace_id, PUT needing all four fields, `{error,
 error_description}` bodies, quota headers counting down), over invented, deterministic data.
 `SandboxAPI().transport()` plugs it into FocusClient without sockets; `.app` serves it on a port.
 """

@@ -16,7 +16,8 @@ from focus_mcp.api.client import NO_CREDENTIALS, FocusClient
 from focus_mcp.api.models import Id
 from focus_mcp.config import Settings
 from focus_mcp.journal import Journal
-from focus_mcp.tools.owned_writes import OwnedWrites
+from focus_mcp.writes.owned import OwnedWrites
+from focus_mcp.writes.turns import Turns
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,7 +33,8 @@ class AppState:
     client: FocusClient
     settings: Settings
     journal: Journal  # every write made through this server (focus_mcp.journal)
-    writes: OwnedWrites  # the writes under way, owned by the server, not by the calls (owned_writes.py)
+    writes: OwnedWrites  # the writes under way, owned by the server, not by the calls (writes/owned.py)
+    turns: Turns  # one change of a group (or name) at a time: this process, the journal's file, Redis
 
 
 def _json_true_or_false(value: object) -> bool:
@@ -52,7 +54,7 @@ class ToolArgs(BaseModel):
 
 
 # organization_id, workspace_id and fresh carry no description: the server's instructions say once
-# what they default to and mean (tool-list bytes, issue 25).
+# what they default to and mean (the tool list's byte budget: docs/architecture.md).
 class OrgArgs(ToolArgs):
     organization_id: Id | None = None
 
@@ -113,7 +115,8 @@ def app_state(ctx: Context) -> AppState:
     state = ctx.request_context.lifespan_context
     assert isinstance(state, AppState)
     if not state.settings.has_credentials:
-        problem = state.settings.credentials_problem
+        # Everything left unfilled (the key, the ids of a pasted config) is said at once.
+        problem = state.settings.unfilled or state.settings.credentials_problem
         raise ToolError(
             f"No usable Toggl Focus credentials in the server's environment: {problem}; then restart the server."
             if problem
@@ -126,7 +129,8 @@ def organization(args: OrgArgs, state: AppState) -> int:
     return given_or_configured(
         args.organization_id,
         state.settings.organization_id,
-        "No organization_id: pass organization_id, or set TOGGL_FOCUS_ORGANIZATION_ID in the "
+        state.settings.placeholder_id_problem("organization_id")
+        or "No organization_id: pass organization_id, or set TOGGL_FOCUS_ORGANIZATION_ID in the "
         "server's environment. Ask the user for their Toggl Focus organization id.",
     )
 
@@ -135,7 +139,8 @@ def workspace(args: WorkspaceArgs, state: AppState) -> int:
     return given_or_configured(
         args.workspace_id,
         state.settings.workspace_id,
-        "No workspace_id: this endpoint needs one. Pass workspace_id, or set TOGGL_FOCUS_WORKSPACE_ID "
+        state.settings.placeholder_id_problem("workspace_id")
+        or "No workspace_id: this endpoint needs one. Pass workspace_id, or set TOGGL_FOCUS_WORKSPACE_ID "
         "in the server's environment (list_users shows each user's workspaces with their ids).",
     )
 

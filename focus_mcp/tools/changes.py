@@ -3,6 +3,7 @@ change in names, with its outcome and whether it was undone."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from mcp.server.mcpserver import Context
@@ -10,13 +11,16 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError
-from focus_mcp.journal import Change, MemoryJournal, Outcome, SqliteJournal, fingerprint
-from focus_mcp.journal.describe import describe, member_names
+from focus_mcp.journal import Change, Changes, MemoryJournal, Outcome, SqliteJournal, fingerprint
+from focus_mcp.journal.access import confirm_access, other_organization
+from focus_mcp.journal.describe import describe, member_names, needs_role_names
 from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.tools.names import GroupRef
-from focus_mcp.tools.render import counted, listing
+from focus_mcp.tools.render import counted, listing, name
 
 MAX_LIMIT = 200
+MAX_SKIPPED_NAMED = 10  # unreadable entries named in the heading; the structured content has them all
+log = logging.getLogger(__name__)
 BY_NAME_SCAN = 500  # changes read to learn which group ids a name has had
 
 
@@ -60,9 +64,11 @@ class ChangeEntry(BaseModel):
 
 class ChangesResult(Result):
     changes: list[ChangeEntry]
+    skipped: list[str] = Field(default_factory=list)  # ids of journal entries that cannot be read
 
 
-async def _selected(state: AppState, org: int, args: ListChangesArgs) -> list[Change]:
+async def _selected(state: AppState, org: int, args: ListChangesArgs) -> Changes:
+    """The organization's changes asked for; `skipped`: the entries that could not be read."""
     journal, since = state.journal, _utc(args.since)
     if args.group_id is None:
         return await journal.changes(org, since=since, limit=args.limit)
@@ -70,11 +76,26 @@ async def _selected(state: AppState, org: int, args: ListChangesArgs) -> list[Ch
         return await journal.changes(org, group_id=args.group_id, since=since, limit=args.limit)
     # A name: the changes made under it, and every change of the groups that have borne it (renamed since).
     named = await journal.changes(org, group_name=args.group_id, since=since, limit=BY_NAME_SCAN)
-    found = {c.id: c for c in named}
+    found, skipped = {c.id: c for c in named}, dict.fromkeys(named.skipped)
     for group_id in {c.group_id for c in named if c.group_id is not None}:
-        for change in await journal.changes(org, group_id=group_id, since=since, limit=args.limit):
+        listed = await journal.changes(org, group_id=group_id, since=since, limit=args.limit)
+        skipped.update(dict.fromkeys(listed.skipped))
+        for change in listed:
             found.setdefault(change.id, change)
-    return sorted(found.values(), key=lambda c: c.at, reverse=True)[: args.limit]
+    return Changes(sorted(found.values(), key=lambda c: c.at, reverse=True)[: args.limit], skipped)
+
+
+def _entries(changes: Changes, roles: dict[int, str]) -> tuple[list[ChangeEntry], list[str]]:
+    """Each change in names; one whose stored content cannot be described is skipped and named too."""
+    known, skipped = member_names(changes), list(changes.skipped)
+    entries: list[ChangeEntry] = []
+    for change in changes:
+        try:
+            entries.append(ChangeEntry.from_change(change, roles, known))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("journal entry %s cannot be described, skipped", change.id, exc_info=True)
+            skipped.append(change.id)
+    return entries, skipped
 
 
 def _matching(args: ListChangesArgs) -> str:
@@ -96,7 +117,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 async def _role_names(state: AppState, org: int, changes: list[Change]) -> dict[int, str]:
     """Role names for role changes (the roles listing is cached for long); ids alone if it fails."""
-    if not any(c.request and "focus_role_id" in c.request for c in changes):
+    if not needs_role_names(changes):
         return {}
     try:
         return {role.role_id: role.name for role in await state.client.list_roles(org)}
@@ -105,7 +126,8 @@ async def _role_names(state: AppState, org: int, changes: list[Change]) -> dict[
 
 
 def line(entry: ChangeEntry, me: str) -> str:
-    group = f"{entry.group_name or ''}#{entry.group_id}" if entry.group_id else entry.group_name or ""
+    group_name = name(entry.group_name or "")
+    group = f"{group_name}#{entry.group_id}" if entry.group_id else group_name
     text = f"{entry.id} {entry.at[:16].replace('T', ' ')}Z {entry.tool} {group}: {entry.did}"
     text += f" -> {entry.outcome}" + (f" ({entry.note})" if entry.note else "")
     if entry.undoes:
@@ -121,19 +143,25 @@ async def list_changes(args: ListChangesArgs, ctx: Context) -> CallToolResult:
     """List the changes made through this server, newest first: outcome, and the id undo_change takes."""
     state = app_state(ctx)
     org = organization(args, state)
+    await confirm_access(state.client, org)  # the trail only of an organization this key reads
     changes = await _selected(state, org, args)
     roles = await _role_names(state, org, changes)
-    known = member_names(changes)
-    records = [ChangeEntry.from_change(c, roles, known) for c in changes]
+    records, skipped = _entries(changes, roles)
     me = fingerprint(state.settings)
     count = f"{len(records)} change" + ("" if len(records) == 1 else "s")
-    heading = [f"{count}, newest first." if records else f"No changes recorded{_matching(args)}."]
+    whose = other_organization(org, state.settings)
+    heading = [f"{count}{whose}, newest first." if records else f"No changes recorded{whose}{_matching(args)}."]
+    if skipped:
+        shown = ", ".join(name(i, 20) for i in skipped[:MAX_SKIPPED_NAMED])
+        more = f" +{len(skipped) - MAX_SKIPPED_NAMED} more" if len(skipped) > MAX_SKIPPED_NAMED else ""
+        heading.append(f"Skipped {counted(len(skipped), 'unreadable entry', 'unreadable entries')}: {shown}{more}.")
     if isinstance(state.journal, MemoryJournal):
         heading.append("The journal is off (TOGGL_FOCUS_JOURNAL=off): only this process's changes are listed.")
     elif not records:
         heading.append(f"Changes are kept {counted(state.settings.journal_days, 'day')}; {_where(state)}.")
     narrow = "pass a smaller limit, since or group_id"
-    return listing(state, heading, "changes", records, lambda r: line(r, me), {}, narrow)
+    extra = {"skipped": skipped} if skipped else {}
+    return listing(state, heading, "changes", records, lambda r: line(r, me), extra, narrow)
 
 
 # Read-only and open-world: it may read the roles listing, for their names.

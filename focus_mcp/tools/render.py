@@ -9,6 +9,7 @@ of text: no keys repeated, no timestamps, nulls or empty lists, each fact once.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -27,6 +28,16 @@ NOTE_RESERVE = 450
 LOW_QUOTA = 10
 # Joiners that emoji sequences need; every other control or format character is shown escaped.
 KEPT_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
+# Names are data: shown at most this long (the id beside them says which record it is).
+NAME_LIMIT = 80
+# A run of more spaces than this in a name is said as its count: padding cannot push what follows
+# (a member count, a role) out of sight.
+SPACE_RUN = re.compile(r" {4,}")
+# What an escape sequence of one_line looks like when a cut falls inside it.
+PARTIAL_ESCAPE = re.compile(r"\\(?:x[0-9a-f]?|u[0-9a-f]{0,3}|U[0-9a-f]{0,7})?$")
+# In the structured content, a string past this many characters is cut (names, notes): the records'
+# ids and numbers are kept whole, and no answer grows with a hostile name.
+STRUCTURED_STRING_LIMIT = 1_000
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,13 +64,25 @@ def echoed(given: str, limit: int = 80) -> str:
     return repr(given) if len(given) <= limit else f"{given[:limit]!r}... ({len(given):,} characters)"
 
 
+def name(text: str, limit: int = NAME_LIMIT) -> str:
+    """A name (of a team, member, workspace, role) as data, for any text a model or a person reads:
+    newlines, control, format and bidi characters escaped visibly (\\n, \\u202e), a run of spaces
+    said as its count, and a name longer than `limit` cut with a marker saying its length. Callers
+    show the record's id beside it, so a cut or odd name still says which record it is."""
+    shown = SPACE_RUN.sub(lambda run: f" [{len(run.group()):,} spaces] ", one_line(text))
+    if len(shown) <= limit:
+        return shown
+    return f"{PARTIAL_ESCAPE.sub('', shown[:limit])}… [name cut: {len(text):,} characters]"
+
+
 def refs_text(refs: Sequence[Ref]) -> str:
-    return ", ".join(f"{r.name}#{r.id}" if r.name else f"#{r.id}" for r in refs)
+    return ", ".join(f"{name(r.name)}#{r.id}" if r.name else f"#{r.id}" for r in refs)
 
 
 def id_emoji_name(group: Emojied) -> str:
     """`id emoji name`, the start of a team's or group's line."""
-    return f"{group.id} {group.emoji} {group.name}" if group.emoji else f"{group.id} {group.name}"
+    shown = name(group.name)
+    return f"{group.id} {name(group.emoji, 16)} {shown}" if group.emoji else f"{group.id} {shown}"
 
 
 def dump(model: BaseModel) -> dict[str, Any]:
@@ -84,6 +107,55 @@ def one_line(text: str) -> str:
 
 def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def cut_line(line: str, limit: int) -> str:
+    """A line cut to `limit` characters with a marker, when a value in it (a name, a record in
+    detail) has no bound of its own: its start, the record's id, is kept."""
+    if len(line) <= limit:
+        return line
+    marker = f"… [line cut: {len(line):,} characters]"
+    return PARTIAL_ESCAPE.sub("", line[: max(limit - len(marker), 0)]) + marker
+
+
+def bounded_strings(value: Any, limit: int = STRUCTURED_STRING_LIMIT) -> Any:
+    """`value` (JSON) with every string longer than `limit` cut with a marker saying its length."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else f"{value[:limit]}… [cut: {len(value):,} characters]"
+    if isinstance(value, list):
+        return [bounded_strings(v, limit) for v in value]
+    if isinstance(value, dict):
+        return {k: bounded_strings(v, limit) for k, v in value.items()}
+    return value
+
+
+def bounded(result: CallToolResult, budget: int) -> CallToolResult:
+    """Every answer inside the response budget, the one place all of them pass (the tool registry):
+    the text cut at a line boundary (a line longer than half the budget is cut itself, keeping its
+    start), and the structured content's long strings cut (bounded_strings)."""
+    texts = [block for block in result.content if isinstance(block, TextContent)]
+    structured = result.structured_content
+    if structured is not None:
+        structured = bounded_strings(structured)
+    if sum(len(block.text) for block in texts) <= budget and structured == result.structured_content:
+        return result
+    content: list[Any] = []
+    left = budget
+    for block in result.content:
+        if not isinstance(block, TextContent):
+            content.append(block)
+            continue
+        lines = [cut_line(line, max(budget // 2, 1)) for line in block.text.split("\n")]
+        kept = fit([], lines, max(left - NOTE_RESERVE, 0)) if sum(len(x) + 1 for x in lines) > left else len(lines)
+        if kept < len(lines):
+            lines = [
+                *lines[:kept],
+                f"[cut: {len(lines) - kept} more lines not shown, to stay under the response budget]",
+            ]
+        text = "\n".join(lines)
+        left -= len(text)
+        content.append(block.model_copy(update={"text": text}))
+    return result.model_copy(update={"content": content, "structured_content": structured})
 
 
 def fit(heading: list[str], lines: list[str], budget: int) -> int:
@@ -134,10 +206,16 @@ def listing(
 
     With `full` (the API's own records, for detail=true) the text shows those as compact JSON lines.
     """
-    lines = [one_line(compact_json(r)) for r in full] if full is not None else [one_line(render(r)) for r in records]
-    heading = [one_line(line) for line in heading]  # legends name workspaces, teams and tags as the API does
+    budget = state.settings.max_response_chars - NOTE_RESERVE
+    if full is not None:  # the API's records: a name in them is cut as in the structured content
+        lines = [one_line(compact_json(bounded_strings(r, NAME_LIMIT * 4))) for r in full]
+    else:
+        lines = [one_line(render(r)) for r in records]
+    # A line no bound shortened (a name rendered whole) is cut rather than the record dropped.
+    lines = [cut_line(line, budget // 2) for line in lines]
+    heading = [cut_line(one_line(line), budget // 4) for line in heading]  # legends name workspaces, teams, tags
     banner = [SANDBOX_BANNER] if state.settings.sandbox else []
-    kept = fit(banner + heading, lines, state.settings.max_response_chars - NOTE_RESERVE)
+    kept = fit(banner + heading, lines, budget)
     structured: dict[str, Any] = {key: [dump(r) for r in records[:kept]], **extra}
     if full is not None:
         structured["records"] = full[:kept]

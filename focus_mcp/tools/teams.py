@@ -163,9 +163,7 @@ def team_listing(teams: list[Team]) -> tuple[list[str], Callable[[Team], str]]:
 
 
 async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
-    """List a workspace's teams (groups): members with their Focus roles, workspaces, ghosts.
-
-    filter: part of the name, any case."""
+    """List a workspace's teams (groups): members with their Focus roles, workspaces, ghosts."""
     state = app_state(ctx)
     org = organization(args, state)
     filters = common_fields_as(args, TeamsFilters)
@@ -187,9 +185,15 @@ async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:
         note.append(f"Not every member was read: {snap.short}.")
     if args.all_workspaces:
         groups = matching_teams(snap, filters, None)
-        spaces = {w for m in snap.members for w in m.workspaces}
-        spaces |= {w.workspace_id for g in groups for w in g.workspaces}
-        heading = [f"{counted(len(groups), 'team')} across {counted(len(spaces), 'workspace')}; each team once.", *note]
+        spaces = {w for m in snap.members for w in m.workspaces} | set(snap.names.workspaces)
+        # Teams in only some of the workspaces say so: "1 team across 4 workspaces" read as 4 of its own.
+        own = len({w.workspace_id for g in groups for w in g.workspaces} & spaces)
+        where = (
+            f"across {counted(len(spaces), 'workspace')}"
+            if own == len(spaces)
+            else f"in {own} of the {len(spaces)} workspaces searched"
+        )
+        heading = [f"{counted(len(groups), 'team')} {where}; each team once.", *note]
         return await _teams_answer(state, org, args, heading, groups, len(groups))
     ws = workspace(args, state)
     groups = matching_teams(snap, filters, ws)
@@ -248,7 +252,7 @@ async def _teams_answer(
     member = args.organization_user_id
     held = [g for g in groups if any(u.organization_user_id == member for u in g.users)] if member else []
     member_line = _member_roles([Team.from_api(g, roles) for g in held], member)
-    sizes = [40 + len(g.name) + sum(len(u.display_name) + 12 for u in g.users) for g in groups]
+    sizes = [40 + min(len(g.name), 120) + sum(min(len(u.display_name), 120) + 12 for u in g.users) for g in groups]
     fitting = may_fit([size * 4 if args.detail else size for size in sizes], state.settings.max_response_chars)
     after, groups = len(groups) - fitting, groups[:fitting]
     full = [g.model_dump(mode="json", by_alias=True, exclude_none=True) for g in groups] if args.detail else None

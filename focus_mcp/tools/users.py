@@ -281,7 +281,6 @@ def _kept_here(args: ListUsersArgs) -> list[tuple[str, Callable[[Member], bool]]
 async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     """List or count the organization's users (members).
 
-    filter: part of name or email, any case; several ids: any of them.
     max_items and page bound the lines shown, not counts."""
     state = app_state(ctx)
     if args.fields and "custom_fields" in args.fields and len(args.workspaces or ()) != 1:
@@ -353,7 +352,7 @@ async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
 
 def _size(m: Member, columns: frozenset[str], detail: bool) -> int:
     """A member's line length, estimated from what it shows (a detail record is about three times it)."""
-    size = 12 + len(m.name) + (len(m.email) + 3 if "email" in columns else 0)
+    size = 12 + min(len(m.name), 120) + (min(len(m.email), 120) + 3 if "email" in columns else 0)
     size += 30 * len(m.groups) * ("teams" in columns) + 20 * len(m.workspaces) + 12 * len(m.tags)
     return size * 3 if detail else size
 

@@ -19,9 +19,10 @@ from typing import Any, Literal
 
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest
 from focus_mcp.journal import Change
-from focus_mcp.tools.edits import GroupEdit
-from focus_mcp.tools.pending import intended_edit, write_kind
+from focus_mcp.journal.model import Step
 from focus_mcp.tools.render import counted
+from focus_mcp.writes.edits import GroupEdit
+from focus_mcp.writes.steps import intended_edit
 
 Action = Literal["edit", "delete", "create", "role", "none"]
 
@@ -35,12 +36,13 @@ class UndoPlan:
     workspace_id: int | None = None
     edit: GroupEdit | None = None  # edit
     body: GroupRequest | None = None  # create: the group again
-    roles: dict[int, int] = field(default_factory=dict)  # create, edit: member -> Focus role to set again
+    roles: dict[int, int | None] = field(default_factory=dict)  # create, edit: member -> Focus role to set again
     user: int | None = None  # role: the member
     role_id: int | None = None  # role: the earlier role (None: no role)
     left_alone: list[str] = field(default_factory=list)
     not_recreated: list[str] = field(default_factory=list)  # create: what the API cannot make again
     why: str = ""  # none: why there is nothing to do
+    undoes: str | None = None  # the change reversed
 
 
 def unsettled_or_done(change: Change) -> str | None:
@@ -58,9 +60,20 @@ def unsettled_or_done(change: Change) -> str | None:
             f"the outcome of change {change.id} is still unknown (a fresh read has not shown it), so it is "
             "not undone: read the group with fresh=true, and call undo_change again in a minute."
         )
-    if change.request is None:
+    if not written_steps(change):
         return f"change {change.id} sent nothing, so there is nothing to undo."
     return None
+
+
+def written_steps(change: Change) -> list[Step]:
+    """The steps of the change that were written (an entry before steps: its one request)."""
+    return [step for step in change.all_steps if step.outcome == "written" or not change.steps]
+
+
+def undone_kind(change: Change) -> str:
+    """What undoing the change reverses first: its first written step's kind ("none" when none)."""
+    steps = written_steps(change)
+    return steps[0].kind if steps else "none"
 
 
 def plan_undo(change: Change, current: Group | None) -> UndoPlan:
@@ -68,17 +81,18 @@ def plan_undo(change: Change, current: Group | None) -> UndoPlan:
     refusal = unsettled_or_done(change)
     if refusal is not None:
         return UndoPlan("none", change.group_id, change.workspace_id, why=refusal)
-    kind = write_kind(change)
-    if kind == "delete":
-        return _undo_delete(change, current)
+    steps = written_steps(change)
+    first = steps[0]
+    if first.kind == "delete":
+        return _undo_delete(change, first, current)
     gone = f"group {_label(change)} is not visible now (deleted since?), so there is nothing to undo."
     if current is None:
         return UndoPlan("none", change.group_id, change.workspace_id, why=gone)
-    if kind == "create":
+    if first.kind == "create":
         return UndoPlan("delete", current.id, change.workspace_id or _first_workspace(current))
-    if kind == "role":
-        return _undo_role(change, current)
-    return _undo_update(change, current)
+    if first.kind == "role" and len(steps) == 1:
+        return _undo_role(change, first, current)
+    return _undo_update(change, steps, current)
 
 
 def _label(change: Change) -> str:
@@ -101,9 +115,11 @@ def _who(ids: list[int], names: dict[int, str]) -> str:
     return ", ".join(f"{names[i]}#{i}" if names.get(i) else f"#{i}" for i in ids)
 
 
-def _undo_update(change: Change, current: Group) -> UndoPlan:
-    """The change's own edit (pending.intended_edit), reversed where the group still shows it."""
-    did, before = intended_edit(change), Group.model_validate(change.before)
+def _undo_update(change: Change, steps: list[Step], current: Group) -> UndoPlan:
+    """The change's own edit (steps.intended_edit) and roles, reversed where the group still shows them."""
+    put = next((step for step in steps if step.kind == "put"), None)
+    did = intended_edit(put) if put is not None else GroupEdit()
+    before = Group.model_validate((put or steps[0]).before)
     names = _names(current, before)
     has = {u.organization_user_id for u in current.users}
     spaces = {w.workspace_id for w in current.workspaces}
@@ -133,9 +149,15 @@ def _undo_update(change: Change, current: Group) -> UndoPlan:
                 f"{what} {now or '(none)'!r} left alone: changed since (this change set {set_to or '(none)'!r})"
             )
     roles = {u.organization_user_id: u.focus_role_id for u in before.users if u.focus_role_id}
-    back_roles = {i: roles[i] for i in edit.add_users if i in roles}  # members put back get their role again
+    back_roles: dict[int, int | None] = {i: roles[i] for i in edit.add_users if i in roles}  # put back: their role
+    for step in (s for s in steps if s.kind == "role"):  # roles the change gave members who stay
+        undo = _undo_role(change, step, current)
+        if undo.action == "role" and undo.user is not None and undo.user not in edit.remove_users:
+            back_roles[undo.user] = undo.role_id
+        elif undo.why and undo.user is None and (step.request or {}).get("organization_user_id") in has:
+            kept.append(undo.why)
     plan = UndoPlan("edit", current.id, change.workspace_id, edit=edit, roles=back_roles, left_alone=kept)
-    if not _edits(edit):
+    if not _edits(edit) and not back_roles:
         return _nothing_left(plan, change)
     return plan
 
@@ -161,10 +183,10 @@ def _role_text(role: int | None) -> str:
     return f"role {role}" if role else "no Focus role"
 
 
-def _undo_role(change: Change, current: Group) -> UndoPlan:
-    sent = GroupUserRoleRequest.model_validate(change.request)
+def _undo_role(change: Change, step: Step, current: Group) -> UndoPlan:
+    sent = GroupUserRoleRequest.model_validate(step.request)
     user, set_to = sent.organization_user_id, sent.focus_role_id or None
-    before = Group.model_validate(change.before) if change.before else None
+    before = Group.model_validate(step.before) if step.before else None
     was_member = next((u for u in before.users if u.organization_user_id == user), None) if before else None
     was = (was_member.focus_role_id or None) if was_member else None
     member = next((u for u in current.users if u.organization_user_id == user), None)
@@ -183,12 +205,12 @@ def _undo_role(change: Change, current: Group) -> UndoPlan:
     return UndoPlan("role", current.id, ws, user=user, role_id=was)
 
 
-def _undo_delete(change: Change, current: Group | None) -> UndoPlan:
-    if change.before is None:
+def _undo_delete(change: Change, step: Step, current: Group | None) -> UndoPlan:
+    if step.before is None:
         return UndoPlan(
             "none", change.group_id, change.workspace_id, why=f"change {change.id} kept no copy of the group."
         )
-    before = Group.model_validate(change.before)
+    before = Group.model_validate(step.before)
     if current is not None:
         why = f"group {_label(change)} is visible again, so it is not created a second time."
         return UndoPlan("none", current.id, change.workspace_id, why=why)
@@ -199,7 +221,7 @@ def _undo_delete(change: Change, current: Group | None) -> UndoPlan:
         workspaces=[w.workspace_id for w in before.workspaces]
         or ([change.workspace_id] if change.workspace_id else []),
     )
-    roles = {u.organization_user_id: u.focus_role_id for u in before.users if u.focus_role_id}
+    roles: dict[int, int | None] = {u.organization_user_id: u.focus_role_id for u in before.users if u.focus_role_id}
     lost = [f"ghost {g.name or '(unnamed)'}#{g.id}" for g in before.ghosts]
     return UndoPlan(
         "create", None, body.workspaces[0] if body.workspaces else None, body=body, roles=roles, not_recreated=lost

@@ -1,0 +1,66 @@
+"""`focus-mcp tools NAME`: every argument of every tool explained, from its schema or from HELP."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import connect, sandbox_settings
+
+from focus_mcp import cli
+from focus_mcp.tool_help import HELP, argument_help
+from focus_mcp.tools.base import ToolSpec
+from focus_mcp.tools.registry import SPECS, input_schema
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_every_published_argument_has_a_description_or_a_help_sentence() -> None:
+    settings, api = sandbox_settings()
+    async with connect(settings, api.transport()) as client:
+        tools = (await client.list_tools()).tools
+    unexplained = [
+        f"{tool.name}.{name}"
+        for tool in tools
+        for name, schema in tool.input_schema["properties"].items()
+        if not schema.get("description") and not HELP.get(f"{tool.name}.{name}", HELP.get(name))
+    ]
+    assert unexplained == []
+    assert len(tools) == len(SPECS)  # every tool, the write tools included
+
+
+def test_help_names_only_arguments_that_exist() -> None:
+    arguments = {(spec.name, name) for spec in SPECS for name in spec.args.model_fields}
+    for key in HELP:
+        tool, _, name = key.rpartition(".")
+        assert (tool, name) in arguments if tool else any(name == a for _, a in arguments), key
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[spec.name for spec in SPECS])
+def test_tools_name_prints_each_argument_with_type_default_and_meaning(
+    spec: ToolSpec, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["tools", spec.name]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith(f"{spec.name}: ")
+    published = input_schema(spec.args)["properties"]
+    for name, field in spec.args.model_fields.items():
+        shown = f"{name}*" if field.is_required() else name
+        line = next(i for i, text in enumerate(printed) if text.split()[:1] == [shown])
+        facts, meaning = printed[line].split(None, 1)[1], printed[line + 1].strip()
+        assert "; " in facts and (("required" in facts) == field.is_required()), facts
+        assert meaning and meaning == argument_help(spec.name, name, published[name])
+
+
+def test_list_users_says_what_its_filters_mean(capsys: pytest.CaptureFixture[str]) -> None:
+    cli.main(["tools", "list_users"])
+    printed = capsys.readouterr().out
+    assert (
+        "only_admins      boolean; optional\n" in printed and "per_page         integer 1 to 100; optional" in printed
+    )
+    assert "false: only people in no team" in printed and "max_items        integer >= 1; default: 1000" in printed
+    assert "status           list of active|inactive|invited|locked, not empty; optional" in printed
+
+
+def test_an_unknown_tool_is_refused_with_the_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["tools", "list_usres"]) == 2
+    said = capsys.readouterr().err
+    assert "no tool 'list_usres'" in said and all(spec.name in said for spec in SPECS)
