@@ -53,7 +53,8 @@ HELP: dict[str, str] = {
     "remove_workspaces": "Remove these workspaces (ids); the others are kept.",
     "dry_run": "true: show what would change, write nothing.",
     # set_group_member_role
-    "organization_user_id": "The member (organization user id, from list_teams or list_users).",
+    "organization_user_id": "The member: their organization user id, exact name or email.",
+    "focus_role_id": "The Focus role to give: its id or exact name (list_teams' legend, list_roles); null: none.",
     # delete_group / undo_change
     "confirm": (
         "true: the user has said yes to this delete. Without it the server asks the user when the client can "
