@@ -281,7 +281,7 @@ def _kept_here(args: ListUsersArgs) -> list[tuple[str, Callable[[Member], bool]]
 async def list_users(args: ListUsersArgs, ctx: Context) -> CallToolResult:
     """List or count the organization's users (members).
 
-    max_items and page bound the lines shown, not counts."""
+    Counts cover everyone; max_items and page bound only the lines shown."""
     state = app_state(ctx)
     if args.fields and "custom_fields" in args.fields and len(args.workspaces or ()) != 1:
         raise ToolError(
