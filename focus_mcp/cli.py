@@ -8,21 +8,17 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import anyio
-import httpx2
-from mcp import Client
-from mcp.server.mcpserver import MCPServer
+from typing import TYPE_CHECKING, Any
 
 from focus_mcp import __version__
-from focus_mcp.api.client import NO_CREDENTIALS
-from focus_mcp.config import ConfigurationError, Settings
-from focus_mcp.desktop import desktop_config
-from focus_mcp.doctor import run_doctor
-from focus_mcp.server import build_server
-from focus_mcp.tools.registry import SPECS
-from focus_mcp.tools.summary import COMMON, own_arguments
+
+# Each command imports what it uses, in its own branch: `--version` and `desktop-config` never load
+# the MCP SDK, and serving loads no doctor, HTTP app or Redis it is not asked for (tests/test_startup.py).
+if TYPE_CHECKING:
+    import httpx2
+    from mcp.server.mcpserver import MCPServer
+
+    from focus_mcp.config import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,6 +72,8 @@ def load_settings(
 ) -> tuple[Settings, httpx2.AsyncBaseTransport | None]:
     """Settings from the environment (default: os.environ) and flags; with --sandbox, the sandbox's own
     transport and defaults."""
+    from focus_mcp.config import Settings
+
     flags: dict[str, Any] = {
         name: getattr(options, name, None)
         for name in ("organization_id", "workspace_id", "base_url", "log_level", "read_only", "sandbox", "redis_url")
@@ -118,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     options = _parser().parse_args(argv)
+    from focus_mcp.config import ConfigurationError, Settings
+
     try:
         if options.command == "sandbox-reset":
             return _sandbox_reset(Settings.load())
@@ -128,13 +128,21 @@ def _main(argv: Sequence[str] | None) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    import anyio
+
     if options.command == "doctor":
+        from focus_mcp.doctor import run_doctor
+
         return anyio.run(run_doctor, settings, transport)
     if options.command == "desktop-config":
+        from focus_mcp.desktop import desktop_config
+
         entry, where = desktop_config(settings, getattr(options, "sandbox", False))
         print(entry)
         print(where, file=sys.stderr)
         return 0
+    from focus_mcp.server import build_server
+
     server = build_server(settings, transport)
     if options.command == "tools":
         return anyio.run(_list_tools, server)
@@ -173,6 +181,10 @@ def _sandbox_reset(settings: Settings) -> int:
 
 
 def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespace) -> int:
+    import anyio
+
+    from focus_mcp.api.client import NO_CREDENTIALS
+
     if not settings.has_credentials:  # the server still starts (a host shows its tools); the log says why calls fail
         print(f"focus-mcp: {settings.credentials_problem or NO_CREDENTIALS}", file=sys.stderr)
     if options.transport == "stdio":
@@ -197,6 +209,9 @@ def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespa
 
 
 async def _list_tools(server: MCPServer[Any]) -> int:
+    from focus_mcp.tools.registry import SPECS
+    from focus_mcp.tools.summary import COMMON, own_arguments
+
     by_name = {spec.name: spec for spec in SPECS}
     for tool in await server.list_tools():
         hints = tool.annotations
@@ -217,6 +232,10 @@ async def _list_tools(server: MCPServer[Any]) -> int:
 
 
 async def _call_tool(server: MCPServer[Any], name: str, arguments: dict[str, Any], structured: bool) -> int:
+    from mcp import Client
+
+    from focus_mcp.tools.registry import SPECS
+
     async with Client(server) as client:
         names = {t.name for t in (await client.list_tools()).tools}
         # A write tool in read-only mode is called anyway: the server itself says why it is off.

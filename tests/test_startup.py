@@ -1,0 +1,50 @@
+"""Start-up pays only for what the command uses: each command runs in a fresh interpreter, and what
+it imported is read from sys.modules (python -X importtime shows the costs: the MCP SDK is most of
+a start; redis and filelock are tens of milliseconds each)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Runs cli.main as the console script would, output swallowed, then says which packages got loaded.
+PROBE = """
+import contextlib, io, json, sys
+from focus_mcp import cli
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    try:
+        code = cli.main(sys.argv[1:])
+    except SystemExit as exit:  # --version exits from argparse
+        code = exit.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+SDK = {"mcp", "mcp_types"}
+# (uvicorn is not among them: the SDK's server module imports it.)
+SERVING_ONLY_WHEN_ASKED = {"redis", "filelock", "focus_mcp.doctor", "focus_mcp.http"}
+
+
+def loaded_by(*argv: str) -> tuple[int, set[str]]:
+    """The exit code of `focus-mcp ARGV` and every module (and its top-level package) it imported."""
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    modules: list[str] = answer["modules"]
+    return answer["code"], set(modules) | {name.split(".")[0] for name in modules}
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["desktop-config"], ["--sandbox", "desktop-config"]])
+def test_version_and_desktop_config_do_not_import_the_sdk(argv: list[str]) -> None:
+    code, modules = loaded_by(*argv)
+    assert code == 0
+    assert modules & SDK == set()
+
+
+def test_listing_the_tools_loads_the_sdk_but_no_redis_http_server_or_doctor() -> None:
+    code, modules = loaded_by("--sandbox", "tools")
+    assert code == 0
+    assert SDK <= modules  # the probe sees what a command imports: this one builds the server
+    assert modules & SERVING_ONLY_WHEN_ASKED == set()
