@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import anyio
 
@@ -32,9 +33,10 @@ server.run()
 """
 
 BARE = "bare MCPServer"
+Timing = tuple[float, float]  # seconds from spawn to the tools/list answer, and to the exit
 
 
-async def spawn_list_exit(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+async def spawn_list_exit(command: list[str], env: dict[str, str]) -> Timing:
     """Seconds from spawn to the tools/list answer, and to the process's exit after stdin closes."""
     started = time.perf_counter()
     async with await anyio.open_process(command, env=env, stderr=None) as process:
@@ -52,26 +54,30 @@ async def spawn_list_exit(command: list[str], env: dict[str, str]) -> tuple[floa
     return listed, time.perf_counter() - started
 
 
-async def main() -> None:
+async def interleaved(commands: dict[str, tuple[list[str], dict[str, str]]], runs: int) -> dict[str, list[Timing]]:
+    times: dict[str, list[Timing]] = {name: [] for name in commands}
+    for _ in range(runs):  # interleaved, so that drift hits all alike
+        for name, (command, environ) in commands.items():
+            times[name].append(await spawn_list_exit(command, environ))
+    return times
+
+
+def main() -> None:
     options = argparse.ArgumentParser()
     options.add_argument("--runs", type=int, default=15)
     runs = options.parse_args().runs
     with tempfile.TemporaryDirectory() as scratch:
-        bare = os.path.join(scratch, "bare.py")
-        with open(bare, "w") as file:
-            file.write(BARE_SERVER)
+        bare = Path(scratch, "bare.py")
+        bare.write_text(BARE_SERVER, encoding="utf-8")
         # Each journals into the scratch directory, never into the user's own state.
-        env = {**os.environ, "TOGGL_FOCUS_JOURNAL": os.path.join(scratch, "journal.sqlite")}
+        env = {**os.environ, "TOGGL_FOCUS_JOURNAL": str(Path(scratch, "journal.sqlite"))}
         configured = {**env, "TOGGL_FOCUS_API_KEY": "bench", "TOGGL_FOCUS_ORGANIZATION_ID": "1"}
         commands = {
-            BARE: ([sys.executable, bare], env),
+            BARE: ([sys.executable, str(bare)], env),
             "focus-mcp --sandbox": ([sys.executable, "-m", "focus_mcp", "--sandbox"], env),
             "focus-mcp, configured": ([sys.executable, "-m", "focus_mcp"], configured),
         }
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-        for _ in range(runs):  # interleaved, so that drift hits all alike
-            for name, (command, environ) in commands.items():
-                times[name].append(await spawn_list_exit(command, environ))
+        times = anyio.run(interleaved, commands, runs)
     listed = {name: statistics.median(t[0] for t in values) for name, values in times.items()}
     exited = {name: statistics.median(t[1] for t in values) for name, values in times.items()}
     print(f"medians over {runs} interleaved runs: spawn to tools/list | spawn to exit")
@@ -83,4 +89,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    anyio.run(main)
+    main()

@@ -13,6 +13,7 @@ from typing import Any
 import httpx2
 import pytest
 from conformance import Conformance, request_problems
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from loopback import serving
 from mcp.server.mcpserver.tools import Tool
 
@@ -64,6 +65,27 @@ def _tool_definitions_built_once() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(focus_mcp.server, "as_tool", as_tool_once)
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _output_schemas_checked_once() -> Iterator[None]:
+    """The SDK's client checks a tool's output schema against the JSON Schema metaschema (jsonschema's
+    `check_schema`) once per session; the tests open hundreds of sessions on the same dozen schemas. A
+    schema that passed the check passes it again, so each passes once per test process; a schema that
+    fails is checked, and fails, every time."""
+    passed: set[str] = set()
+    check = Draft202012Validator.check_schema
+
+    def check_once(cls: type[Any], schema: Any, *args: Any, **kwargs: Any) -> None:
+        key = json.dumps(schema, sort_keys=True) if not (args or kwargs) else None
+        if key is None or key not in passed:
+            check(schema, *args, **kwargs)
+            if key is not None:
+                passed.add(key)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Draft202012Validator, "check_schema", classmethod(check_once))
         yield
 
 
