@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from focus_mcp import __version__
 
@@ -106,6 +107,26 @@ def load_settings(
     return settings, api.transport()
 
 
+def run() -> NoReturn:
+    """The `focus-mcp` command and `python -m focus_mcp`: `main` in a process of its own.
+
+    Start-up makes some 100,000 objects that live as long as the process (the SDK's protocol types,
+    the tools' models and schemas); collecting garbage among them while they are made, then again at
+    exit, was a quarter of a cold start's CPU. So the collector is off until the server is built,
+    those objects are then set aside from every later collection (gc.freeze), and it is turned on.
+    (The few cycles start-up leaves as garbage, about 2 MB, stay: freeing them costs a full pass.)"""
+    gc.disable()
+    raise SystemExit(main())
+
+
+def _started() -> None:
+    """Start-up is over. Under `run`, set aside what it made and turn the collector back on; called
+    in a process of another's (a test), it leaves the collector as it is."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -144,6 +165,7 @@ def _main(argv: Sequence[str] | None) -> int:
     from focus_mcp.server import build_server
 
     server = build_server(settings, transport)
+    _started()
     if options.command == "tools":
         return anyio.run(_list_tools, server)
     if options.command == "call":

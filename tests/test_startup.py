@@ -48,3 +48,23 @@ def test_listing_the_tools_loads_the_sdk_but_no_redis_http_server_or_doctor() ->
     assert code == 0
     assert modules >= SDK  # the probe sees what a command imports: this one builds the server
     assert modules & SERVING_ONLY_WHEN_ASKED == set()
+
+
+# The command's own process (cli.run): what does the collector look like once the command has run?
+RUN_PROBE = """
+import atexit, gc, json, sys
+from focus_mcp import cli
+atexit.register(lambda: print(json.dumps([gc.isenabled(), gc.get_freeze_count()]), file=sys.stderr))
+sys.argv = ["focus-mcp", *sys.argv[1:]]
+cli.run()
+"""
+
+
+def test_the_command_sets_its_start_up_aside_from_garbage_collection_and_then_collects() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_PROBE, "--sandbox", "tools"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "list_users" in done.stdout, done.stderr
+    enabled, frozen = json.loads(done.stderr.splitlines()[-1])
+    assert enabled  # on again once the server was built: a long-running server collects its garbage
+    assert frozen > 10_000  # the SDK's types, the tools' models and schemas: never traversed again
