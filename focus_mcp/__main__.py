@@ -1,3 +1,3 @@
-from focus_mcp.cli import main
+from focus_mcp.cli import run
 
-raise SystemExit(main())
+run()

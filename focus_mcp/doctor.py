@@ -15,7 +15,6 @@ from focus_mcp.api.auth import credential
 from focus_mcp.api.client import FocusClient
 from focus_mcp.api.errors import AuthenticationError, FocusError, human_duration
 from focus_mcp.api.models import TeamsQuery
-from focus_mcp.api.shared import SharedState, identity
 from focus_mcp.api.urls import display_url
 from focus_mcp.config import Settings
 from focus_mcp.tools.render import counted
@@ -103,6 +102,8 @@ async def run_doctor(
 
 async def _redis_line(settings: Settings, line: Callable[[bool | None, str, str], None]) -> bool:
     """Is the replicas' Redis reachable? What a replica does without it, if not. Edit locks lost mid-edit."""
+    from focus_mcp.api.shared import SharedState, identity  # redis: imported only when Redis is configured
+
     assert settings.redis_url is not None
     who = identity(settings.base_url.rstrip("/"), credential(settings))
     shared = SharedState(settings.redis_url.get_secret_value(), who)

@@ -8,6 +8,7 @@ form, definitions into components, `x-nullable` into `nullable`); nothing in it 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,7 +137,38 @@ def _explained(exc: Exception) -> str:
     return f"{type(exc).__name__}: {where or cause or exc}"
 
 
+# Validation reads only the bytes of an exchange (method, URL, headers, body; the answer's status,
+# headers, body), so identical bytes get identical problems: each distinct exchange is validated once
+# per process, keyed by a digest of all it reads. Most tests send the same few requests to the same
+# sandbox, and validating is a large part of the suite's time.
+_VALIDATED: dict[bytes, list[str]] = {}
+
+
+def _digest(request: httpx2.Request, response: httpx2.Response | None = None, data: bytes = b"") -> bytes:
+    exchange = hashlib.sha256()
+    for part in (request.method, str(request.url), repr(request.headers.multi_items()), request.content):
+        exchange.update(part if isinstance(part, bytes) else part.encode())
+        exchange.update(b"\0")
+    if response is not None:
+        exchange.update(f"{response.status_code}\0{response.headers.multi_items()!r}\0".encode() + data)
+    return exchange.digest()
+
+
 def request_problems(request: httpx2.Request) -> list[str]:
+    key = _digest(request)
+    if key not in _VALIDATED:
+        _VALIDATED[key] = _request_problems(request)
+    return list(_VALIDATED[key])
+
+
+def response_problems(request: httpx2.Request, response: httpx2.Response, data: bytes) -> list[str]:
+    key = _digest(request, response, data)
+    if key not in _VALIDATED:
+        _VALIDATED[key] = _response_problems(request, response, data)
+    return list(_VALIDATED[key])
+
+
+def _request_problems(request: httpx2.Request) -> list[str]:
     try:
         SPEC_3.validate_request(WireRequest(request))
     except Exception as exc:  # every openapi-core validation error, whatever its class
@@ -144,7 +176,7 @@ def request_problems(request: httpx2.Request) -> list[str]:
     return []
 
 
-def response_problems(request: httpx2.Request, response: httpx2.Response, data: bytes) -> list[str]:
+def _response_problems(request: httpx2.Request, response: httpx2.Response, data: bytes) -> list[str]:
     try:
         SPEC_3.validate_response(WireRequest(request), WireResponse(response, data))
     except Exception as exc:

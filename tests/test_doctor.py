@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from conftest import SECRET_KEY, WS, Routes, make_settings, teams_json
+from conftest import FAST_RETRIES, SECRET_KEY, WS, Routes, make_settings, teams_json
 
+from focus_mcp.api import client as client_module
 from focus_mcp.doctor import run_doctor
 
 pytestmark = pytest.mark.anyio
@@ -40,7 +41,10 @@ async def test_missing_configuration_names_each_variable(routes: Routes, capsys:
     assert routes.requests == []
 
 
-async def test_unreachable_api_and_wrong_workspace(routes: Routes, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_unreachable_api_and_wrong_workspace(
+    routes: Routes, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "RetryPolicy", lambda: FAST_RETRIES)  # doctor's retries, minus their waits
     routes.add("GET", "roles", [])
     routes.add("GET", "teams", httpx2.Response(403, json={"error": "forbidden", "error_description": "no access"}))
     assert await run_doctor(make_settings(), routes.transport()) == 1

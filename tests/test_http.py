@@ -186,7 +186,11 @@ async def test_delete_over_http_asks_when_the_transport_can_carry_the_question(
 @pytest.mark.parametrize(("transport", "endpoint"), [("streamable-http", "/mcp"), ("sse", "/sse")])
 async def test_the_server_says_on_stderr_where_it_listens_once_it_does(transport: str, endpoint: str) -> None:
     command = [sys.executable, "-m", "focus_mcp", "--sandbox", "--read-only", "--transport", transport, "--port", "0"]
-    env = {"PATH": os.environ["PATH"], "TOGGL_FOCUS_HTTP_TOKEN": TOKEN}
+    env = {
+        "PATH": os.environ["PATH"],
+        "TOGGL_FOCUS_HTTP_TOKEN": TOKEN,
+        "TOGGL_FOCUS_JOURNAL": os.environ["TOGGL_FOCUS_JOURNAL"],
+    }
     async with await anyio.open_process(command, env=env) as process:
         assert process.stderr is not None and process.stdout is not None
         try:

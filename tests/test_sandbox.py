@@ -182,7 +182,11 @@ def test_call_keeps_a_create_rename_delete_cycle_between_invocations(tmp_path) -
     import subprocess
     import sys
 
-    env = {"PATH": "/usr/bin:/bin", "TOGGL_FOCUS_SANDBOX_STATE": str(tmp_path / "state.json")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TOGGL_FOCUS_SANDBOX_STATE": str(tmp_path / "state.json"),
+        "TOGGL_FOCUS_JOURNAL": os.environ["TOGGL_FOCUS_JOURNAL"],  # the test's own (conftest), not the user's
+    }
 
     def call(tool: str, args: dict[str, Any]) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "focus_mcp", "--sandbox", "call", tool, json.dumps(args), "--structured"]
@@ -194,22 +198,60 @@ def test_call_keeps_a_create_rename_delete_cycle_between_invocations(tmp_path) -
     assert json.loads(call("list_teams", {"filter": "Cycle"}).stdout)["teams"] == []
 
 
+# One interpreter loads focus-mcp once, then forks a process per call, each running the CLI's main
+# as `focus-mcp --sandbox call ...` does; the children wait at a gate until all are forked, so their
+# calls overlap more tightly than ten cold starts would, for a fraction of the CPU (imports are most
+# of a start; the cold start itself is tested by the calls above and tests/test_e2e.py).
+FORKED_CALLS = """
+import json, os, sys, traceback
+from focus_mcp import cli, server, sandbox
+from focus_mcp.sandbox import state
+import filelock, mcp
+calls, outputs = json.loads(sys.argv[1]), sys.argv[2]
+gate, opened = os.pipe()
+children = []
+for n, argv in enumerate(calls):
+    pid = os.fork()
+    if pid == 0:
+        os.close(opened)
+        os.read(gate, 1)  # b"" once the parent has forked them all and closed its end
+        with open(f"{outputs}/{n}.out", "w") as out, open(f"{outputs}/{n}.err", "w") as err:
+            os.dup2(out.fileno(), 1)
+            os.dup2(err.fileno(), 2)
+        try:
+            code = cli.main(["--sandbox", "call", *argv])
+        except BaseException:
+            traceback.print_exc()
+            code = 70
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    children.append(pid)
+os.close(opened)
+print(json.dumps([os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]))
+"""
+
+
 def _concurrent_calls(env: dict[str, str], calls: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "focus_mcp", "--sandbox", "call", *c],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for c in calls
-    ]
-    return [subprocess.CompletedProcess(p.args, p.wait(120), *p.communicate()) for p in procs]
+    """`focus-mcp --sandbox call` once per item of `calls`, all at once, each in a process of its own."""
+    with tempfile.TemporaryDirectory() as outputs:
+        command = [sys.executable, "-c", FORKED_CALLS, json.dumps(calls), outputs]
+        forked = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        assert forked.returncode == 0, forked.stderr
+        codes = json.loads(forked.stdout)
+        read = Path(outputs).joinpath
+        return [
+            subprocess.CompletedProcess(c, code, read(f"{n}.out").read_text(), read(f"{n}.err").read_text())
+            for n, (c, code) in enumerate(zip(calls, codes, strict=True))
+        ]
 
 
 def test_ten_concurrent_one_shot_creates_keep_ten_groups_with_ten_ids(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "TOGGL_FOCUS_SANDBOX_STATE": str(tmp_path / "state.json")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TOGGL_FOCUS_SANDBOX_STATE": str(tmp_path / "state.json"),
+        "TOGGL_FOCUS_JOURNAL": os.environ["TOGGL_FOCUS_JOURNAL"],  # the test's own (conftest)
+    }
     calls = [["create_group", json.dumps({"name": f"Parallel {n}"}), "--structured"] for n in range(10)]
     done = _concurrent_calls(env, calls)
     assert all(p.returncode == 0 for p in done), [p.stderr for p in done]

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
@@ -31,9 +31,11 @@ from focus_mcp.api.errors import (
     retry_after_seconds,
 )
 from focus_mcp.api.quota import Quota
-from focus_mcp.api.shared import SharedState
 from focus_mcp.api.urls import display_url, redirect_host
 from focus_mcp.config import Settings
+
+if TYPE_CHECKING:  # redis is imported only when Redis is configured (FocusClient)
+    from focus_mcp.api.shared import SharedState
 
 log = logging.getLogger(__name__)
 

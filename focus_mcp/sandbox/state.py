@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Annotated
 
 import platformdirs
-from filelock import AsyncFileLock
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from focus_mcp.sandbox.data import SeedGroup
@@ -87,6 +86,8 @@ class StateFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock_path = f"{path}.lock"
+        from filelock import AsyncFileLock  # ~80 ms to import: only one-shot `--sandbox call`s use the file
+
         self._lock = AsyncFileLock(self._lock_path, mode=OWNER_ONLY, thread_local=False)  # like the state file
         self._reported = False
 
