@@ -55,6 +55,12 @@ HELP: dict[str, str] = {
     # set_group_member_role
     "organization_user_id": "The member: their organization user id, exact name or email.",
     "focus_role_id": "The Focus role to give: its id or exact name (list_teams' legend, list_roles); null: none.",
+    # update_user_groups
+    "user": "The person: their organization user id, exact name or email.",
+    "add_to": "Groups to add them to: ids or exact names.",
+    "remove_from": 'Groups to take them out of: ids or exact names, or "all" (every group they are in).',
+    "role": "The Focus role they get in the groups they join: its id or exact name (list_roles); default none.",
+    "update_user_groups.dry_run": "true: name every group that would change and what it would cost, write nothing.",
     # delete_group / undo_change
     "confirm": (
         "true: the user has said yes to this delete. Without it the server asks the user when the client can "

@@ -128,9 +128,11 @@ async def test_the_tool_list_stays_lean() -> None:
 
 
 # The tool list's budget: every tool's name, description and input schema, printed as JSON with a one-space
-# indent, in at most 10,000 bytes (benchmarks/tokens.py prints the figure). What the schema says and
-# what the tools offer of the API to stay under it: docs/architecture.md.
-PRINTED_TOOL_LIST_BOUND = 10_000
+# indent (benchmarks/tokens.py prints the figure). 10,000 bytes held the twelve tools; update_user_groups
+# (one person across several teams, one change) and create_group's roles cost 1,238 B more, and nothing
+# left in the others could go without losing what the model needs to act: 11,300 for thirteen tools.
+# What the schema says and what the tools offer of the API to stay under it: docs/architecture.md.
+PRINTED_TOOL_LIST_BOUND = 11_300
 
 
 async def test_the_tool_list_as_a_host_prints_it_stays_under_its_bound() -> None:

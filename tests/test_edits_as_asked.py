@@ -70,6 +70,29 @@ async def test_a_role_for_someone_who_will_not_be_a_member_is_refused_before_any
     assert writes(api) == []
 
 
+async def test_a_group_is_created_with_its_members_roles_in_one_change() -> None:
+    settings, api = sandbox_settings()
+    ana, bo = outside(api, SUPPORT)[:2]
+    async with connect(settings, api.transport()) as client:
+        refused = await client.call_tool("create_group", {"name": "Night shift", "roles": {str(ana): 4}})
+        assert refused.is_error and "not a member" in text(refused), text(refused)
+        assert writes(api) == []
+        made = await call(
+            client,
+            "create_group",
+            {
+                "name": "Night shift",
+                "organization_users": [ana, api.users[bo].name],
+                "roles": {str(ana): "Team manager"},
+            },
+        )
+        listed = await call(client, "list_changes", {})
+    gid = made.structured_content["group"]["id"]
+    assert api.groups[gid].roles.get(ana) == TEAM_MANAGER and api.groups[gid].roles.get(bo) is None
+    assert [r[0] for r in writes(api)] == ["POST", "PUT"]  # the group, then the one role
+    assert [c["id"] for c in listed.structured_content["changes"]] == [made.structured_content["change_id"]]
+
+
 async def test_a_member_role_is_set_by_group_user_and_role_names() -> None:
     settings, api = sandbox_settings()
     member = next(u for u in api.groups[SUPPORT].users if api.groups[SUPPORT].roles.get(u) != TEAM_VIEWER)

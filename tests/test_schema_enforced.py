@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from focus_mcp.tools.registry import SPECS, input_schema
 
-PATTERN_SAMPLES = ["x", "12:x"]
+PATTERN_SAMPLES = ["x", "12:x", "all"]
 
 
 def examples(schema: dict[str, Any], defs: dict[str, Any]) -> list[Any]:

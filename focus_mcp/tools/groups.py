@@ -48,6 +48,7 @@ class CreateGroupArgs(OrgArgs):
     organization_users: UserRefs = Field(default_factory=list, description="Ids, exact names or emails.")
     workspaces: IdList | None = None  # default: the configured workspace (the server's instructions say so)
     allow_duplicate_name: bool = False
+    roles: MemberRoles = None
 
 
 class UpdateGroupArgs(WorkspaceArgs):
@@ -104,8 +105,10 @@ async def create_group(args: CreateGroupArgs, ctx: Context) -> CallToolResult:
     ]
     members: dict[int, OrganizationUser] = {}  # found by name: not fetched again for the notes
     ids = await names.user_ids(state, org, args.organization_users, "organization_users", members)
+    roles = await member_roles(state, org, args.roles, members)
+    check_members(roles, ids, [])
     body = GroupRequest(name=args.name, emoji=args.emoji, organization_users=ids, workspaces=workspaces)
-    part = CreateGroup(body, allow_duplicate=args.allow_duplicate_name)
+    part = CreateGroup(body, allow_duplicate=args.allow_duplicate_name, roles=roles)
     done = await pipeline.run(state, ctx, Wanted("create_group", org, given(args), [part], known=members))
     return _answer(state, done)
 
