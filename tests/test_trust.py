@@ -30,8 +30,8 @@ from focus_mcp.api.client import FocusClient
 from focus_mcp.api.models import GroupRequest
 from focus_mcp.api.sending import ERROR_BODY_BYTES
 from focus_mcp.config import ConfigurationError, Settings
-from focus_mcp.tools.paging import QUOTA_RESERVE
-from focus_mcp.tools.registry import SPECS
+from focus_mcp.org.paging import QUOTA_RESERVE
+from focus_mcp.registry import SPECS
 
 pytestmark = pytest.mark.anyio
 

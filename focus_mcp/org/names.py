@@ -17,10 +17,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, IdOrName, OrganizationUser, TeamsQuery, UsersQuery
+from focus_mcp.org.paging import QUOTA_RESERVE, check_quota
 from focus_mcp.org.store import snapshots
-from focus_mcp.tools.base import AppState
-from focus_mcp.tools.paging import QUOTA_RESERVE, check_quota
-from focus_mcp.tools.render import echoed
+from focus_mcp.render.lines import echoed
+from focus_mcp.toolkit.base import AppState
 
 MAX_CANDIDATES = 8
 UserRef = IdOrName
