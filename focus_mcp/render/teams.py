@@ -8,11 +8,9 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
-from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group
-from focus_mcp.org.store import snapshots
 from focus_mcp.render.lines import counted, id_emoji_name, refs_text
-from focus_mcp.toolkit.base import AppState, Ref
+from focus_mcp.toolkit.base import Ref
 
 RoleNames = dict[int, str]
 
@@ -59,25 +57,6 @@ def _role(role_id: int | None, roles: RoleNames) -> str | None:
 
 def _members_text(members: list[Member]) -> str:
     return ", ".join(f"{refs_text([m])} ({m.role})" if m.role else refs_text([m]) for m in members)
-
-
-async def role_names(state: AppState, org: int) -> RoleNames:
-    """Role id to name, from the snapshot's roles or the cached roles (kept ten times as long as teams);
-    {} when unreadable."""
-    held = snapshots(state.client).held(org)
-    if held is not None and held.roles is not None:
-        return {r.role_id: r.name for r in held.roles}
-    try:
-        return {r.role_id: r.name for r in await state.client.list_roles(org)}
-    except FocusError:
-        return {}
-
-
-async def team_with_roles(state: AppState, org: int, group: Group) -> Team:
-    """The team with its members' Focus roles named from the cached roles, without a request: a
-    write's answer costs no GET roles; roles not cached show as role#id."""
-    cached = await state.client.cached_roles(org) if any(u.focus_role_id for u in group.users) else None
-    return Team.from_api(group, {r.role_id: r.name for r in cached or ()})
 
 
 def team_line(team: Team) -> str:

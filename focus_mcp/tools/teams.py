@@ -11,12 +11,13 @@ from pydantic import Field
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, TeamsFilters
+from focus_mcp.org.names import role_names
 from focus_mcp.org.paging import DETAIL, progress
 from focus_mcp.org.queries import matching_teams
 from focus_mcp.org.store import snapshots
 from focus_mcp.org.team_pages import one_workspace
 from focus_mcp.render.lines import LOW_QUOTA, counted, cut_beyond, listing, may_fit, refs_text
-from focus_mcp.render.teams import Team, role_names, team_listing
+from focus_mcp.render.teams import Team, team_listing
 from focus_mcp.toolkit.base import (
     READ_ONLY,
     AppState,
