@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from focus_mcp.api.errors import FocusError
 from focus_mcp.journal import Change, Changes, MemoryJournal, Outcome, SqliteJournal, fingerprint
 from focus_mcp.journal.access import confirm_access, other_organization
-from focus_mcp.journal.describe import describe, member_names, needs_role_names
 from focus_mcp.org.names import GroupRef
+from focus_mcp.render.describe import describe, member_names, needs_role_names
 from focus_mcp.render.lines import counted, listing, name
 from focus_mcp.toolkit.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 

@@ -18,7 +18,7 @@ from pydantic import Field
 from focus_mcp.api.errors import FocusError
 from focus_mcp.journal import Change
 from focus_mcp.journal.access import find_change, other_organization
-from focus_mcp.journal.describe import describe
+from focus_mcp.render.describe import describe
 from focus_mcp.render.lines import answer, counted, echoed, name
 from focus_mcp.toolkit.arguments import Refusal, checked
 from focus_mcp.toolkit.base import AppState, JsonBool, Result, ToolArgs, ToolSpec, app_state
