@@ -289,7 +289,7 @@ async def test_a_first_read_keeps_the_reserve_when_the_quota_is_short_from_the_s
 
 def test_the_api_layer_names_no_mcp_tool() -> None:
     """api/ knows nothing of MCP: its string literals (messages, descriptions, docstrings) name no tool;
-    the tools layer adds that advice (tools/advice.py)."""
+    the tools layer adds that advice (toolkit/advice.py)."""
     tools = {spec.name for spec in SPECS}
     named = [
         (path.name, node.value)
