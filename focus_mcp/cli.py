@@ -238,8 +238,8 @@ def _serve(server: MCPServer[Any], settings: Settings, options: argparse.Namespa
 
 
 async def _list_tools(server: MCPServer[Any]) -> int:
-    from focus_mcp.tools.registry import SPECS
-    from focus_mcp.tools.summary import COMMON, own_arguments
+    from focus_mcp.registry import SPECS
+    from focus_mcp.toolkit.summary import COMMON, own_arguments
 
     by_name = {spec.name: spec for spec in SPECS}
     for tool in await server.list_tools():
@@ -262,8 +262,8 @@ async def _list_tools(server: MCPServer[Any]) -> int:
 
 
 def _explain_tool(name: str) -> int:
+    from focus_mcp.registry import SPECS
     from focus_mcp.tool_help import tool_help
-    from focus_mcp.tools.registry import SPECS
 
     spec = next((spec for spec in SPECS if spec.name == name), None)
     if spec is None:
@@ -276,7 +276,7 @@ def _explain_tool(name: str) -> int:
 async def _call_tool(server: MCPServer[Any], name: str, arguments: dict[str, Any], structured: bool) -> int:
     from mcp import Client
 
-    from focus_mcp.tools.registry import SPECS
+    from focus_mcp.registry import SPECS
 
     async with Client(server) as client:
         names = {t.name for t in (await client.list_tools()).tools}

@@ -17,7 +17,7 @@ from focus_mcp.api.errors import AuthenticationError, FocusError, human_duration
 from focus_mcp.api.models import TeamsQuery
 from focus_mcp.api.urls import display_url
 from focus_mcp.config import Settings
-from focus_mcp.tools.render import counted
+from focus_mcp.render.lines import counted
 
 REJECTED = (
     "The credentials were rejected: the key is wrong, revoked or replaced (one active key per user). Make a "

@@ -18,8 +18,8 @@ from mcp_types import INVALID_PARAMS, InputRequiredResult
 from pydantic import Field
 
 from focus_mcp.config import Settings
-from focus_mcp.tools.base import AppState
-from focus_mcp.tools.registry import tool_specs
+from focus_mcp.registry import tool_specs
+from focus_mcp.toolkit.base import AppState
 
 Person = Annotated[str, Field(description="The person: a name, an email or a user id.", min_length=1, max_length=200)]
 Teams = Annotated[

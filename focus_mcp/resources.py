@@ -20,8 +20,8 @@ from mcp_types import CallToolResult
 from focus_mcp.api.client import NO_CREDENTIALS
 from focus_mcp.api.errors import FocusError
 from focus_mcp.config import Settings
-from focus_mcp.tools.base import AppState, ReadOrgArgs, organization
-from focus_mcp.tools.render import counted, listing
+from focus_mcp.render.lines import counted, listing
+from focus_mcp.toolkit.base import AppState, ReadOrgArgs, organization
 from focus_mcp.tools.roles_and_tags import RoleSummary, Tag, role_line, tag_line
 from focus_mcp.tools.workspaces import find_workspaces, workspace_line, workspaces_heading
 

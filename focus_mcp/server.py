@@ -14,9 +14,9 @@ from focus_mcp.api.retry import RetryPolicy
 from focus_mcp.config import Settings
 from focus_mcp.journal import Journal, open_journal
 from focus_mcp.prompts import add_prompts
+from focus_mcp.registry import ToolServer, as_tool, tool_specs
 from focus_mcp.resources import ServedState, add_resources
-from focus_mcp.tools.base import AppState
-from focus_mcp.tools.registry import ToolServer, as_tool, tool_specs
+from focus_mcp.toolkit.base import AppState
 from focus_mcp.writes.owned import owned_writes
 from focus_mcp.writes.turns import Turns, turns_directory
 

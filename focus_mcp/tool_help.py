@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from focus_mcp.tools.base import ToolSpec
-from focus_mcp.tools.registry import description, input_schema
-from focus_mcp.tools.summary import COMMON
+from focus_mcp.registry import description, input_schema
+from focus_mcp.toolkit.base import ToolSpec
+from focus_mcp.toolkit.summary import COMMON
 
 # Keyed by argument name, or by "tool.argument" where one name means different things in two tools.
 HELP: dict[str, str] = {

@@ -1,4 +1,4 @@
-"""Write what the tool inventory (focus_mcp.tools.registry.SPECS) determines outside the code:
+"""Write what the tool inventory (focus_mcp.registry.SPECS) determines outside the code:
 manifest.json's `tools`, the README's tools table and docs/names.md's tools and arguments (each
 between its markers).
 
@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from focus_mcp.tools.base import ToolSpec
-from focus_mcp.tools.registry import SPECS, description
-from focus_mcp.tools.summary import main_arguments
+from focus_mcp.registry import SPECS, description
+from focus_mcp.toolkit.base import ToolSpec
+from focus_mcp.toolkit.summary import main_arguments
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "manifest.json"

@@ -20,9 +20,9 @@ from mcp.server.mcpserver.tools import Tool
 import focus_mcp.server
 from focus_mcp.api.retry import RetryPolicy
 from focus_mcp.config import Settings
+from focus_mcp.registry import as_tool
 from focus_mcp.sandbox import SandboxAPI
-from focus_mcp.tools.base import ToolSpec
-from focus_mcp.tools.registry import as_tool
+from focus_mcp.toolkit.base import ToolSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ define shared scenarios
 

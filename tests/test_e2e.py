@@ -19,8 +19,8 @@ from conftest import SECRET_KEY
 from helpers import text
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
+from focus_mcp.registry import SPECS
 from focus_mcp.sandbox import data as seed
-from focus_mcp.tools.registry import SPECS
 
 pytestmark = pytest.mark.anyio
 COMMAND = shutil.which("focus-mcp") or sys.executable

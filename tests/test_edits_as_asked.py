@@ -131,7 +131,8 @@ async def test_a_deletes_entry_names_roles_and_its_undo_gives_them_back_in_one_e
 def with_update_user_groups(monkeypatch: pytest.MonkeyPatch) -> None:
     """update_user_groups is built but not in the inventory until the tool list has room for it (see
     registry.AREAS): these tests serve it beside the others."""
-    from focus_mcp.tools import memberships, registry
+    from focus_mcp import registry
+    from focus_mcp.tools import memberships
 
     listed = registry.tool_specs
 

@@ -12,7 +12,7 @@ from helpers import connect, sandbox_settings, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from focus_mcp.tools.registry import SPECS
+from focus_mcp.registry import SPECS
 
 TOOLS = {s.name: sorted(s.args.model_fields) for s in SPECS}
 # Every URL a tool may reach: the paths of Toggl's spec (tests/spec), each id a decimal number.

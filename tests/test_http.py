@@ -26,8 +26,8 @@ from pydantic import SecretStr
 
 from focus_mcp.config import Settings
 from focus_mcp.http import HttpOptions, exposure_problem, http_app
+from focus_mcp.registry import SPECS
 from focus_mcp.server import build_server
-from focus_mcp.tools.registry import SPECS
 
 pytestmark = pytest.mark.anyio
 TOKEN = "http-token-0123456789abcdef0123456789"

@@ -9,7 +9,7 @@ import pytest
 from conftest import Routes, make_settings
 from helpers import connect
 
-from focus_mcp.tools.registry import SPECS, tool_specs
+from focus_mcp.registry import SPECS, tool_specs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scripts import sync_tools

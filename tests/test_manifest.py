@@ -14,8 +14,8 @@ from mcp import Client
 
 from focus_mcp.cli import _parser, load_settings
 from focus_mcp.config import ENV_PREFIX, Settings
+from focus_mcp.registry import SPECS, description
 from focus_mcp.server import build_server
-from focus_mcp.tools.registry import SPECS, description
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,8 +16,8 @@ from helpers import connect, make_change, text
 from mcp import Client
 
 from focus_mcp.journal import SqliteJournal
+from focus_mcp.render.lines import bounded, name
 from focus_mcp.server import build_server
-from focus_mcp.tools.render import bounded, name
 
 pytestmark = pytest.mark.anyio
 

@@ -14,7 +14,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from pydantic import ValidationError
 
-from focus_mcp.tools.registry import SPECS, input_schema
+from focus_mcp.registry import SPECS, input_schema
 
 PATTERN_SAMPLES = ["x", "12:x", "all"]
 

@@ -6,9 +6,9 @@ import pytest
 from helpers import connect, sandbox_settings
 
 from focus_mcp import cli
+from focus_mcp.registry import SPECS, input_schema
 from focus_mcp.tool_help import HELP, argument_help
-from focus_mcp.tools.base import ToolSpec
-from focus_mcp.tools.registry import SPECS, input_schema
+from focus_mcp.toolkit.base import ToolSpec
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import Routes, make_settings
 from helpers import connect
 
-from focus_mcp.tools.registry import SPECS
+from focus_mcp.registry import SPECS
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import ORG, SECRET_KEY, WS, Routes, group_json, make_settings, teams_json
 from helpers import Gate, connect, sandbox_settings, text
 
-from focus_mcp.tools.registry import SPECS
+from focus_mcp.registry import SPECS
 from focus_mcp.writes.turns import KeyedLocks
 
 pytestmark = pytest.mark.anyio

@@ -30,8 +30,8 @@ from focus_mcp.api.client import FocusClient
 from focus_mcp.api.models import GroupRequest
 from focus_mcp.api.sending import ERROR_BODY_BYTES
 from focus_mcp.config import ConfigurationError, Settings
-from focus_mcp.tools.paging import QUOTA_RESERVE
-from focus_mcp.tools.registry import SPECS
+from focus_mcp.org.paging import QUOTA_RESERVE
+from focus_mcp.registry import SPECS
 
 pytestmark = pytest.mark.anyio
 
@@ -289,7 +289,7 @@ async def test_a_first_read_keeps_the_reserve_when_the_quota_is_short_from_the_s
 
 def test_the_api_layer_names_no_mcp_tool() -> None:
     """api/ knows nothing of MCP: its string literals (messages, descriptions, docstrings) name no tool;
-    the tools layer adds that advice (tools/advice.py)."""
+    the tools layer adds that advice (toolkit/advice.py)."""
     tools = {spec.name for spec in SPECS}
     named = [
         (path.name, node.value)

@@ -14,8 +14,8 @@ from mcp import Client
 from pydantic import BaseModel
 
 from focus_mcp.api.models import MAX_ID
-from focus_mcp.tools.base import READ_ONLY, Result, ToolArgs, ToolSpec
-from focus_mcp.tools.registry import SPECS, ToolServer, as_tool, input_schema
+from focus_mcp.registry import SPECS, ToolServer, as_tool, input_schema
+from focus_mcp.toolkit.base import READ_ONLY, Result, ToolArgs, ToolSpec
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast
 
 import anyio
 import httpx2
@@ -80,6 +80,15 @@ class WriteObserver(Protocol):
     async def outcome_unknown(self, organization_id: int) -> None: ...
 
 
+# How a GET is read: through the caches, now (not from a cache nor a read already under way), or now
+# and kept nowhere (the caller, the snapshot, keeps what it reads).
+Reading = Literal["cached", "fresh", "unkept"]
+
+
+def reading(fresh: bool, keep: bool = True) -> Reading:
+    return "unkept" if not keep else "fresh" if fresh else "cached"
+
+
 class FocusClient:
     """Async client of the organization endpoints. Use as `async with FocusClient(settings) as c`."""
 
@@ -143,13 +152,13 @@ class FocusClient:
         return group
 
     async def list_my_groups(self, organization_id: int, fresh: bool = False) -> list[UserGroupInfo]:
-        data = await self._call("GET", "groups/me", organization_id, fresh=fresh)
+        data = await self._call("GET", "groups/me", organization_id, read=reading(fresh))
         return cast("list[UserGroupInfo]", parse(list[UserGroupInfo], data, "GET", "groups/me"))
 
     async def update_group(self, organization_id: int, group_id: int, body: GroupRequest) -> Group:
         async with self._observed(organization_id):
             data = await self._call(
-                "PUT", "groups/{group_id}", organization_id, group_id=group_id, payload=body.model_dump()
+                "PUT", "groups/{group_id}", organization_id, ids={"group_id": group_id}, payload=body.model_dump()
             )
             group = cast("Group", parse(Group, data, "PUT", "groups/{group_id}"))
         for observer in self.write_observers:
@@ -165,9 +174,8 @@ class FocusClient:
                     "DELETE",
                     "groups/{group_id}",
                     organization_id,
-                    group_id=group_id,
                     query={"workspace_id": str(path_id(workspace_id))},
-                    ids={"workspace_id": workspace_id},
+                    ids={"group_id": group_id, "workspace_id": workspace_id},
                 )
         except NotFoundError as exc:
             if exc.after_uncertain_attempt:
@@ -196,9 +204,12 @@ class FocusClient:
                 "PUT",
                 "groups/{group_id}/user_role",
                 organization_id,
-                group_id=group_id,
                 payload=body.model_dump(),
-                ids={"workspace_id": body.workspace_id, "organization_user_id": body.organization_user_id},
+                ids={
+                    "group_id": group_id,
+                    "workspace_id": body.workspace_id,
+                    "organization_user_id": body.organization_user_id,
+                },
             )
         answer = written_answer(data, "PUT", "groups/{group_id}/user_role")
         confirmed = bool(answer) and not any(value is False for value in answer.values())
@@ -233,12 +244,12 @@ class FocusClient:
             organization_id,
             query={"workspace_id": str(path_id(workspace_id))},
             ids={"workspace_id": workspace_id},
-            fresh=fresh,
+            read=reading(fresh),
         )
         return cast("list[MemberTag]", parse(list[MemberTag], data, "GET", "member-tags"))
 
     async def list_roles(self, organization_id: int, fresh: bool = False) -> list[Role]:
-        data = await self._call("GET", "roles", organization_id, fresh=fresh)
+        data = await self._call("GET", "roles", organization_id, read=reading(fresh))
         return cast("list[Role]", parse(list[Role], data, "GET", "roles"))
 
     async def cached_roles(self, organization_id: int) -> list[Role] | None:
@@ -260,8 +271,7 @@ class FocusClient:
             organization_id,
             query=query_params(query, workspace_id=path_id(workspace_id)),
             ids={"workspace_id": workspace_id},
-            fresh=fresh,
-            keep=keep,
+            read=reading(fresh, keep),
         )
         page = cast("TeamsPage", parse(TeamsPage, data, "GET", "teams"))
         if fresh and query.group_ids:  # a group read now (an edit's read under its turn) is the latest there is
@@ -272,7 +282,7 @@ class FocusClient:
     async def list_users(
         self, organization_id: int, query: UsersQuery, fresh: bool = False, keep: bool = True
     ) -> list[OrganizationUser]:
-        data = await self._call("GET", "users", organization_id, query=query_params(query), fresh=fresh, keep=keep)
+        data = await self._call("GET", "users", organization_id, query=query_params(query), read=reading(fresh, keep))
         users = cast("list[OrganizationUser]", parse(list[OrganizationUser], data, "GET", "users"))
         self.longest_users_page = max(self.longest_users_page, len(users))
         return users
@@ -292,14 +302,15 @@ class FocusClient:
         endpoint: str,
         organization_id: int,
         *,
-        group_id: int | None = None,
         query: dict[str, str] | None = None,
         payload: Any = None,
         ids: dict[str, int] | None = None,
-        fresh: bool = False,
-        keep: bool = True,
+        read: Reading = "cached",
     ) -> Any:
-        """One logical request: GETs through the cache and single-flight, writes invalidating."""
+        """One logical request: GETs through the cache and single-flight, writes invalidating. `ids` names
+        the ids the request is about (shown in its errors); a `group_id` among them goes into the path."""
+        ids = dict(ids or {})
+        group_id = ids.pop("group_id", None)
         params = {"organization_id": path_id(organization_id)}
         if group_id is not None:
             params["group_id"] = path_id(group_id)
@@ -320,9 +331,9 @@ class FocusClient:
                 if self.shared is not None:
                     await self.shared.bump(params["organization_id"])
         org = params["organization_id"]
-        if not keep:  # the caller keeps what it reads (the snapshot): no second copy in the cache
+        if read == "unkept":  # the caller keeps what it reads (the snapshot): no second copy in the cache
             return await self._sender.fetch(info, url, None)
-        if fresh:  # read now: not from the cache, nor from a request that left earlier (maybe before a write)
+        if read == "fresh":  # read now: not from the cache, nor from a request that left earlier (maybe before a write)
             return await self._read(info, key, url, endpoint, org)
         # With Redis up, what a group write changes is read through Redis, where every replica's write
         # shows; this process's own copy could predate another replica's write.

@@ -18,9 +18,9 @@ from focus_mcp.api.errors import FocusError, QuotaExceededError, human_duration
 from focus_mcp.api.models import Group, Role, TeamsQuery, UsersQuery
 from focus_mcp.api.quota import Quota
 from focus_mcp.org.model import Member, Names, Snapshot, member_of
-from focus_mcp.tools.paging import QUOTA_RESERVE, REQUESTED_PER_PAGE, gather
-from focus_mcp.tools.render import counted
-from focus_mcp.tools.team_pages import every_team
+from focus_mcp.org.paging import QUOTA_RESERVE, REQUESTED_PER_PAGE, gather
+from focus_mcp.org.team_pages import every_team
+from focus_mcp.render.lines import counted
 
 Progress = Callable[[int], Awaitable[None]]
 # Pages of users read at most: 1,000,000 users at 100 a page, a bound against an API that never ends.

@@ -34,7 +34,7 @@ from focus_mcp.org import changes
 from focus_mcp.org.model import Snapshot
 from focus_mcp.org.read import Progress, read_snapshot
 from focus_mcp.org.shared import SharedSnapshots
-from focus_mcp.tools.render import counted
+from focus_mcp.render.lines import counted
 
 log = logging.getLogger(__name__)
 

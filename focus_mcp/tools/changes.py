@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from focus_mcp.api.errors import FocusError
 from focus_mcp.journal import Change, Changes, MemoryJournal, Outcome, SqliteJournal, fingerprint
 from focus_mcp.journal.access import confirm_access, other_organization
-from focus_mcp.journal.describe import describe, member_names, needs_role_names
-from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
-from focus_mcp.tools.names import GroupRef
-from focus_mcp.tools.render import counted, listing, name
+from focus_mcp.org.names import GroupRef
+from focus_mcp.render.describe import describe, member_names, needs_role_names
+from focus_mcp.render.lines import counted, listing, name
+from focus_mcp.toolkit.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 
 MAX_LIMIT = 200
 MAX_SKIPPED_NAMED = 10  # unreadable entries named in the heading; the structured content has them all

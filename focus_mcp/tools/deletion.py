@@ -16,9 +16,11 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from focus_mcp.api.errors import FocusError
-from focus_mcp.tools import names
-from focus_mcp.tools.arguments import Refusal, checked
-from focus_mcp.tools.base import (
+from focus_mcp.org import names
+from focus_mcp.org.names import GroupRef
+from focus_mcp.render.lines import answer
+from focus_mcp.toolkit.arguments import Refusal, checked
+from focus_mcp.toolkit.base import (
     DESTRUCTIVE,
     JsonBool,
     Result,
@@ -28,8 +30,6 @@ from focus_mcp.tools.base import (
     organization,
     workspace,
 )
-from focus_mcp.tools.names import GroupRef
-from focus_mcp.tools.render import answer
 from focus_mcp.writes import pipeline
 from focus_mcp.writes.change import OUTCOME, DeleteGroup, Outcome, Wanted
 from focus_mcp.writes.confirm import (

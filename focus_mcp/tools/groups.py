@@ -13,8 +13,11 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.models import GroupRequest, IdList, IdOrName, OrganizationUser
-from focus_mcp.tools import names
-from focus_mcp.tools.base import (
+from focus_mcp.org import names
+from focus_mcp.org.names import GroupRef, UserRefs
+from focus_mcp.render.lines import answer, counted, id_emoji_name, listing
+from focus_mcp.render.teams import Team
+from focus_mcp.toolkit.base import (
     ADDITIVE,
     DESTRUCTIVE,
     READ_ONLY,
@@ -29,9 +32,6 @@ from focus_mcp.tools.base import (
     organization,
     workspace,
 )
-from focus_mcp.tools.names import GroupRef, UserRefs
-from focus_mcp.tools.render import answer, counted, id_emoji_name, listing
-from focus_mcp.tools.teams import Team
 from focus_mcp.writes import pipeline
 from focus_mcp.writes.change import OUTCOME, CreateGroup, Done, EditGroup, Outcome, Wanted
 from focus_mcp.writes.edits import GroupDiff, GroupEdit, check_edit

@@ -8,10 +8,10 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from focus_mcp.api.models import IdOrName
-from focus_mcp.tools import names
-from focus_mcp.tools.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
-from focus_mcp.tools.names import GroupRef, UserRef
-from focus_mcp.tools.render import answer
+from focus_mcp.org import names
+from focus_mcp.org.names import GroupRef, UserRef
+from focus_mcp.render.lines import answer
+from focus_mcp.toolkit.base import DESTRUCTIVE, Result, ToolSpec, WorkspaceArgs, app_state, organization, workspace
 from focus_mcp.writes import pipeline
 from focus_mcp.writes.change import OUTCOME, Outcome, SetRole, Wanted
 from focus_mcp.writes.reads import given, role_id

@@ -11,10 +11,10 @@ from mcp_types import CallToolResult
 from pydantic import Field, WithJsonSchema
 
 from focus_mcp.api.models import IdOrName, OrganizationUser, UsersQuery
-from focus_mcp.tools import names
-from focus_mcp.tools.base import DESTRUCTIVE, AppState, OrgArgs, Result, ToolSpec, app_state, organization
-from focus_mcp.tools.names import GroupRef, UserRef
-from focus_mcp.tools.render import answer
+from focus_mcp.org import names
+from focus_mcp.org.names import GroupRef, UserRef
+from focus_mcp.render.lines import answer
+from focus_mcp.toolkit.base import DESTRUCTIVE, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 from focus_mcp.writes import pipeline
 from focus_mcp.writes.change import OUTCOME, EditGroup, Outcome, Part, Wanted
 from focus_mcp.writes.edits import GroupEdit

@@ -7,9 +7,9 @@ from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
 from focus_mcp.api.models import MemberTag, Permission, Role
-from focus_mcp.tools.base import READ_ONLY, ReadOrgArgs, ReadWorkspaceArgs, Result, ToolSpec, app_state, organization
-from focus_mcp.tools.base import workspace as workspace_id
-from focus_mcp.tools.render import answer, counted, dump, listing
+from focus_mcp.render.lines import answer, counted, dump, listing
+from focus_mcp.toolkit.base import READ_ONLY, ReadOrgArgs, ReadWorkspaceArgs, Result, ToolSpec, app_state, organization
+from focus_mcp.toolkit.base import workspace as workspace_id
 
 
 class RoleSummary(BaseModel):

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, TeamsFilters
+from focus_mcp.org.names import role_names
+from focus_mcp.org.paging import DETAIL, progress
 from focus_mcp.org.queries import matching_teams
 from focus_mcp.org.store import snapshots
-from focus_mcp.tools.base import (
+from focus_mcp.org.team_pages import one_workspace
+from focus_mcp.render.lines import LOW_QUOTA, counted, cut_beyond, listing, may_fit, refs_text
+from focus_mcp.render.teams import Team, team_listing
+from focus_mcp.toolkit.base import (
     READ_ONLY,
     AppState,
     ReadWorkspaceArgs,
-    Ref,
     Result,
     ToolSpec,
     app_state,
@@ -27,9 +29,6 @@ from focus_mcp.tools.base import (
     organization,
     workspace,
 )
-from focus_mcp.tools.paging import DETAIL, progress
-from focus_mcp.tools.render import LOW_QUOTA, counted, cut_beyond, id_emoji_name, listing, may_fit, refs_text
-from focus_mcp.tools.team_pages import one_workspace
 
 
 class ListTeamsArgs(TeamsFilters, ReadWorkspaceArgs):
@@ -37,129 +36,10 @@ class ListTeamsArgs(TeamsFilters, ReadWorkspaceArgs):
     all_workspaces: bool = Field(default=False, description="Every workspace's teams, each once.")
 
 
-RoleNames = dict[int, str]
-
-
-class Member(Ref):
-    role: str | None = Field(default=None, description="The member's Focus role in the team, when set.")
-    role_id: int | None = Field(default=None, description="That role's id (set_group_member_role takes it).")
-
-
-class Team(BaseModel):
-    id: int
-    name: str
-    emoji: str = ""
-    workspaces: list[Ref] = Field(default_factory=list)
-    members: list[Member] = Field(default_factory=list, description="Organization users (id, display name, role).")
-    ghosts: list[Ref] = Field(default_factory=list, description="The team's ghosts as the API lists them.")
-
-    @classmethod
-    def from_api(cls, group: Group, roles: RoleNames | None = None) -> Team:
-        """The team; each member with the name of their Focus role in it when `roles` names it."""
-        roles = roles or {}
-        return cls(
-            id=group.id,
-            name=group.name,
-            emoji=group.emoji,
-            workspaces=[Ref(id=w.workspace_id, name=w.name) for w in group.workspaces],
-            members=[
-                Member(
-                    id=u.organization_user_id,
-                    name=u.display_name,
-                    role=_role(u.focus_role_id, roles),
-                    role_id=u.focus_role_id or None,
-                )
-                for u in group.users
-            ],
-            ghosts=[Ref(id=g.id, name=g.name) for g in group.ghosts],
-        )
-
-
-def _role(role_id: int | None, roles: RoleNames) -> str | None:
-    """The role's name, or role#id when the names are not at hand (None: no Focus role)."""
-    return roles.get(role_id, f"role#{role_id}") if role_id else None
-
-
 class TeamsResult(Result):
     teams: list[Team]
     total: int
     records: list[dict[str, Any]] | None = Field(default=None, description="Full API records (detail=true).")
-
-
-def _members_text(members: list[Member]) -> str:
-    return ", ".join(f"{refs_text([m])} ({m.role})" if m.role else refs_text([m]) for m in members)
-
-
-async def role_names(state: AppState, org: int) -> RoleNames:
-    """Role id to name, from the snapshot's roles or the cached roles (kept ten times as long as teams);
-    {} when unreadable."""
-    held = snapshots(state.client).held(org)
-    if held is not None and held.roles is not None:
-        return {r.role_id: r.name for r in held.roles}
-    try:
-        return {r.role_id: r.name for r in await state.client.list_roles(org)}
-    except FocusError:
-        return {}
-
-
-async def team_with_roles(state: AppState, org: int, group: Group) -> Team:
-    """The team with its members' Focus roles named from the cached roles, without a request: a
-    write's answer costs no GET roles; roles not cached show as role#id."""
-    cached = await state.client.cached_roles(org) if any(u.focus_role_id for u in group.users) else None
-    return Team.from_api(group, {r.role_id: r.name for r in cached or ()})
-
-
-def team_line(team: Team) -> str:
-    """One team with everything said in place: a write's answer, a refusal naming a group. A member
-    without a Focus role is marked "no role" (list_teams' words), or, when none has one, it is said once."""
-    parts = [id_emoji_name(team), f"ws {refs_text(team.workspaces)}" if team.workspaces else "no workspace"]
-    members, ghosts = team.members, team.ghosts
-    if any(m.role for m in members):
-        marked = [m if m.role else m.model_copy(update={"role": "no role"}) for m in members]
-        parts.append(f"{counted(len(members), 'member')}: {_members_text(marked)}")
-    else:
-        none = ", none with a Focus role" if members else ""
-        parts.append(f"{counted(len(members), 'member')}{none}: {refs_text(members)}" if members else "0 members")
-    if ghosts:
-        parts.append(f"{counted(len(ghosts), 'ghost')}: {refs_text(ghosts)}")
-    return " | ".join(parts)
-
-
-def team_listing(teams: list[Team]) -> tuple[list[str], Callable[[Team], str]]:
-    """The legend and line of a listing of teams: each workspace's id said once, in the legend
-    (inline only where a name has several ids), and the members' most common role said once
-    instead of after every member who has it."""
-    roles = Counter(m.role for t in teams for m in t.members if m.role)
-    common = roles.most_common(1)[0][0] if roles else None
-    pairs = sorted({(w.name, w.id) for t in teams for w in t.workspaces})
-    names = Counter(name for name, _ in pairs)
-    inline = {name for name, n in names.items() if n > 1 or not name}
-    unmarked = f"; unmarked: {common}" if common else ""
-    legend = [f"Line: id emoji name | ws | members: name#id (their Focus role{unmarked}) | ghosts."]
-    named = sorted({(m.role, m.role_id) for t in teams for m in t.members if m.role and m.role != f"role#{m.role_id}"})
-    ids = [f"ws {', '.join(f'{name}={i}' for name, i in pairs if name not in inline)}"] if pairs else []
-    ids += [f"roles {', '.join(f'{role}={i}' for role, i in named)}"] if named else []  # set_group_member_role's
-    if ids:
-        legend.append("Ids: " + " | ".join(ids))
-
-    def marked(member: Member) -> Member:
-        """The member as the line marks them: unmarked means the common role, so no role is said."""
-        role = None if member.role == common else member.role or ("no role" if common else None)
-        return member.model_copy(update={"role": role})
-
-    def members_text(members: list[Member]) -> str:
-        return _members_text([marked(m) for m in members])
-
-    def line(team: Team) -> str:
-        spaces = ", ".join(f"{w.name}#{w.id}" if w.name in inline else w.name for w in team.workspaces)
-        parts = [id_emoji_name(team), f"ws {spaces}" if spaces else "no workspace"]
-        members, ghosts = team.members, team.ghosts
-        parts.append(f"{counted(len(members), 'member')}: {members_text(members)}" if members else "0 members")
-        if ghosts:
-            parts.append(f"{counted(len(ghosts), 'ghost')}: {refs_text(ghosts)}")
-        return " | ".join(parts)
-
-    return legend, line
 
 
 async def list_teams(args: ListTeamsArgs, ctx: Context) -> CallToolResult:

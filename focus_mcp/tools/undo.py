@@ -18,10 +18,10 @@ from pydantic import Field
 from focus_mcp.api.errors import FocusError
 from focus_mcp.journal import Change
 from focus_mcp.journal.access import find_change, other_organization
-from focus_mcp.journal.describe import describe
-from focus_mcp.tools.arguments import Refusal, checked
-from focus_mcp.tools.base import AppState, JsonBool, Result, ToolArgs, ToolSpec, app_state
-from focus_mcp.tools.render import answer, counted, echoed, name
+from focus_mcp.render.describe import describe
+from focus_mcp.render.lines import answer, counted, echoed, name
+from focus_mcp.toolkit.arguments import Refusal, checked
+from focus_mcp.toolkit.base import AppState, JsonBool, Result, ToolArgs, ToolSpec, app_state
 from focus_mcp.writes import confirm, pipeline
 from focus_mcp.writes.change import OUTCOME, Done, Outcome, UndoOf, Wanted
 from focus_mcp.writes.reads import given

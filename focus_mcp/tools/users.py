@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 
 from focus_mcp.api.models import IdFilter, OrganizationUser, UsersFilters, UsersQuery
 from focus_mcp.org.model import Member, Snapshot
+from focus_mcp.org.paging import REQUESTED_PER_PAGE, PagingArgs, progress
 from focus_mcp.org.queries import matching_users
 from focus_mcp.org.store import snapshots
-from focus_mcp.tools.base import READ_ONLY, AppState, Ref, Result, ToolSpec, app_state, common_fields_as, organization
-from focus_mcp.tools.paging import REQUESTED_PER_PAGE, PagingArgs, progress
-from focus_mcp.tools.render import answer, counted, cut_beyond, listing, may_fit
-from focus_mcp.tools.user_counts import STATUS_OF, UserCounts, count_users, counts_lines
+from focus_mcp.org.user_counts import STATUS_OF, UserCounts, count_users, counts_lines
+from focus_mcp.render.lines import answer, counted, cut_beyond, listing, may_fit
+from focus_mcp.toolkit.base import READ_ONLY, AppState, Ref, Result, ToolSpec, app_state, common_fields_as, organization
 
 # The lines a page shows when the call gives page and no per_page.
 DEFAULT_PER_PAGE = 50

@@ -11,10 +11,10 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
+from focus_mcp.org.paging import progress
 from focus_mcp.org.store import snapshots
-from focus_mcp.tools.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
-from focus_mcp.tools.paging import progress
-from focus_mcp.tools.render import counted, listing
+from focus_mcp.render.lines import counted, listing
+from focus_mcp.toolkit.base import READ_ONLY, AppState, OrgArgs, Result, ToolSpec, app_state, organization
 
 
 class Workspace(BaseModel):

@@ -9,10 +9,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest, GroupWorkspace, OrganizationUser
 from focus_mcp.journal.model import Step
-from focus_mcp.tools import names
-from focus_mcp.tools.base import AppState, Ref
-from focus_mcp.tools.render import counted, id_emoji_name, name
-from focus_mcp.tools.teams import Team, role_names, team_line
+from focus_mcp.org import names
+from focus_mcp.org.names import role_names
+from focus_mcp.render.lines import counted, id_emoji_name, name
+from focus_mcp.render.teams import Team, team_line
+from focus_mcp.toolkit.base import AppState, Ref
 from focus_mcp.writes.change import Done, EditGroup, Outcome, SetRole, Wanted, change_line
 from focus_mcp.writes.edits import GroupDiff, name_added
 from focus_mcp.writes.plan import Planned

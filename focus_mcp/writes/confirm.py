@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group
-from focus_mcp.tools.advice import explain
-from focus_mcp.tools.arguments import Refusal
-from focus_mcp.tools.render import compact_json, counted, name
+from focus_mcp.render.lines import compact_json, counted, name
+from focus_mcp.toolkit.advice import explain
+from focus_mcp.toolkit.arguments import Refusal
 
 
 def can_ask(ctx: Context) -> bool:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, GroupRequest
-from focus_mcp.tools.base import Ref
+from focus_mcp.toolkit.base import Ref
 
 
 class EditConflict(FocusError):

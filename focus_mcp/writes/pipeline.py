@@ -31,8 +31,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from focus_mcp.api.models import Group
 from focus_mcp.journal import Change, fingerprint, new_change_id, now
 from focus_mcp.journal.model import Step
-from focus_mcp.tools.base import AppState
-from focus_mcp.tools.paging import QUOTA_RESERVE, check_quota
+from focus_mcp.org.paging import QUOTA_RESERVE, check_quota
+from focus_mcp.toolkit.base import AppState
 from focus_mcp.writes import answers
 from focus_mcp.writes.change import (
     CreateGroup,

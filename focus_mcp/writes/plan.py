@@ -13,7 +13,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from focus_mcp.api.models import Group, GroupUserRoleRequest, OrganizationUser
 from focus_mcp.journal.model import Step
-from focus_mcp.tools.base import AppState
+from focus_mcp.toolkit.base import AppState
 from focus_mcp.writes.change import (
     CreateGroup,
     DeleteGroup,

@@ -14,10 +14,10 @@ from pydantic import BaseModel
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, OrganizationUser, TeamsQuery
 from focus_mcp.journal.model import Step
-from focus_mcp.tools import names
-from focus_mcp.tools.base import AppState
-from focus_mcp.tools.render import echoed
-from focus_mcp.tools.teams import Team, team_line
+from focus_mcp.org import names
+from focus_mcp.render.lines import echoed
+from focus_mcp.render.teams import Team, team_line
+from focus_mcp.toolkit.base import AppState
 from focus_mcp.writes.edits import plan_group_edit
 from focus_mcp.writes.steps import create_name, effect_seen, intended_edit
 

@@ -18,8 +18,8 @@ import anyio
 from focus_mcp.api.errors import FocusError, InvalidResponseError, WriteOutcomeUnknown
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest
 from focus_mcp.journal.model import Outcome, Step
-from focus_mcp.tools.advice import explain
-from focus_mcp.tools.base import AppState
+from focus_mcp.toolkit.advice import explain
+from focus_mcp.toolkit.base import AppState
 from focus_mcp.writes.reads import Look, look
 
 UNCONFIRMED = "the API answered 2xx without the confirmation the spec documents"

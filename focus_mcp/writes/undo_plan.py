@@ -20,7 +20,7 @@ from typing import Any, Literal
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest
 from focus_mcp.journal import Change
 from focus_mcp.journal.model import Step
-from focus_mcp.tools.render import counted
+from focus_mcp.render.lines import counted
 from focus_mcp.writes.edits import GroupEdit
 from focus_mcp.writes.steps import intended_edit
 

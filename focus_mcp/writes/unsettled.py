@@ -21,8 +21,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from focus_mcp.journal import Change, now
 from focus_mcp.journal.model import UNSETTLED, Step
-from focus_mcp.tools import render
-from focus_mcp.tools.base import AppState
+from focus_mcp.render import lines as render
+from focus_mcp.toolkit.base import AppState
 from focus_mcp.writes.reads import Look, look
 from focus_mcp.writes.steps import described, overall
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from pydantic import BaseModel, Field
 
 from focus_mcp.org.model import Member, Names
-from focus_mcp.tools.base import Ref
-from focus_mcp.tools.render import counted
+from focus_mcp.render.lines import counted
+from focus_mcp.toolkit.base import Ref
 
 # Each list of counts shows its largest entries; an organization with more workspaces or tags than this
 # is told how many more there are (and can count one of them by filtering).

@@ -25,6 +25,10 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.config import Settings
+from focus_mcp.render.lines import bounded, one_line
+from focus_mcp.toolkit.advice import explain
+from focus_mcp.toolkit.arguments import Refusal, checked
+from focus_mcp.toolkit.base import AppState, ToolSpec
 from focus_mcp.tools import (
     changes,
     deletion,
@@ -37,10 +41,6 @@ from focus_mcp.tools import (
     users,
     workspaces,
 )
-from focus_mcp.tools.advice import explain
-from focus_mcp.tools.arguments import Refusal, checked
-from focus_mcp.tools.base import AppState, ToolSpec
-from focus_mcp.tools.render import bounded, one_line
 
 log = logging.getLogger(__name__)
 

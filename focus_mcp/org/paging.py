@@ -18,7 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from focus_mcp.api.errors import human_duration
-from focus_mcp.tools.base import AppState, ReadOrgArgs
+from focus_mcp.toolkit.base import AppState, ReadOrgArgs
 
 REQUESTED_PER_PAGE = 100
 QUOTA_RESERVE = 5  # requests of the hour that reading every page never spends

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from focus_mcp.journal.model import Change, Step
-from focus_mcp.tools.render import name
+from focus_mcp.render.lines import name
 
 MAX_NAMES = 8  # per list: a change that replaced 200 members says "+192 more"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -15,9 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 from focus_mcp.api.client import NO_CREDENTIALS, FocusClient
 from focus_mcp.api.models import Id
 from focus_mcp.config import Settings
-from focus_mcp.journal import Journal
-from focus_mcp.writes.owned import OwnedWrites
-from focus_mcp.writes.turns import Turns
+
+if TYPE_CHECKING:  # the state holds them; the journal and the pipeline build on this module, not it on them
+    from focus_mcp.journal import Journal
+    from focus_mcp.writes.owned import OwnedWrites
+    from focus_mcp.writes.turns import Turns
 
 M = TypeVar("M", bound=BaseModel)
 

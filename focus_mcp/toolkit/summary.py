@@ -6,7 +6,7 @@ and detail switches) are named once, apart; a tool's own come first, required on
 
 from __future__ import annotations
 
-from focus_mcp.tools.base import ToolSpec
+from focus_mcp.toolkit.base import ToolSpec
 
 COMMON = (
     "organization_id",

@@ -18,7 +18,7 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel
 
 from focus_mcp.api.errors import human_duration
-from focus_mcp.tools.base import AppState, Ref
+from focus_mcp.toolkit.base import AppState, Ref
 
 SANDBOX_BANNER = "[SANDBOX: invented demo organization, not real data]"
 # Characters kept free in the response budget for the notes after the records: what was cut, quota.

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from focus_mcp.api.client import FocusClient
 from focus_mcp.api.models import Group, TeamsFilters, TeamsQuery
 from focus_mcp.api.quota import Quota
-from focus_mcp.tools.paging import QUOTA_RESERVE, REQUESTED_PER_PAGE, gather
-from focus_mcp.tools.render import counted
+from focus_mcp.org.paging import QUOTA_RESERVE, REQUESTED_PER_PAGE, gather
+from focus_mcp.render.lines import counted
 
 WAVE = 5  # pages read at once after the first
 # Pages read past the total (or without one) before stopping: a bound of this server's, against an API

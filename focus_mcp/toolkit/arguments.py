@@ -19,7 +19,7 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from pydantic import ValidationError
 
-from focus_mcp.tools.base import ToolArgs
+from focus_mcp.toolkit.base import ToolArgs
 
 
 @dataclass(frozen=True)

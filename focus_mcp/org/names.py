@@ -17,10 +17,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, IdOrName, OrganizationUser, TeamsQuery, UsersQuery
+from focus_mcp.org.paging import QUOTA_RESERVE, check_quota
 from focus_mcp.org.store import snapshots
-from focus_mcp.tools.base import AppState
-from focus_mcp.tools.paging import QUOTA_RESERVE, check_quota
-from focus_mcp.tools.render import echoed
+from focus_mcp.render.lines import echoed
+from focus_mcp.render.teams import RoleNames, Team
+from focus_mcp.toolkit.base import AppState
 
 MAX_CANDIDATES = 8
 UserRef = IdOrName
@@ -170,3 +171,22 @@ async def users_by_id(
         return have
     found = await state.client.list_users(org, UsersQuery(org_user_ids=missing, per_page=min(len(missing), 100)))
     return have | {u.id: u for u in found}
+
+
+async def role_names(state: AppState, org: int) -> RoleNames:
+    """Role id to name, from the snapshot's roles or the cached roles (kept ten times as long as teams);
+    {} when unreadable."""
+    held = snapshots(state.client).held(org)
+    if held is not None and held.roles is not None:
+        return {r.role_id: r.name for r in held.roles}
+    try:
+        return {r.role_id: r.name for r in await state.client.list_roles(org)}
+    except FocusError:
+        return {}
+
+
+async def team_with_roles(state: AppState, org: int, group: Group) -> Team:
+    """The team with its members' Focus roles named from the cached roles, without a request: a
+    write's answer costs no GET roles; roles not cached show as role#id."""
+    cached = await state.client.cached_roles(org) if any(u.focus_role_id for u in group.users) else None
+    return Team.from_api(group, {r.role_id: r.name for r in cached or ()})
