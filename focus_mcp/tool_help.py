@@ -26,6 +26,12 @@ HELP: dict[str, str] = {
     "max_items": "With all_pages: stop after this many records.",
     "page": "The page to read (the API's paging), from 1.",
     "per_page": "Records per page, 1 to 100 (default: the API's).",
+    # list_users answers from the organization's snapshot (every member read): its paging arguments
+    # bound the lines shown, never what is read or counted.
+    "list_users.all_pages": "Kept so older calls still work: every member is read anyway, and counts cover everyone.",
+    "list_users.max_items": "At most this many lines shown; the counts still cover everyone.",
+    "list_users.page": "The page of matching lines to show, from 1 (per_page lines a page).",
+    "list_users.per_page": "Lines a page, 1 to 100 (default 50 when page is given); counts cover everyone.",
     # list_users: the API's filters, said as the API's own parameter names mean them.
     "only_admins": "true: only admins (owners are admins too).",
     "has_group": "true: only people in at least one team; false: only people in no team.",

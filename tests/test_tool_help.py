@@ -85,3 +85,16 @@ def _shape(schema: dict[str, object]) -> str:
     """Whether an argument takes a mapping, a list or one value (its constraints and spelling aside)."""
     said = json.dumps(schema)
     return "mapping" if '"object"' in said else "list" if '"array"' in said else "value"
+
+
+def test_list_users_paging_arguments_say_they_bound_the_lines_not_the_read(capsys: pytest.CaptureFixture[str]) -> None:
+    """list_users reads every member (its snapshot): all_pages read "every page, up to max_items" and
+    max_items "stop after this many records" in its help, which was no longer what they do."""
+    cli.main(["tools", "list_users"])
+    printed = capsys.readouterr().out
+    meaning = {
+        arg: printed.split(f"\n  {arg} ", 1)[1].splitlines()[1].strip()
+        for arg in ("all_pages", "max_items", "page", "per_page")
+    }
+    assert all("counts cover everyone" in meaning[a] or "lines" in meaning[a] for a in meaning), meaning
+    assert "read every page" not in meaning["all_pages"] and "stop after" not in meaning["max_items"], meaning
