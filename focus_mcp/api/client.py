@@ -149,7 +149,7 @@ class FocusClient:
     async def update_group(self, organization_id: int, group_id: int, body: GroupRequest) -> Group:
         async with self._observed(organization_id):
             data = await self._call(
-                "PUT", "groups/{group_id}", organization_id, group_id=group_id, payload=body.model_dump()
+                "PUT", "groups/{group_id}", organization_id, payload=body.model_dump(), ids={"group_id": group_id}
             )
             group = cast("Group", parse(Group, data, "PUT", "groups/{group_id}"))
         for observer in self.write_observers:
@@ -165,9 +165,8 @@ class FocusClient:
                     "DELETE",
                     "groups/{group_id}",
                     organization_id,
-                    group_id=group_id,
                     query={"workspace_id": str(path_id(workspace_id))},
-                    ids={"workspace_id": workspace_id},
+                    ids={"group_id": group_id, "workspace_id": workspace_id},
                 )
         except NotFoundError as exc:
             if exc.after_uncertain_attempt:
@@ -196,9 +195,12 @@ class FocusClient:
                 "PUT",
                 "groups/{group_id}/user_role",
                 organization_id,
-                group_id=group_id,
                 payload=body.model_dump(),
-                ids={"workspace_id": body.workspace_id, "organization_user_id": body.organization_user_id},
+                ids={
+                    "group_id": group_id,
+                    "workspace_id": body.workspace_id,
+                    "organization_user_id": body.organization_user_id,
+                },
             )
         answer = written_answer(data, "PUT", "groups/{group_id}/user_role")
         confirmed = bool(answer) and not any(value is False for value in answer.values())
@@ -292,17 +294,17 @@ class FocusClient:
         endpoint: str,
         organization_id: int,
         *,
-        group_id: int | None = None,
         query: dict[str, str] | None = None,
         payload: Any = None,
         ids: dict[str, int] | None = None,
         fresh: bool = False,
         keep: bool = True,
     ) -> Any:
-        """One logical request: GETs through the cache and single-flight, writes invalidating."""
+        """One logical request: GETs through the cache and single-flight, writes invalidating. `ids`:
+        the ids the request is about, named in its errors; its group_id also goes into the path."""
         params = {"organization_id": path_id(organization_id)}
-        if group_id is not None:
-            params["group_id"] = path_id(group_id)
+        if ids and "group_id" in ids:
+            params["group_id"] = path_id(ids["group_id"])
         info = RequestInfo(method, endpoint, {**params, **(ids or {})})
         if self._auth is None:
             raise NotConfiguredError(self.settings.credentials_problem or NO_CREDENTIALS)
