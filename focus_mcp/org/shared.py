@@ -16,11 +16,13 @@ import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from focus_mcp.api.models import Group, Role
-from focus_mcp.api.shared import SharedState
 from focus_mcp.org.model import Member, Names, Snapshot
+
+if TYPE_CHECKING:  # api.shared imports redis: loaded only where Redis is configured (the client makes it)
+    from focus_mcp.api.shared import SharedState
 
 FORMAT = 1
 MEMBER_FIELDS = [f.name for f in fields(Member)]

@@ -21,13 +21,16 @@ from collections.abc import AsyncIterator, Hashable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
 
-from focus_mcp.api.shared import ReplicaLock, SharedState
 from focus_mcp.config import Settings
 from focus_mcp.journal import journal_path
+
+if TYPE_CHECKING:  # api.shared imports redis: loaded only where Redis is configured (the client makes it)
+    from focus_mcp.api.shared import ReplicaLock, SharedState
 
 log = logging.getLogger(__name__)
 
