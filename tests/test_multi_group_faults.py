@@ -40,3 +40,12 @@ async def test_the_journal_names_the_group_of_each_step_of_a_change_over_several
     did = listed.structured_content["changes"][0]["did"]
     name = api.sandbox.groups[refused].name
     assert f"in {name}#{refused}: added" in did and "(not written)" in did, did
+
+
+async def test_all_given_in_a_list_is_refused_with_how_to_say_every_group() -> None:
+    async with served() as (api, client):
+        _, _, person = two_groups_and_an_outsider(api)
+        refused = await client.call_tool("update_user_groups", {"user": person, "remove_from": ["all"]})
+    said = text(refused)
+    assert refused.is_error and 'give remove_from "all" itself, not in a list' in said, said
+    assert [m for m, _ in api.seen if m != "GET"] == []
