@@ -26,12 +26,18 @@ HELP: dict[str, str] = {
     "max_items": "With all_pages: stop after this many records.",
     "page": "The page to read (the API's paging), from 1.",
     "per_page": "Records per page, 1 to 100 (default: the API's).",
+    # list_users answers from the organization's snapshot (every member read): its paging arguments
+    # bound the lines shown, never what is read or counted.
+    "list_users.all_pages": "Kept so older calls still work: every member is read anyway, and counts cover everyone.",
+    "list_users.max_items": "At most this many lines shown; the counts still cover everyone.",
+    "list_users.page": "The page of matching lines to show, from 1 (per_page lines a page).",
+    "list_users.per_page": "Lines a page, 1 to 100 (default 50 when page is given); counts cover everyone.",
     # list_users: the API's filters, said as the API's own parameter names mean them.
     "only_admins": "true: only admins (owners are admins too).",
     "has_group": "true: only people in at least one team; false: only people in no team.",
     "groups": "Only members of any of these teams (group ids, from list_teams).",
     "list_users.workspaces": "Only members of any of these workspaces (ids, from list_workspaces).",
-    "roles": "Only people with any of these roles (role ids, from list_roles).",
+    "list_users.roles": "Only people with any of these roles (role ids, from list_roles).",
     "tag_ids": "Only people with any of these member tags (ids, from list_member_tags).",
     "org_user_ids": "Only these people (organization user ids, as list_users shows them).",
     "two_factor": "true: only people with 2FA on; false: only people with 2FA off. Reads every page.",
@@ -52,6 +58,8 @@ HELP: dict[str, str] = {
     "add_workspaces": "Add these workspaces (ids); the others are kept.",
     "remove_workspaces": "Remove these workspaces (ids); the others are kept.",
     "dry_run": "true: show what would change, write nothing.",
+    # create_group / update_group: not list_users' filter of the same name
+    "roles": "Focus roles to give members: member (id, exact name or email) -> role (id or exact name).",
     # set_group_member_role
     "organization_user_id": "The member: their organization user id, exact name or email.",
     "focus_role_id": "The Focus role to give: its id or exact name (list_teams' legend, list_roles); null: none.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from helpers import connect, sandbox_settings
 
@@ -64,3 +66,35 @@ def test_an_unknown_tool_is_refused_with_the_list(capsys: pytest.CaptureFixture[
     assert cli.main(["tools", "list_usres"]) == 2
     said = capsys.readouterr().err
     assert "no tool 'list_usres'" in said and all(spec.name in said for spec in SPECS)
+
+
+def test_a_sentence_shared_by_name_explains_arguments_of_one_shape() -> None:
+    """A bare HELP key explains that argument in every tool that has it: update_group's `roles` (member ->
+    role) was explained as list_users' filter of the same name. Arguments of different shapes under one
+    name need "tool.argument" keys."""
+    for key in (k for k in HELP if "." not in k):
+        shapes = {
+            spec.name: _shape(input_schema(spec.args)["properties"][key])
+            for spec in SPECS
+            if key in spec.args.model_fields and f"{spec.name}.{key}" not in HELP
+        }
+        assert len(set(shapes.values())) <= 1, (key, shapes)
+
+
+def _shape(schema: dict[str, object]) -> str:
+    """Whether an argument takes a mapping, a list or one value (its constraints and spelling aside)."""
+    said = json.dumps(schema)
+    return "mapping" if '"object"' in said else "list" if '"array"' in said else "value"
+
+
+def test_list_users_paging_arguments_say_they_bound_the_lines_not_the_read(capsys: pytest.CaptureFixture[str]) -> None:
+    """list_users reads every member (its snapshot): all_pages read "every page, up to max_items" and
+    max_items "stop after this many records" in its help, which was no longer what they do."""
+    cli.main(["tools", "list_users"])
+    printed = capsys.readouterr().out
+    meaning = {
+        arg: printed.split(f"\n  {arg} ", 1)[1].splitlines()[1].strip()
+        for arg in ("all_pages", "max_items", "page", "per_page")
+    }
+    assert all("counts cover everyone" in meaning[a] or "lines" in meaning[a] for a in meaning), meaning
+    assert "read every page" not in meaning["all_pages"] and "stop after" not in meaning["max_items"], meaning

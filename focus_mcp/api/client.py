@@ -307,13 +307,11 @@ class FocusClient:
         ids: dict[str, int] | None = None,
         read: Reading = "cached",
     ) -> Any:
-        """One logical request: GETs through the cache and single-flight, writes invalidating. `ids` names
-        the ids the request is about (shown in its errors); a `group_id` among them goes into the path."""
-        ids = dict(ids or {})
-        group_id = ids.pop("group_id", None)
+        """One logical request: GETs through the cache and single-flight, writes invalidating. `ids`:
+        the ids the request is about, named in its errors; its group_id also goes into the path."""
         params = {"organization_id": path_id(organization_id)}
-        if group_id is not None:
-            params["group_id"] = path_id(group_id)
+        if ids and "group_id" in ids:
+            params["group_id"] = path_id(ids["group_id"])
         info = RequestInfo(method, endpoint, {**params, **(ids or {})})
         if self._auth is None:
             raise NotConfiguredError(self.settings.credentials_problem or NO_CREDENTIALS)

@@ -20,7 +20,16 @@ def describe(change: Change, role_names: dict[int, str] | None = None, known: di
     """`known`: member names from other changes, for members this change's own groups do not name. A
     change of several steps says each (one not written or unknown says so)."""
     if len(change.steps) > 1:
-        return "; then ".join(_step(change, step, role_names, known) for step in change.steps)
+        said, group = [], change.group_id
+        for step in change.steps:
+            text = _step(change, step, role_names, known)
+            if step.group_id is not None and step.group_id != group:
+                # a change over several groups (update_user_groups, an undo of one): each step names the
+                # group it is for, so that a step not written says which group kept its old state
+                group = step.group_id
+                text = f"in {name(step.group_name or str((step.before or {}).get('name') or ''))}#{group}: {text}"
+            said.append(text)
+        return "; then ".join(said)
     return _describe(change, role_names, known)
 
 

@@ -69,7 +69,14 @@ async def update_user_groups(args: UpdateUserGroupsArgs, ctx: Context) -> CallTo
     if args.remove_from == "all":
         removes = [(g, w or ws) for g, w in await _groups_of(state, org, user) if g not in {a for a, _ in adds}]
     else:
-        removes = [await names.group_id(state, org, ws, ref, ctx, explicit=False) for ref in args.remove_from]
+        try:
+            removes = [await names.group_id(state, org, ws, ref, ctx, explicit=False) for ref in args.remove_from]
+        except ToolError as exc:  # ["all"], as a model writes it when every other argument is a list
+            if not any(isinstance(ref, str) and ref.strip().casefold() == "all" for ref in args.remove_from):
+                raise
+            raise ToolError(
+                f'{exc} To take them out of every group, give remove_from "all" itself, not in a list.'
+            ) from None
     both = sorted({g for g, _ in adds} & {g for g, _ in removes})
     if both:
         raise ToolError(f"Not changed: groups {both} are both in add_to and remove_from; say which you mean.")

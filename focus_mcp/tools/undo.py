@@ -134,7 +134,7 @@ def _answer(state: AppState, change: Change, done: Done, roles: dict[int, str]) 
         structured = UndoResult(undoes=change.id, action="edit", outcome="not_written", left_alone=plan.left_alone)
         return answer(state, lines, structured)
     if done.dry_run:
-        return _dry_run(state, change, plan, member_names(change, done.group))
+        return _dry_run(state, change, plan, member_names(change, done.group), roles)
     lines = [f"{_heading(state, change, roles)}:", *done.lines]
     if plan.action == "create" and done.group is not None:
         lines.insert(2, f"The new id is {done.group.id} (it was {change.group_id}).")
@@ -167,8 +167,11 @@ def _nothing(state: AppState, change: Change, plan: UndoPlan, why: str) -> CallT
     return answer(state, [f"{_heading(state, change)}: nothing written. {why}"], structured)
 
 
-def _dry_run(state: AppState, change: Change, plan: UndoPlan, names: dict[int, str]) -> CallToolResult:
-    lines = [f"Dry run, nothing written. {_heading(state, change)} would: {plan_text(plan, names)}."]
+def _dry_run(
+    state: AppState, change: Change, plan: UndoPlan, names: dict[int, str], roles: dict[int, str]
+) -> CallToolResult:
+    heading = _heading(state, change, roles)
+    lines = [f"Dry run, nothing written. {heading} would: {plan_text(plan, names, roles)}."]
     lines += [f"Left alone: {'; '.join(plan.left_alone)}."] if plan.left_alone else []
     lines += [f"Not recreated (the API cannot): {', '.join(plan.not_recreated)}."] if plan.not_recreated else []
     structured = UndoResult(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, GroupRequest
+from focus_mcp.render.lines import name
 from focus_mcp.toolkit.base import Ref
 
 
@@ -55,10 +56,12 @@ class GroupDiff(BaseModel):
 
     def describe(self) -> str:
         parts = []
+        # Names are data: escaped and bounded as every answer shows them (a renamed-to name of 100,000
+        # characters or with newlines is the caller's text, shown back in the write's answer).
         if self.renamed_to is not None:
-            parts.append(f"renamed {self.renamed_from!r} -> {self.renamed_to!r}")
+            parts.append(f"renamed '{name(self.renamed_from or '')}' -> '{name(self.renamed_to)}'")
         if self.emoji_to is not None:
-            parts.append(f"emoji {self.emoji_from or '(none)'} -> {self.emoji_to or '(none)'}")
+            parts.append(f"emoji {name(self.emoji_from or '(none)', 16)} -> {name(self.emoji_to or '(none)', 16)}")
         for label, refs in (
             ("members added", self.users_added),
             ("members removed", self.users_removed),
@@ -66,7 +69,7 @@ class GroupDiff(BaseModel):
             ("workspaces removed", self.workspaces_removed),
         ):
             if refs:
-                parts.append(f"{label}: " + ", ".join(f"{r.name}#{r.id}" if r.name else f"#{r.id}" for r in refs))
+                parts.append(f"{label}: " + ", ".join(f"{name(r.name)}#{r.id}" if r.name else f"#{r.id}" for r in refs))
         return "; ".join(parts) if parts else "no change"
 
 

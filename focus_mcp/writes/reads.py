@@ -15,6 +15,7 @@ from focus_mcp.api.errors import FocusError
 from focus_mcp.api.models import Group, OrganizationUser, TeamsQuery
 from focus_mcp.journal.model import Step
 from focus_mcp.org import names
+from focus_mcp.org.names import role_names
 from focus_mcp.render.lines import echoed
 from focus_mcp.render.teams import Team, team_line
 from focus_mcp.toolkit.base import AppState
@@ -27,8 +28,8 @@ def given(args: BaseModel) -> dict[str, Any]:
     return args.model_dump(mode="json", exclude_defaults=True)
 
 
-def shown(group: Group) -> str:
-    return team_line(Team.from_api(group))
+def shown(group: Group, roles: dict[int, str] | None = None) -> str:
+    return team_line(Team.from_api(group, roles or {}))
 
 
 async def current_group(
@@ -80,7 +81,8 @@ async def _look(state: AppState, org: int, step: Step, since: datetime | None) -
         spaces = [int(w) for w in (step.request or {}).get("workspaces") or [ws]]
         found = [g for _, g in await same_name_groups(state, org, spaces, name)]
         new = [g for g in found if g.id not in step.taken]
-        shows = shown(new[0]) if new else f"no new group named {name!r}"
+        roles = await role_names(state, org) if new and any(u.focus_role_id for u in new[0].users) else {}
+        shows = shown(new[0], roles) if new else f"no new group named {name!r}"
         return Look(effect_seen(step, None, found, since), shows, new[0] if new else None)
     if step.group_id is None:
         return Look(False, "nothing: the group it was for was never created")
@@ -88,12 +90,15 @@ async def _look(state: AppState, org: int, step: Step, since: datetime | None) -
     seen = effect_seen(step, group, [])
     if group is None:
         return Look(seen, f"group {step.group_id} {'gone from' if seen else 'not visible in'} workspace {ws}")
+    # The group as it is now goes into a write's answer: its members' roles by name, never role#N
+    # (the roles are the snapshot's or cached; a request only when neither has them).
+    roles = await role_names(state, org) if any(u.focus_role_id for u in group.users) else {}
     if step.kind == "delete":
-        return Look(False, f"the group still there: {shown(group)}", group)
+        return Look(False, f"the group still there: {shown(group, roles)}", group)
     if seen or step.kind == "role":
-        return Look(seen, shown(group), group)
+        return Look(seen, shown(group, roles), group)
     _, rest = plan_group_edit(group, intended_edit(step))
-    return Look(False, f"this still to do: {rest.describe()}; the group now: {shown(group)}", group)
+    return Look(False, f"this still to do: {rest.describe()}; the group now: {shown(group, roles)}", group)
 
 
 # --- roles and members given by name in a write ---------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest
 from focus_mcp.journal import Change
 from focus_mcp.journal.model import Step
-from focus_mcp.render.lines import counted
+from focus_mcp.render.lines import counted, name
 from focus_mcp.writes.edits import GroupEdit
 from focus_mcp.writes.steps import intended_edit
 
@@ -112,7 +112,7 @@ def _names(*groups: Group | None) -> dict[int, str]:
 
 
 def _who(ids: list[int], names: dict[int, str]) -> str:
-    return ", ".join(f"{names[i]}#{i}" if names.get(i) else f"#{i}" for i in ids)
+    return ", ".join(f"{name(names[i])}#{i}" if names.get(i) else f"#{i}" for i in ids)
 
 
 def _undo_update(change: Change, steps: list[Step], current: Group) -> UndoPlan:
@@ -179,8 +179,10 @@ def _nothing_left(plan: UndoPlan, change: Change) -> UndoPlan:
     return UndoPlan("none", plan.group_id, plan.workspace_id, left_alone=plan.left_alone, why=why)
 
 
-def _role_text(role: int | None) -> str:
-    return f"role {role}" if role else "no Focus role"
+def _role_text(role: int | None, roles: dict[int, str] | None = None) -> str:
+    if not role:
+        return "no Focus role"
+    return f"role {name((roles or {})[role])}#{role}" if role in (roles or {}) else f"role {role}"
 
 
 def _undo_role(change: Change, step: Step, current: Group) -> UndoPlan:
@@ -228,8 +230,9 @@ def _undo_delete(change: Change, step: Step, current: Group | None) -> UndoPlan:
     )
 
 
-def plan_text(plan: UndoPlan, names: dict[int, str] | None = None) -> str:
-    """The plan in a sentence (a dry run's answer, and the question before a delete)."""
+def plan_text(plan: UndoPlan, names: dict[int, str] | None = None, roles: dict[int, str] | None = None) -> str:
+    """The plan in a sentence (a dry run's answer, and the question before a delete); `roles`: role
+    names where known. Names are shown as every answer shows them (escaped, bounded)."""
     names = names or {}
     if plan.action == "none":
         return plan.why
@@ -237,12 +240,12 @@ def plan_text(plan: UndoPlan, names: dict[int, str] | None = None) -> str:
         return f"delete group #{plan.group_id} (the group the change created)"
     if plan.action == "role":
         who = _who([plan.user or 0], names)
-        return f"set the Focus role of {who} in group #{plan.group_id} back to {_role_text(plan.role_id)}"
+        return f"set the Focus role of {who} in group #{plan.group_id} back to {_role_text(plan.role_id, roles)}"
     if plan.action == "create":
         body = plan.body
         assert body is not None
         text = (
-            f"create group {body.emoji + ' ' if body.emoji else ''}{body.name!r} again with "
+            f"create group {name(body.emoji, 16) + ' ' if body.emoji else ''}'{name(body.name)}' again with "
             f"{counted(len(body.organization_users), 'member')} and workspaces {body.workspaces}"
         )
         if plan.roles:
@@ -253,9 +256,9 @@ def plan_text(plan: UndoPlan, names: dict[int, str] | None = None) -> str:
     assert edit is not None
     parts: list[str] = []
     if edit.name is not None:
-        parts.append(f"rename back to {edit.name!r}")
+        parts.append(f"rename back to '{name(edit.name)}'")
     if edit.emoji is not None:
-        parts.append(f"emoji back to {edit.emoji or '(none)'}")
+        parts.append(f"emoji back to {name(edit.emoji or '(none)', 16)}")
     if edit.remove_users:
         parts.append(f"remove {_who(edit.remove_users, names)}")
     if edit.add_users:
