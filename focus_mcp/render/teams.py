@@ -55,8 +55,9 @@ def _role(role_id: int | None, roles: RoleNames) -> str | None:
     return roles.get(role_id, f"role#{role_id}") if role_id else None
 
 
-def _members_text(members: list[Member]) -> str:
-    return ", ".join(f"{refs_text([m])} ({m.role})" if m.role else refs_text([m]) for m in members)
+def _member_text(member: Member, role: str | None) -> str:
+    """A member as name#id, with `role` (the role as the line marks it) after it when there is one."""
+    return f"{refs_text([member])} ({role})" if role else refs_text([member])
 
 
 def team_line(team: Team) -> str:
@@ -65,8 +66,8 @@ def team_line(team: Team) -> str:
     parts = [id_emoji_name(team), f"ws {refs_text(team.workspaces)}" if team.workspaces else "no workspace"]
     members, ghosts = team.members, team.ghosts
     if any(m.role for m in members):
-        marked = [m if m.role else m.model_copy(update={"role": "no role"}) for m in members]
-        parts.append(f"{counted(len(members), 'member')}: {_members_text(marked)}")
+        marked = ", ".join(_member_text(m, m.role or "no role") for m in members)
+        parts.append(f"{counted(len(members), 'member')}: {marked}")
     else:
         none = ", none with a Focus role" if members else ""
         parts.append(f"{counted(len(members), 'member')}{none}: {refs_text(members)}" if members else "0 members")
@@ -92,13 +93,13 @@ def team_listing(teams: list[Team]) -> tuple[list[str], Callable[[Team], str]]:
     if ids:
         legend.append("Ids: " + " | ".join(ids))
 
-    def marked(member: Member) -> Member:
-        """The member as the line marks them: unmarked means the common role, so no role is said."""
-        role = None if member.role == common else member.role or ("no role" if common else None)
-        return member.model_copy(update={"role": role})
+    def marked(member: Member) -> str | None:
+        """The member's role as the line marks it: unmarked means the common role, so no role is said
+        (a string, not a copy of each member: 600 teams' rosters are thousands of members)."""
+        return None if member.role == common else member.role or ("no role" if common else None)
 
     def members_text(members: list[Member]) -> str:
-        return _members_text([marked(m) for m in members])
+        return ", ".join(_member_text(m, marked(m)) for m in members)
 
     def line(team: Team) -> str:
         spaces = ", ".join(f"{w.name}#{w.id}" if w.name in inline else w.name for w in team.workspaces)
