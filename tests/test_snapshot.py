@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,28 @@ async def test_a_count_over_1200_users_is_complete_with_no_argument_raised() -> 
     alone = sum(1 for u in api.users if not any(u in g.users for g in api.groups.values()))
     assert f"{alone} users (of 1200 members, every one checked); shown 1-5: {alone - 5} more" in text(listed)
     assert len(api.requests) == 1_200 // 100 + 1 + 4 + 1  # users pages, each workspace's teams, roles
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "key"),
+    [("list_users", {"has_group": False}, "users"), ("list_teams", {"all_workspaces": True}, "teams")],
+)
+async def test_a_listing_cut_by_the_answer_bound_counts_exactly_the_rest(
+    tool: str, args: dict[str, Any], key: str
+) -> None:
+    """Only the records that may fit are rendered, the last of those cut at the bound: the cut note and
+    `truncated` still count every record not shown, the unrendered ones included."""
+    api = generated_sandbox(1_500, 150)
+    settings, _ = sandbox_settings()
+    async with connect(settings.model_copy(update={"max_response_chars": 8_000}), api.transport()) as client:
+        result = await client.call_tool(tool, args)
+    alone = sum(1 for u in api.users if not any(u in g.users for g in api.groups.values()))
+    listed = alone if key == "users" else len(api.groups)
+    shown, rest = len(result.structured_content[key]), result.structured_content["truncated"]
+    assert shown > 0 and shown + rest == listed
+    note = text(result).splitlines()[-1]
+    assert note.startswith("[cut: ") and "after those" in note  # some cut at the bound, some never rendered
+    assert sum(int(n) for n in re.findall(r"(\d+) more", note)) == rest
 
 
 def _store() -> OrgSnapshots:
