@@ -102,7 +102,8 @@ async def dry_run(state: AppState, wanted: Wanted, planned: Planned) -> Done:
         lines.append(f"Dry run, nothing written. Would change {id_emoji_name(current)}: {'; '.join(what)}.")
         lines += member_warnings(added, diff, body.workspaces, current)
     if len(planned.steps) > 1:
-        lines.append(f"It would take {counted(len(planned.steps), 'request')} ({cost_text(planned.steps)}).")
+        most = "at most " if any(s.kind == "role" and s.group_id is None for s in planned.steps) else ""
+        lines.append(f"It would take {most}{counted(len(planned.steps), 'request')} ({cost_text(planned.steps)}).")
     first = next(iter(planned.groups.values()), None)
     return Done("not_written", lines, group=first, diff=diff, dry_run=True, undo=planned.undo)
 

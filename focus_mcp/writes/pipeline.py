@@ -28,7 +28,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from focus_mcp.api.models import Group
+from focus_mcp.api.models import Group, GroupUserRoleRequest
 from focus_mcp.journal import Change, fingerprint, new_change_id, now
 from focus_mcp.journal.model import Step
 from focus_mcp.org.paging import QUOTA_RESERVE, check_quota
@@ -175,10 +175,11 @@ async def _under_turn(state: AppState, ctx: Context, wanted: Wanted, commitment:
         return await answers.dry_run(state, wanted, planned)
     if len(planned.steps) > 1:
         cost = len(planned.steps)
-        check_quota(  # none is sent that the hour cannot finish
+        most = "at most " if upper_bound(planned.steps) else ""
+        check_quota(  # none is sent that the hour cannot finish (the most it can take, when that is all we know)
             state,
             cost + QUOTA_RESERVE,
-            f"this change takes {cost} requests ({answers.cost_text(planned.steps)}), and {QUOTA_RESERVE} are "
+            f"this change takes {most}{cost} requests ({answers.cost_text(planned.steps)}), and {QUOTA_RESERVE} are "
             "kept in reserve,",
             "Nothing was sent: call again when the quota has reset.",
             refused=wanted.refused,
@@ -247,6 +248,8 @@ async def _send_all(state: AppState, org: int, steps: list[Step]) -> list[Sent]:
     created: Group | None = None
     for step in steps:
         if step.kind == "role" and step.group_id is None:  # the group the create made
+            if created is not None and _shows_role(created, step):
+                continue  # the create's answer already shows it: nothing to send, left out of the entry
             if created is not None:
                 step = step.model_copy(update={"group_id": created.id, "before": created.model_dump(mode="json")})
         elif step.kind == "role" and step.group_id in latest:
@@ -267,6 +270,19 @@ async def _send_all(state: AppState, org: int, steps: list[Step]) -> list[Sent]:
             if step.kind == "create":
                 created = result.group
     return sent
+
+
+def _shows_role(group: Group, step: Step) -> bool:
+    """Whether `group` (a confirmed answer) shows the member with the role the step sets."""
+    body = GroupUserRoleRequest.model_validate(step.request)
+    member = next((u for u in group.users if u.organization_user_id == body.organization_user_id), None)
+    return member is not None and (member.focus_role_id or None) == (body.focus_role_id or None)
+
+
+def upper_bound(steps: list[Step]) -> bool:
+    """Whether the count of `steps` is only the most that will be sent: role steps after a create are
+    left out where the create's answer already shows them."""
+    return any(s.kind == "role" and s.group_id is None for s in steps)
 
 
 async def _settle_entry(state: AppState, change: Change, steps: list[Step], outcome: str) -> bool:

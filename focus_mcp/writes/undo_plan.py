@@ -223,7 +223,10 @@ def _undo_delete(change: Change, step: Step, current: Group | None) -> UndoPlan:
         workspaces=[w.workspace_id for w in before.workspaces]
         or ([change.workspace_id] if change.workspace_id else []),
     )
-    roles: dict[int, int | None] = {u.organization_user_id: u.focus_role_id for u in before.users if u.focus_role_id}
+    # Every member's role, none included: the re-create's answer may show a role the deleted group did not
+    # have (the API gives re-added members one), and a null focus_role_id clears it (the spec's user_role PUT).
+    # Only the roles the answer does not already show are sent (pipeline._send_all).
+    roles: dict[int, int | None] = {u.organization_user_id: u.focus_role_id or None for u in before.users}
     lost = [f"ghost {g.name or '(unnamed)'}#{g.id}" for g in before.ghosts]
     return UndoPlan(
         "create", None, body.workspaces[0] if body.workspaces else None, body=body, roles=roles, not_recreated=lost
@@ -249,8 +252,10 @@ def plan_text(plan: UndoPlan, names: dict[int, str] | None = None, roles: dict[i
             f"{counted(len(body.organization_users), 'member')} and workspaces {body.workspaces}"
         )
         if plan.roles:
-            whose = "1 member's Focus role" if len(plan.roles) == 1 else f"{len(plan.roles)} members' Focus roles"
-            text += f", then set {whose} (one request each)"
+            text += (
+                ", then set each member's Focus role as it was, one request each, where the create's answer does "
+                f"not already show it: at most {1 + len(plan.roles)} requests in all (known once the create answers)"
+            )
         return text
     edit = plan.edit
     assert edit is not None
