@@ -18,7 +18,7 @@ from focus_mcp.writes.change import Done, EditGroup, Outcome, SetRole, Wanted, c
 from focus_mcp.writes.edits import GroupDiff, name_added
 from focus_mcp.writes.plan import Planned
 from focus_mcp.writes.send import Sent
-from focus_mcp.writes.steps import described, member_name, role_text
+from focus_mcp.writes.steps import described, member_name, role_text, upper_bound
 
 RoleNames = dict[int, str]
 
@@ -102,7 +102,7 @@ async def dry_run(state: AppState, wanted: Wanted, planned: Planned) -> Done:
         lines.append(f"Dry run, nothing written. Would change {id_emoji_name(current)}: {'; '.join(what)}.")
         lines += member_warnings(added, diff, body.workspaces, current)
     if len(planned.steps) > 1:
-        most = "at most " if any(s.kind == "role" and s.group_id is None for s in planned.steps) else ""
+        most = "at most " if upper_bound(planned.steps) else ""
         lines.append(f"It would take {most}{counted(len(planned.steps), 'request')} ({cost_text(planned.steps)}).")
     first = next(iter(planned.groups.values()), None)
     return Done("not_written", lines, group=first, diff=diff, dry_run=True, undo=planned.undo)

@@ -28,7 +28,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from focus_mcp.api.models import Group, GroupUserRoleRequest
+from focus_mcp.api.models import Group
 from focus_mcp.journal import Change, fingerprint, new_change_id, now
 from focus_mcp.journal.model import Step
 from focus_mcp.org.paging import QUOTA_RESERVE, check_quota
@@ -46,12 +46,20 @@ from focus_mcp.writes.change import (
     Wanted,
 )
 from focus_mcp.writes.confirm import yes_needed
+from focus_mcp.writes.edits import GroupEdit
 from focus_mcp.writes.owned import Commitment
 from focus_mcp.writes.plan import plan
 from focus_mcp.writes.send import Sent, send_step
-from focus_mcp.writes.steps import create_name, overall
+from focus_mcp.writes.steps import create_name, overall, shows_role, upper_bound
 from focus_mcp.writes.turns import group_key, name_key
-from focus_mcp.writes.undo_plan import UndoPlan, plan_undo, unsettled_or_done, written_steps
+from focus_mcp.writes.undo_plan import (
+    UndoPlan,
+    finish_roles,
+    plan_undo,
+    roles_not_sent,
+    unsettled_or_done,
+    written_steps,
+)
 from focus_mcp.writes.unsettled import clear_unsettled
 
 log = logging.getLogger(__name__)
@@ -111,7 +119,8 @@ async def _targets(state: AppState, wanted: Wanted) -> tuple[list[int], list[str
             names.append(part.body.name)
             groups += [part.replaces] if part.replaces is not None else []
         elif (change := await state.journal.get(part.change_id)) is not None:
-            for step in change.all_steps:
+            undoing = await state.journal.get(change.undone_by) if change.undone_by else None
+            for step in [*change.all_steps, *(undoing.steps if undoing else ())]:  # its undo's group too
                 groups += [step.group_id] if step.group_id is not None else []
                 if step.kind in ("create", "delete"):  # undoing a delete creates a group of its name
                     names.append(create_name(step) or str((step.before or {}).get("name") or ""))
@@ -248,7 +257,7 @@ async def _send_all(state: AppState, org: int, steps: list[Step]) -> list[Sent]:
     created: Group | None = None
     for step in steps:
         if step.kind == "role" and step.group_id is None:  # the group the create made
-            if created is not None and _shows_role(created, step):
+            if created is not None and shows_role(created, step):
                 continue  # the create's answer already shows it: nothing to send, left out of the entry
             if created is not None:
                 step = step.model_copy(update={"group_id": created.id, "before": created.model_dump(mode="json")})
@@ -270,19 +279,6 @@ async def _send_all(state: AppState, org: int, steps: list[Step]) -> list[Sent]:
             if step.kind == "create":
                 created = result.group
     return sent
-
-
-def _shows_role(group: Group, step: Step) -> bool:
-    """Whether `group` (a confirmed answer) shows the member with the role the step sets."""
-    body = GroupUserRoleRequest.model_validate(step.request)
-    member = next((u for u in group.users if u.organization_user_id == body.organization_user_id), None)
-    return member is not None and (member.focus_role_id or None) == (body.focus_role_id or None)
-
-
-def upper_bound(steps: list[Step]) -> bool:
-    """Whether the count of `steps` is only the most that will be sent: role steps after a create are
-    left out where the create's answer already shows them."""
-    return any(s.kind == "role" and s.group_id is None for s in steps)
 
 
 async def _settle_entry(state: AppState, change: Change, steps: list[Step], outcome: str) -> bool:
@@ -314,6 +310,8 @@ async def _undo_parts(
     change = await state.journal.get(part.change_id)
     if change is None:
         raise NothingToDo(f"change {part.change_id} is no longer in the journal.")
+    if change.undone_by and (finishing := await _finish_undo(state, change.undone_by, read)) is not None:
+        return finishing
     groups = list(dict.fromkeys(s.group_id for s in written_steps(change) if s.group_id is not None))
     if len(groups) <= 1 or unsettled_or_done(change) is not None:
         return await _undo_one(state, change, part, read, dry_run)
@@ -342,6 +340,26 @@ async def _undo_parts(
     if not parts:
         raise NothingToDo(f"nothing of change {change.id} is left to undo: {'; '.join(kept)}")
     return UndoPlan("edit", groups[0], change.workspace_id, left_alone=kept, undoes=change.id), parts
+
+
+async def _finish_undo(state: AppState, undoing_id: str, read: dict[int, Group]) -> tuple[UndoPlan, list[Part]] | None:
+    """An undo of a delete whose re-create landed after its answer was lost sent none of its roles: a
+    retried undo sets them now, against the group as read under its turn (its roles held already, or
+    of members gone since, left alone). None when there is nothing of the kind."""
+    undoing = await state.journal.get(undoing_id)
+    found = roles_not_sent(undoing) if undoing is not None else None
+    if undoing is None or found is None:
+        return None
+    create, left = found
+    assert create.group_id is not None and create.workspace_id is not None
+    current = await state.client.get_group(undoing.organization_id, create.group_id, create.workspace_id)
+    if current is None:
+        return None
+    read[current.id] = current
+    finish = finish_roles(undoing, create, left, current)
+    if finish is None:
+        return None
+    return finish, [EditGroup(current.id, create.workspace_id, GroupEdit(), explicit=True, roles=finish.roles)]
 
 
 async def _undo_one(

@@ -98,3 +98,16 @@ def overall(steps: list[Step]) -> Outcome:
     if outcomes & {"pending", "unknown"}:
         return "unknown"
     return "written" if "written" in outcomes else "not_written"
+
+
+def shows_role(group: Group, step: Step) -> bool:
+    """Whether `group` (a confirmed answer) shows the member with the role the step sets."""
+    body = GroupUserRoleRequest.model_validate(step.request)
+    member = next((u for u in group.users if u.organization_user_id == body.organization_user_id), None)
+    return member is not None and (member.focus_role_id or None) == (body.focus_role_id or None)
+
+
+def upper_bound(steps: list[Step]) -> bool:
+    """Whether the count of `steps` is only the most that will be sent: role steps after a create are
+    left out where the create's answer already shows them."""
+    return any(s.kind == "role" and s.group_id is None for s in steps)

@@ -43,6 +43,7 @@ class UndoPlan:
     not_recreated: list[str] = field(default_factory=list)  # create: what the API cannot make again
     why: str = ""  # none: why there is nothing to do
     undoes: str | None = None  # the change reversed
+    finishes: str | None = None  # an undo whose re-create landed late: its roles not sent, set now
 
 
 def unsettled_or_done(change: Change) -> str | None:
@@ -68,6 +69,35 @@ def unsettled_or_done(change: Change) -> str | None:
 def written_steps(change: Change) -> list[Step]:
     """The steps of the change that were written (an entry before steps: its one request)."""
     return [step for step in change.all_steps if step.outcome == "written" or not change.steps]
+
+
+def roles_not_sent(undoing: Change) -> tuple[Step, dict[int, int | None]] | None:
+    """An undo of a delete whose re-create landed after its answer was lost (settled written later):
+    its create step and the roles it did not send then (member -> role), else None."""
+    create = next((s for s in undoing.steps if s.kind == "create"), None)
+    if create is None or create.outcome != "written" or create.group_id is None:
+        return None
+    left = {
+        body.organization_user_id: body.focus_role_id or None
+        for step in undoing.steps
+        if step.kind == "role" and step.outcome == "not_written" and step.note.startswith("not sent")
+        for body in [GroupUserRoleRequest.model_validate(step.request)]
+    }
+    return (create, left) if left else None
+
+
+def finish_roles(undoing: Change, create: Step, left: dict[int, int | None], current: Group) -> UndoPlan | None:
+    """The roles `undoing` did not send, against its group as read now: those its members do not hold
+    yet (a member gone since is left alone); None when nothing is left to set."""
+    held = {u.organization_user_id: u.focus_role_id or None for u in current.users}
+    roles = {u: r for u, r in left.items() if u in held and held[u] != r}
+    gone = [u for u in left if u not in held]
+    if not roles:
+        return None
+    names = _names(current, Group.model_validate(create.after) if create.after else None)
+    kept = [f"no longer members (removed since): {_who(gone, names)}"] if gone else []
+    ws = create.workspace_id
+    return UndoPlan("edit", current.id, ws, edit=GroupEdit(), roles=roles, left_alone=kept, finishes=undoing.id)
 
 
 def undone_kind(change: Change) -> str:
