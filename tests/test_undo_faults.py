@@ -110,3 +110,16 @@ async def test_a_retried_undo_sets_the_roles_a_recreate_landed_late_did_not_send
     assert made.roles == was and api.count("PUT", "user_role") == len(was)
     assert api.count("POST", "groups") == 1
     assert "already undone" in text(once_more), text(once_more)
+
+
+async def test_roles_not_sent_after_a_refused_recreate_name_their_members() -> None:
+    async with served() as (api, client):
+        members = list(api.sandbox.groups[SECURITY].users)
+        deleted = await client.call_tool("delete_group", {"group_id": SECURITY, "confirm": True})
+        api.fault("POST", "groups", "api_503")
+        undone = await client.call_tool("undo_change", {"change_id": deleted.structured_content["change_id"]})
+    said = text(undone)
+    assert undone.structured_content["outcome"] == "not_written", said
+    for user in members:
+        assert f"set {api.sandbox.users[user].name}#{user}'s Focus role" in said, said
+        assert f"user {user}" not in said, said

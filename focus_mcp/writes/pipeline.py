@@ -206,7 +206,8 @@ async def _under_turn(state: AppState, ctx: Context, wanted: Wanted, commitment:
             f"{wanted.refused}: the change could not be journaled ({exc}), so nothing was sent. Check the "
             "journal (TOGGL_FOCUS_JOURNAL, or Redis at TOGGL_FOCUS_REDIS_URL) and call again."
         ) from None
-    sent = await _send_all(state, wanted.organization_id, planned.steps)
+    known = {i: u.name for i, u in planned.added.items() if u.name}  # named in what a read shows still to do
+    sent = await _send_all(state, wanted.organization_id, planned.steps, known)
     steps = [s.step for s in sent]
     outcome = overall(steps)
     kept = await _settle_entry(state, change, steps, outcome)
@@ -248,7 +249,7 @@ def _entry(state: AppState, ctx: Context, wanted: Wanted, steps: list[Step], und
     )
 
 
-async def _send_all(state: AppState, org: int, steps: list[Step]) -> list[Sent]:
+async def _send_all(state: AppState, org: int, steps: list[Step], names: dict[int, str]) -> list[Sent]:
     """Each step in order. A step whose group had an earlier step not written (or unknown) is not sent;
     role steps after a create go to the group it made; a fault of ours stops the rest."""
     sent: list[Sent] = []
@@ -269,7 +270,7 @@ async def _send_all(state: AppState, org: int, steps: list[Step]) -> list[Sent]:
             note = f"not sent: {why or 'the change stopped at a fault'}"
             sent.append(Sent(step.model_copy(update={"outcome": "not_written", "note": note})))
             continue
-        result = await send_step(state, org, step)
+        result = await send_step(state, org, step, names)
         sent.append(result)
         if result.outcome != "written":
             what = "is unknown" if result.outcome == "unknown" else "was not written"
