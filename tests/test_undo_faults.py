@@ -103,6 +103,9 @@ async def test_a_retried_undo_sets_the_roles_a_recreate_landed_late_did_not_send
         await held.done.wait()  # the re-create lands late, every member without a role
         made = next(g for g in api.sandbox.groups.values() if g.name == team)
         assert not any(made.roles.values())
+        dry = await client.call_tool("undo_change", {"change_id": change_id, "dry_run": True})  # settles nothing
+        assert f"change {undone.structured_content['change_id']}, an undo of it" in text(dry), text(dry)
+        assert "is still out" in text(dry) and "exists now" not in text(dry), text(dry)
         again = await client.call_tool("undo_change", {"change_id": change_id})  # its read settles the create
         assert not again.is_error and again.structured_content["outcome"] == "written", text(again)
         assert "roles it had not sent are set now" in text(again), text(again)

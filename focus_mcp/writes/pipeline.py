@@ -46,21 +46,13 @@ from focus_mcp.writes.change import (
     Wanted,
 )
 from focus_mcp.writes.confirm import yes_needed
-from focus_mcp.writes.edits import GroupEdit
 from focus_mcp.writes.owned import Commitment
 from focus_mcp.writes.plan import plan
 from focus_mcp.writes.send import Sent, send_step
 from focus_mcp.writes.steps import create_name, overall, shows_role, upper_bound
 from focus_mcp.writes.turns import group_key, name_key
-from focus_mcp.writes.undo_plan import (
-    UndoPlan,
-    finish_roles,
-    plan_undo,
-    roles_not_sent,
-    unsettled_or_done,
-    written_steps,
-)
-from focus_mcp.writes.unsettled import clear_unsettled
+from focus_mcp.writes.undo_plan import UndoPlan, plan_undo, unsettled_or_done, written_steps
+from focus_mcp.writes.unsettled import clear_unsettled, finish_undo, undo_still_out
 
 log = logging.getLogger(__name__)
 
@@ -311,8 +303,10 @@ async def _undo_parts(
     change = await state.journal.get(part.change_id)
     if change is None:
         raise NothingToDo(f"change {part.change_id} is no longer in the journal.")
-    if change.undone_by and (finishing := await _finish_undo(state, change.undone_by, read)) is not None:
+    if change.undone_by and (finishing := await finish_undo(state, change.undone_by, read)) is not None:
         return finishing
+    if dry_run:
+        await undo_still_out(state, change)
     groups = list(dict.fromkeys(s.group_id for s in written_steps(change) if s.group_id is not None))
     if len(groups) <= 1 or unsettled_or_done(change) is not None:
         return await _undo_one(state, change, part, read, dry_run)
@@ -341,26 +335,6 @@ async def _undo_parts(
     if not parts:
         raise NothingToDo(f"nothing of change {change.id} is left to undo: {'; '.join(kept)}")
     return UndoPlan("edit", groups[0], change.workspace_id, left_alone=kept, undoes=change.id), parts
-
-
-async def _finish_undo(state: AppState, undoing_id: str, read: dict[int, Group]) -> tuple[UndoPlan, list[Part]] | None:
-    """An undo of a delete whose re-create landed after its answer was lost sent none of its roles: a
-    retried undo sets them now, against the group as read under its turn (its roles held already, or
-    of members gone since, left alone). None when there is nothing of the kind."""
-    undoing = await state.journal.get(undoing_id)
-    found = roles_not_sent(undoing) if undoing is not None else None
-    if undoing is None or found is None:
-        return None
-    create, left = found
-    assert create.group_id is not None and create.workspace_id is not None
-    current = await state.client.get_group(undoing.organization_id, create.group_id, create.workspace_id)
-    if current is None:
-        return None
-    read[current.id] = current
-    finish = finish_roles(undoing, create, left, current)
-    if finish is None:
-        return None
-    return finish, [EditGroup(current.id, create.workspace_id, GroupEdit(), explicit=True, roles=finish.roles)]
 
 
 async def _undo_one(
