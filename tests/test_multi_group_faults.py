@@ -49,3 +49,13 @@ async def test_all_given_in_a_list_is_refused_with_how_to_say_every_group() -> N
     said = text(refused)
     assert refused.is_error and 'give remove_from "all" itself, not in a list' in said, said
     assert [m for m, _ in api.seen if m != "GET"] == []
+
+
+async def test_a_member_added_in_a_step_not_written_is_named_not_only_numbered() -> None:
+    async with served() as (api, client):
+        first, refused, person = two_groups_and_an_outsider(api)
+        api.fault("PUT", f"groups/{refused}", "api_503")
+        done = await client.call_tool("update_user_groups", {"user": person, "add_to": [first, refused]})
+    said, who = text(done), api.sandbox.users[person].name
+    assert f"Not written (members added: {who}#{person} in " in said, said
+    assert f"members added: #{person}" not in said, said

@@ -84,3 +84,45 @@ async def test_a_role_of_an_undone_delete_seen_later_leaves_the_change_undone_by
         assert not again.is_error, text(again)  # its fresh read settled the role: written
         listed = text(await client.call_tool("list_changes", {}))
     assert f"UNDONE by {undone.structured_content['change_id']}" in listed, listed
+
+
+async def test_a_retried_undo_sets_the_roles_a_recreate_landed_late_did_not_send() -> None:
+    """The re-create's answer is lost, so its role steps are not sent; it lands later. A retried undo
+    (its read under the turn settles the re-create written) sets those roles on the group it made,
+    against the group as read now, instead of saying "already undone"; retried once more, nothing is left."""
+    async with served(write_timeout=0.2) as (api, client):
+        was, team = dict(api.sandbox.groups[SECURITY].roles), api.sandbox.groups[SECURITY].name
+        deleted = await client.call_tool("delete_group", {"group_id": SECURITY, "confirm": True})
+        assert not deleted.is_error, text(deleted)
+        change_id = deleted.structured_content["change_id"]
+        held = api.fault("POST", "groups", "hold")
+        undone = await client.call_tool("undo_change", {"change_id": change_id})
+        assert undone.structured_content["outcome"] == "unknown", text(undone)
+        assert api.count("PUT", "user_role") == 0
+        held.release.set()
+        await held.done.wait()  # the re-create lands late, every member without a role
+        made = next(g for g in api.sandbox.groups.values() if g.name == team)
+        assert not any(made.roles.values())
+        dry = await client.call_tool("undo_change", {"change_id": change_id, "dry_run": True})  # settles nothing
+        assert f"change {undone.structured_content['change_id']}, an undo of it" in text(dry), text(dry)
+        assert "is still out" in text(dry) and "exists now" not in text(dry), text(dry)
+        again = await client.call_tool("undo_change", {"change_id": change_id})  # its read settles the create
+        assert not again.is_error and again.structured_content["outcome"] == "written", text(again)
+        assert "roles it had not sent are set now" in text(again), text(again)
+        once_more = await client.call_tool("undo_change", {"change_id": change_id})
+    assert made.roles == was and api.count("PUT", "user_role") == len(was)
+    assert api.count("POST", "groups") == 1
+    assert "already undone" in text(once_more), text(once_more)
+
+
+async def test_roles_not_sent_after_a_refused_recreate_name_their_members() -> None:
+    async with served() as (api, client):
+        members = list(api.sandbox.groups[SECURITY].users)
+        deleted = await client.call_tool("delete_group", {"group_id": SECURITY, "confirm": True})
+        api.fault("POST", "groups", "api_503")
+        undone = await client.call_tool("undo_change", {"change_id": deleted.structured_content["change_id"]})
+    said = text(undone)
+    assert undone.structured_content["outcome"] == "not_written", said
+    for user in members:
+        assert f"set {api.sandbox.users[user].name}#{user}'s Focus role" in said, said
+        assert f"user {user}" not in said, said

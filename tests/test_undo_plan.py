@@ -98,7 +98,7 @@ def test_a_delete_is_undone_by_creating_it_again_with_roles_and_without_ghosts()
         "organization_users": [101, 102],
         "workspaces": [WS],
     }
-    assert plan.roles == {101: 7} and plan.not_recreated == ["ghost Placeholder#9"]
+    assert plan.roles == {101: 7, 102: None} and plan.not_recreated == ["ghost Placeholder#9"]  # none: cleared if given
     assert plan_undo(gone, group()).action == "none"  # visible again: not a second one
 
 

@@ -135,7 +135,7 @@ def _answer(state: AppState, change: Change, done: Done, roles: dict[int, str]) 
         return answer(state, lines, structured)
     if done.dry_run:
         return _dry_run(state, change, plan, member_names(change, done.group), roles)
-    lines = [f"{_heading(state, change, roles)}:", *done.lines]
+    lines = [f"{_heading(state, change, roles)}:", *_finishing(plan), *done.lines]
     if plan.action == "create" and done.group is not None:
         lines.insert(2, f"The new id is {done.group.id} (it was {change.group_id}).")
     lines += [f"Left alone (changed since): {'; '.join(plan.left_alone)}."] if plan.left_alone else []
@@ -151,6 +151,15 @@ def _answer(state: AppState, change: Change, done: Done, roles: dict[int, str]) 
         not_recreated=plan.not_recreated,
     )
     return answer(state, lines, structured, error=done.error)
+
+
+def _finishing(plan: UndoPlan) -> list[str]:
+    if plan.finishes is None:
+        return []
+    return [
+        f"Change {plan.finishes} undid it, and its re-create landed after its answer was lost, so the members' "
+        "Focus roles it had not sent are set now, against the group as read now."
+    ]
 
 
 def _heading(state: AppState, change: Change, roles: dict[int, str] | None = None) -> str:
@@ -171,7 +180,7 @@ def _dry_run(
     state: AppState, change: Change, plan: UndoPlan, names: dict[int, str], roles: dict[int, str]
 ) -> CallToolResult:
     heading = _heading(state, change, roles)
-    lines = [f"Dry run, nothing written. {heading} would: {plan_text(plan, names, roles)}."]
+    lines = [*_finishing(plan), f"Dry run, nothing written. {heading} would: {plan_text(plan, names, roles)}."]
     lines += [f"Left alone: {'; '.join(plan.left_alone)}."] if plan.left_alone else []
     lines += [f"Not recreated (the API cannot): {', '.join(plan.not_recreated)}."] if plan.not_recreated else []
     structured = UndoResult(

@@ -18,7 +18,7 @@ from focus_mcp.writes.change import Done, EditGroup, Outcome, SetRole, Wanted, c
 from focus_mcp.writes.edits import GroupDiff, name_added
 from focus_mcp.writes.plan import Planned
 from focus_mcp.writes.send import Sent
-from focus_mcp.writes.steps import described, member_name, role_text
+from focus_mcp.writes.steps import described, member_name, role_text, upper_bound
 
 RoleNames = dict[int, str]
 
@@ -102,7 +102,8 @@ async def dry_run(state: AppState, wanted: Wanted, planned: Planned) -> Done:
         lines.append(f"Dry run, nothing written. Would change {id_emoji_name(current)}: {'; '.join(what)}.")
         lines += member_warnings(added, diff, body.workspaces, current)
     if len(planned.steps) > 1:
-        lines.append(f"It would take {counted(len(planned.steps), 'request')} ({cost_text(planned.steps)}).")
+        most = "at most " if upper_bound(planned.steps) else ""
+        lines.append(f"It would take {most}{counted(len(planned.steps), 'request')} ({cost_text(planned.steps)}).")
     first = next(iter(planned.groups.values()), None)
     return Done("not_written", lines, group=first, diff=diff, dry_run=True, undo=planned.undo)
 
@@ -132,6 +133,7 @@ async def written(state: AppState, wanted: Wanted, planned: Planned, sent: list[
         **{s.group.id: s.group for s in sent if s.group is not None and s.step.kind != "delete"},
     }
     roles = planned.roles  # read before sending (role_names_for)
+    known = _member_names(planned, groups)
     after = _with_roles(groups, sent)
     lines: list[str] = []
     diff = GroupDiff()
@@ -140,7 +142,7 @@ async def written(state: AppState, wanted: Wanted, planned: Planned, sent: list[
         if one.outcome == "unknown":
             lines.append(_unknown(one, change_id))
         elif one.outcome == "not_written":
-            lines.append(_not_written(one, roles))
+            lines.append(_not_written(one, roles, known))
         elif step.kind == "create":
             lines += _created(planned, one, after, roles)
         elif step.kind == "put":
@@ -153,7 +155,7 @@ async def written(state: AppState, wanted: Wanted, planned: Planned, sent: list[
         else:
             lines.append(_deleted(one))
     if len(sent) > 1 and any(s.outcome != "written" for s in sent):
-        lines.append(_summary(sent, roles))
+        lines.append(_summary(sent, roles, known))
     lines.append(change_line(change_id))
     outcomes = {s.outcome for s in sent}
     outcome: Outcome = "unknown" if "unknown" in outcomes else ("written" if "written" in outcomes else "not_written")
@@ -183,14 +185,23 @@ def _with_roles(groups: dict[int, Group], sent: list[Sent]) -> dict[int, Group]:
     return after
 
 
-def _not_written(one: Sent, roles: RoleNames) -> str:
+def _member_names(planned: Planned, groups: dict[int, Group]) -> dict[int, str]:
+    """Members' names for steps whose own groups do not show them: the new members' records (read before
+    sending), and the groups read or answered."""
+    known = {i: u.name for i, u in planned.added.items() if u.name}
+    for group in groups.values():
+        known |= {u.organization_user_id: u.display_name for u in group.users if u.display_name}
+    return known
+
+
+def _not_written(one: Sent, roles: RoleNames, known: dict[int, str]) -> str:
     step = one.step
     if one.read is not None:  # the API ended the request with its own error, and a read shows nothing
         return (
-            f"Not written ({described(step, roles)} in {_target(step)}): {one.cause}; a fresh read at once shows "
-            f"it not applied: {one.read.shows}. The API's error ended the request: nothing is left to land."
+            f"Not written ({described(step, roles, known)} in {_target(step)}): {one.cause}; a fresh read at once "
+            f"shows it not applied: {one.read.shows}. The API's error ended the request: nothing is left to land."
         )
-    return f"Not written: {described(step, roles)} in {_target(step)} ({one.refusal or step.note})."
+    return f"Not written: {described(step, roles, known)} in {_target(step)} ({one.refusal or step.note})."
 
 
 def _deleted(one: Sent) -> str:
@@ -273,11 +284,11 @@ def _roles_set(one: Sent, sent: list[Sent], roles: RoleNames) -> list[str]:
     return [f"Focus roles set in {where}: {', '.join(each)}."]
 
 
-def _summary(sent: list[Sent], roles: RoleNames) -> str:
+def _summary(sent: list[Sent], roles: RoleNames, known: dict[int, str]) -> str:
     """Each step by its outcome, named (a partial change never hides behind counts)."""
     parts: dict[str, list[str]] = {"written": [], "not_written": [], "unknown": []}
     for one in sent:
-        what = f"{described(one.step, roles)} in {_target(one.step)}"
+        what = f"{described(one.step, roles, known)} in {_target(one.step)}"
         parts[one.outcome if one.outcome in parts else "unknown"].append(what)
     said = [f"{label}: {'; '.join(items)}" for label, items in (
         ("written", parts["written"]), ("not written", parts["not_written"]), ("unknown", parts["unknown"])

@@ -49,10 +49,10 @@ from focus_mcp.writes.confirm import yes_needed
 from focus_mcp.writes.owned import Commitment
 from focus_mcp.writes.plan import plan
 from focus_mcp.writes.send import Sent, send_step
-from focus_mcp.writes.steps import create_name, overall
+from focus_mcp.writes.steps import create_name, overall, shows_role, upper_bound
 from focus_mcp.writes.turns import group_key, name_key
 from focus_mcp.writes.undo_plan import UndoPlan, plan_undo, unsettled_or_done, written_steps
-from focus_mcp.writes.unsettled import clear_unsettled
+from focus_mcp.writes.unsettled import clear_unsettled, finish_undo, undo_still_out
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,8 @@ async def _targets(state: AppState, wanted: Wanted) -> tuple[list[int], list[str
             names.append(part.body.name)
             groups += [part.replaces] if part.replaces is not None else []
         elif (change := await state.journal.get(part.change_id)) is not None:
-            for step in change.all_steps:
+            undoing = await state.journal.get(change.undone_by) if change.undone_by else None
+            for step in [*change.all_steps, *(undoing.steps if undoing else ())]:  # its undo's group too
                 groups += [step.group_id] if step.group_id is not None else []
                 if step.kind in ("create", "delete"):  # undoing a delete creates a group of its name
                     names.append(create_name(step) or str((step.before or {}).get("name") or ""))
@@ -175,10 +176,11 @@ async def _under_turn(state: AppState, ctx: Context, wanted: Wanted, commitment:
         return await answers.dry_run(state, wanted, planned)
     if len(planned.steps) > 1:
         cost = len(planned.steps)
-        check_quota(  # none is sent that the hour cannot finish
+        most = "at most " if upper_bound(planned.steps) else ""
+        check_quota(  # none is sent that the hour cannot finish (the most it can take, when that is all we know)
             state,
             cost + QUOTA_RESERVE,
-            f"this change takes {cost} requests ({answers.cost_text(planned.steps)}), and {QUOTA_RESERVE} are "
+            f"this change takes {most}{cost} requests ({answers.cost_text(planned.steps)}), and {QUOTA_RESERVE} are "
             "kept in reserve,",
             "Nothing was sent: call again when the quota has reset.",
             refused=wanted.refused,
@@ -196,7 +198,8 @@ async def _under_turn(state: AppState, ctx: Context, wanted: Wanted, commitment:
             f"{wanted.refused}: the change could not be journaled ({exc}), so nothing was sent. Check the "
             "journal (TOGGL_FOCUS_JOURNAL, or Redis at TOGGL_FOCUS_REDIS_URL) and call again."
         ) from None
-    sent = await _send_all(state, wanted.organization_id, planned.steps)
+    known = {i: u.name for i, u in planned.added.items() if u.name}  # named in what a read shows still to do
+    sent = await _send_all(state, wanted.organization_id, planned.steps, known)
     steps = [s.step for s in sent]
     outcome = overall(steps)
     kept = await _settle_entry(state, change, steps, outcome)
@@ -238,7 +241,7 @@ def _entry(state: AppState, ctx: Context, wanted: Wanted, steps: list[Step], und
     )
 
 
-async def _send_all(state: AppState, org: int, steps: list[Step]) -> list[Sent]:
+async def _send_all(state: AppState, org: int, steps: list[Step], names: dict[int, str]) -> list[Sent]:
     """Each step in order. A step whose group had an earlier step not written (or unknown) is not sent;
     role steps after a create go to the group it made; a fault of ours stops the rest."""
     sent: list[Sent] = []
@@ -247,6 +250,8 @@ async def _send_all(state: AppState, org: int, steps: list[Step]) -> list[Sent]:
     created: Group | None = None
     for step in steps:
         if step.kind == "role" and step.group_id is None:  # the group the create made
+            if created is not None and shows_role(created, step):
+                continue  # the create's answer already shows it: nothing to send, left out of the entry
             if created is not None:
                 step = step.model_copy(update={"group_id": created.id, "before": created.model_dump(mode="json")})
         elif step.kind == "role" and step.group_id in latest:
@@ -257,7 +262,7 @@ async def _send_all(state: AppState, org: int, steps: list[Step]) -> list[Sent]:
             note = f"not sent: {why or 'the change stopped at a fault'}"
             sent.append(Sent(step.model_copy(update={"outcome": "not_written", "note": note})))
             continue
-        result = await send_step(state, org, step)
+        result = await send_step(state, org, step, names)
         sent.append(result)
         if result.outcome != "written":
             what = "is unknown" if result.outcome == "unknown" else "was not written"
@@ -298,6 +303,10 @@ async def _undo_parts(
     change = await state.journal.get(part.change_id)
     if change is None:
         raise NothingToDo(f"change {part.change_id} is no longer in the journal.")
+    if change.undone_by and (finishing := await finish_undo(state, change.undone_by, read)) is not None:
+        return finishing
+    if dry_run:
+        await undo_still_out(state, change)
     groups = list(dict.fromkeys(s.group_id for s in written_steps(change) if s.group_id is not None))
     if len(groups) <= 1 or unsettled_or_done(change) is not None:
         return await _undo_one(state, change, part, read, dry_run)

@@ -142,7 +142,7 @@ async def _plan_create(state: AppState, org: int, part: CreateGroup, planned: Pl
             kind="role", group_id=None, group_name=body.name, workspace_id=ws, before=None, request=_role_body(u, r, ws)
         )
         for u, r in part.roles.items()
-        if r
+        if r or part.replaces is not None  # an undo's re-create: no role too (cleared if the answer shows one)
     ]
     planned.steps += [create, *roles]
 

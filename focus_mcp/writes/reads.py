@@ -20,7 +20,7 @@ from focus_mcp.render.lines import echoed
 from focus_mcp.render.teams import Team, team_line
 from focus_mcp.toolkit.base import AppState
 from focus_mcp.writes.edits import plan_group_edit
-from focus_mcp.writes.steps import create_name, effect_seen, intended_edit
+from focus_mcp.writes.steps import create_name, effect_seen, intended_edit, named_diff
 
 
 def given(args: BaseModel) -> dict[str, Any]:
@@ -66,15 +66,18 @@ class Look:
     group: Group | None = None
 
 
-async def look(state: AppState, org: int, step: Step, since: datetime | None = None) -> Look:
-    """Read now whether `step`'s effect is there (a failed read shows nothing: not seen)."""
+async def look(
+    state: AppState, org: int, step: Step, since: datetime | None = None, known: dict[int, str] | None = None
+) -> Look:
+    """Read now whether `step`'s effect is there (a failed read shows nothing: not seen); `known`: members'
+    names for what is still to do."""
     try:
-        return await _look(state, org, step, since)
+        return await _look(state, org, step, since, known or {})
     except FocusError as exc:
         return Look(False, f"nothing: the read failed too ({exc})")
 
 
-async def _look(state: AppState, org: int, step: Step, since: datetime | None) -> Look:
+async def _look(state: AppState, org: int, step: Step, since: datetime | None, known: dict[int, str]) -> Look:
     ws = step.workspace_id or state.settings.workspace_id or 0
     if step.kind == "create":
         name = create_name(step)
@@ -98,7 +101,8 @@ async def _look(state: AppState, org: int, step: Step, since: datetime | None) -
     if seen or step.kind == "role":
         return Look(seen, shown(group, roles), group)
     _, rest = plan_group_edit(group, intended_edit(step))
-    return Look(False, f"this still to do: {rest.describe()}; the group now: {shown(group, roles)}", group)
+    todo = named_diff(rest, known | {u.organization_user_id: u.display_name for u in group.users}).describe()
+    return Look(False, f"this still to do: {todo}; the group now: {shown(group, roles)}", group)
 
 
 # --- roles and members given by name in a write ---------------------------------------------

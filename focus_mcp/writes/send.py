@@ -53,14 +53,15 @@ class Sent:
         return "the API answered 2xx, but its answer did not confirm it" if self.answered else "its answer was lost"
 
 
-async def send_step(state: AppState, org: int, step: Step) -> Sent:
-    """Send `step`, and settle it (see the module docstring)."""
+async def send_step(state: AppState, org: int, step: Step, names: dict[int, str] | None = None) -> Sent:
+    """Send `step`, and settle it (see the module docstring); `names`: members' names for what a read
+    shows still to do."""
     try:
         result = await _request(state, org, step)
     except WriteOutcomeUnknown as exc:
-        return await _settle(state, org, step, str(exc), answered=False, ended=exc.ended)
+        return await _settle(state, org, step, str(exc), answered=False, ended=exc.ended, names=names)
     except InvalidResponseError as exc:
-        return await _settle(state, org, step, str(exc), answered=True, ended=False)
+        return await _settle(state, org, step, str(exc), answered=True, ended=False, names=names)
     except FocusError as exc:
         return Sent(_with(step, "not_written", f"refused: {exc}"), refusal=explain(exc))
     except Exception as exc:  # a fault of ours after sending: the API may have applied it
@@ -68,7 +69,7 @@ async def send_step(state: AppState, org: int, step: Step) -> Sent:
     if isinstance(result, Group):
         return Sent(_with(step, "written", "answer", result), result)
     if not confirms_success(result):
-        return await _settle(state, org, step, UNCONFIRMED, answered=True, ended=False)
+        return await _settle(state, org, step, UNCONFIRMED, answered=True, ended=False, names=names)
     return Sent(_with(step, "written", "answer"))
 
 
@@ -91,14 +92,16 @@ async def _request(state: AppState, org: int, step: Step) -> Group | dict[str, A
     return await client.delete_group(org, gid, step.workspace_id or 0)
 
 
-async def _settle(state: AppState, org: int, step: Step, cause: str, answered: bool, ended: bool) -> Sent:
+async def _settle(
+    state: AppState, org: int, step: Step, cause: str, answered: bool, ended: bool, names: dict[int, str] | None
+) -> Sent:
     """The step whose answer did not confirm it, settled by reading (once when the API ended it)."""
     read, waited = Look(False, ""), 0.0
     for wait in (0.0,) if ended else (0.0, state.settings.write_settle):
         if wait:
             await anyio.sleep(wait)
             waited += wait
-        read = await look(state, org, step)
+        read = await look(state, org, step, known=names)
         if read.seen:
             break
     if read.seen:

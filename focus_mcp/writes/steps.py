@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest
 from focus_mcp.journal.model import Outcome, Step
-from focus_mcp.writes.edits import GroupEdit, plan_group_edit
+from focus_mcp.render.lines import name
+from focus_mcp.toolkit.base import Ref
+from focus_mcp.writes.edits import GroupDiff, GroupEdit, plan_group_edit
 
 
 def intended_edit(step: Step) -> GroupEdit:
@@ -34,18 +36,25 @@ def create_name(step: Step) -> str:
     return str((step.request or {}).get("name") or step.group_name or "")
 
 
-def described(step: Step, roles: dict[int, str] | None = None) -> str:
-    """What the step meant to do, in a few words."""
+def described(step: Step, roles: dict[int, str] | None = None, names: dict[int, str] | None = None) -> str:
+    """What the step meant to do, in a few words; members named (`names`: member -> name, where the
+    step's own groups do not name them: a member it adds, a role after a create)."""
     if step.kind == "create":
         return f"create a group named {create_name(step)!r}"
     if step.kind == "delete":
         return "delete the group"
     if step.kind == "role":
         role = GroupUserRoleRequest.model_validate(step.request)
-        who = member_name(step, role.organization_user_id)
+        who = member_name(step, role.organization_user_id, names)
         return f"set {who}'s Focus role to {role_text(role.focus_role_id, roles)}"
     _, diff = plan_group_edit(Group.model_validate(step.before), intended_edit(step))
-    return diff.describe()
+    return named_diff(diff, names or {}).describe()
+
+
+def named_diff(diff: GroupDiff, names: dict[int, str]) -> GroupDiff:
+    """`diff` with the members it adds named where `names` knows them (a diff planned from ids)."""
+    added = [r if r.name else Ref(id=r.id, name=names.get(r.id, "")) for r in diff.users_added]
+    return diff.model_copy(update={"users_added": added})
 
 
 def role_text(role_id: int | None, roles: dict[int, str] | None = None) -> str:
@@ -56,12 +65,15 @@ def role_text(role_id: int | None, roles: dict[int, str] | None = None) -> str:
     return f"{name}#{role_id}" if name else f"role {role_id}"
 
 
-def member_name(step: Step, user: int) -> str:
+def member_name(step: Step, user: int, names: dict[int, str] | None = None) -> str:
+    """A member as every answer names one (escaped, bounded, with the id); `names` where the step's
+    groups do not show them."""
     for group in (step.after, step.before):
         for member in (group or {}).get("users") or ():
             if member.get("organization_user_id") == user and member.get("display_name"):
-                return f"{member['display_name']}#{user}"
-    return f"user {user}"
+                return f"{name(member['display_name'])}#{user}"
+    known = (names or {}).get(user)
+    return f"{name(known)}#{user}" if known else f"user {user}"
 
 
 def effect_seen(step: Step, group: Group | None, same_name: list[Group], since: datetime | None = None) -> bool:
@@ -98,3 +110,16 @@ def overall(steps: list[Step]) -> Outcome:
     if outcomes & {"pending", "unknown"}:
         return "unknown"
     return "written" if "written" in outcomes else "not_written"
+
+
+def shows_role(group: Group, step: Step) -> bool:
+    """Whether `group` (a confirmed answer) shows the member with the role the step sets."""
+    body = GroupUserRoleRequest.model_validate(step.request)
+    member = next((u for u in group.users if u.organization_user_id == body.organization_user_id), None)
+    return member is not None and (member.focus_role_id or None) == (body.focus_role_id or None)
+
+
+def upper_bound(steps: list[Step]) -> bool:
+    """Whether the count of `steps` is only the most that will be sent: role steps after a create are
+    left out where the create's answer already shows them."""
+    return any(s.kind == "role" and s.group_id is None for s in steps)

@@ -43,6 +43,7 @@ class UndoPlan:
     not_recreated: list[str] = field(default_factory=list)  # create: what the API cannot make again
     why: str = ""  # none: why there is nothing to do
     undoes: str | None = None  # the change reversed
+    finishes: str | None = None  # an undo whose re-create landed late: its roles not sent, set now
 
 
 def unsettled_or_done(change: Change) -> str | None:
@@ -68,6 +69,35 @@ def unsettled_or_done(change: Change) -> str | None:
 def written_steps(change: Change) -> list[Step]:
     """The steps of the change that were written (an entry before steps: its one request)."""
     return [step for step in change.all_steps if step.outcome == "written" or not change.steps]
+
+
+def roles_not_sent(undoing: Change) -> tuple[Step, dict[int, int | None]] | None:
+    """An undo of a delete whose re-create landed after its answer was lost (settled written later):
+    its create step and the roles it did not send then (member -> role), else None."""
+    create = next((s for s in undoing.steps if s.kind == "create"), None)
+    if create is None or create.outcome != "written" or create.group_id is None:
+        return None
+    left = {
+        body.organization_user_id: body.focus_role_id or None
+        for step in undoing.steps
+        if step.kind == "role" and step.outcome == "not_written" and step.note.startswith("not sent")
+        for body in [GroupUserRoleRequest.model_validate(step.request)]
+    }
+    return (create, left) if left else None
+
+
+def finish_roles(undoing: Change, create: Step, left: dict[int, int | None], current: Group) -> UndoPlan | None:
+    """The roles `undoing` did not send, against its group as read now: those its members do not hold
+    yet (a member gone since is left alone); None when nothing is left to set."""
+    held = {u.organization_user_id: u.focus_role_id or None for u in current.users}
+    roles = {u: r for u, r in left.items() if u in held and held[u] != r}
+    gone = [u for u in left if u not in held]
+    if not roles:
+        return None
+    names = _names(current, Group.model_validate(create.after) if create.after else None)
+    kept = [f"no longer members (removed since): {_who(gone, names)}"] if gone else []
+    ws = create.workspace_id
+    return UndoPlan("edit", current.id, ws, edit=GroupEdit(), roles=roles, left_alone=kept, finishes=undoing.id)
 
 
 def undone_kind(change: Change) -> str:
@@ -223,7 +253,10 @@ def _undo_delete(change: Change, step: Step, current: Group | None) -> UndoPlan:
         workspaces=[w.workspace_id for w in before.workspaces]
         or ([change.workspace_id] if change.workspace_id else []),
     )
-    roles: dict[int, int | None] = {u.organization_user_id: u.focus_role_id for u in before.users if u.focus_role_id}
+    # Every member's role, none included: the re-create's answer may show a role the deleted group did not
+    # have (the API gives re-added members one), and a null focus_role_id clears it (the spec's user_role PUT).
+    # Only the roles the answer does not already show are sent (pipeline._send_all).
+    roles: dict[int, int | None] = {u.organization_user_id: u.focus_role_id or None for u in before.users}
     lost = [f"ghost {g.name or '(unnamed)'}#{g.id}" for g in before.ghosts]
     return UndoPlan(
         "create", None, body.workspaces[0] if body.workspaces else None, body=body, roles=roles, not_recreated=lost
@@ -249,8 +282,10 @@ def plan_text(plan: UndoPlan, names: dict[int, str] | None = None, roles: dict[i
             f"{counted(len(body.organization_users), 'member')} and workspaces {body.workspaces}"
         )
         if plan.roles:
-            whose = "1 member's Focus role" if len(plan.roles) == 1 else f"{len(plan.roles)} members' Focus roles"
-            text += f", then set {whose} (one request each)"
+            text += (
+                ", then set each member's Focus role as it was, one request each, where the create's answer does "
+                f"not already show it: at most {1 + len(plan.roles)} requests in all (known once the create answers)"
+            )
         return text
     edit = plan.edit
     assert edit is not None

@@ -19,12 +19,16 @@ from typing import Any
 import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 
+from focus_mcp.api.models import Group
 from focus_mcp.journal import Change, now
 from focus_mcp.journal.model import UNSETTLED, Step
 from focus_mcp.render import lines as render
 from focus_mcp.toolkit.base import AppState
+from focus_mcp.writes.change import EditGroup, NothingToDo, Part
+from focus_mcp.writes.edits import GroupEdit
 from focus_mcp.writes.reads import Look, look
-from focus_mcp.writes.steps import described, overall
+from focus_mcp.writes.steps import create_name, described, overall
+from focus_mcp.writes.undo_plan import UndoPlan, finish_roles, roles_not_sent
 
 # How long an unknown write may still land, from when it was sent (see the module docstring).
 UNSETTLED_HOLD_SECONDS = 600.0
@@ -107,3 +111,44 @@ async def _settle(state: AppState, org: int, change: Change) -> tuple[Step, Look
         if undone is not None and undone.undone_by is None:
             await state.journal.mark_undone(change.undoes, change.id)
     return None
+
+
+# --- an undo of a delete whose re-create's answer was lost -----------------------------------------
+# Its role steps were not sent (the group was not known to exist). Once a read shows the re-create
+# landed, a retried undo_change sets them against the group as read under its turn, as a new change; a
+# dry run, which settles nothing, says the undo is still out instead of planning around a group of the
+# name that is its own re-create.
+
+
+async def undo_still_out(state: AppState, change: Change) -> None:
+    """A dry run settles nothing: an undo of this change whose outcome is still unknown is said as such,
+    not planned around (its re-create would read as a group of the name, there since)."""
+    names = {create_name(s) or str((s.before or {}).get("name") or "") for s in change.all_steps if s.kind == "delete"}
+    for name in filter(None, names):
+        for out in await state.journal.unsettled(change.organization_id, create_name=name):
+            if out.undoes == change.id:
+                raise NothingToDo(
+                    f"change {out.id}, an undo of it sent {out.at:%H:%M:%S} UTC, is still out (outcome unknown). "
+                    "Called without dry_run, undo_change first reads whether it landed: if it did, it sets the "
+                    "Focus roles that undo had not sent; if not, it is refused until it is settled."
+                )
+
+
+async def finish_undo(state: AppState, undoing_id: str, read: dict[int, Group]) -> tuple[UndoPlan, list[Part]] | None:
+    """An undo of a delete whose re-create landed after its answer was lost sent none of its roles: a
+    retried undo sets them now, against the group as read under its turn (its roles held already, or
+    of members gone since, left alone). None when there is nothing of the kind."""
+    undoing = await state.journal.get(undoing_id)
+    found = roles_not_sent(undoing) if undoing is not None else None
+    if undoing is None or found is None:
+        return None
+    create, left = found
+    assert create.group_id is not None and create.workspace_id is not None
+    current = await state.client.get_group(undoing.organization_id, create.group_id, create.workspace_id)
+    if current is None:
+        return None
+    read[current.id] = current
+    finish = finish_roles(undoing, create, left, current)
+    if finish is None:
+        return None
+    return finish, [EditGroup(current.id, create.workspace_id, GroupEdit(), explicit=True, roles=finish.roles)]
