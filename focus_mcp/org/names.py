@@ -20,7 +20,7 @@ from focus_mcp.api.models import Group, IdOrName, OrganizationUser, TeamsQuery, 
 from focus_mcp.org.paging import QUOTA_RESERVE, check_quota
 from focus_mcp.org.store import snapshots
 from focus_mcp.render.lines import echoed
-from focus_mcp.render.teams import RoleNames, Team
+from focus_mcp.render.teams import RoleNames
 from focus_mcp.toolkit.base import AppState
 
 MAX_CANDIDATES = 8
@@ -183,10 +183,3 @@ async def role_names(state: AppState, org: int) -> RoleNames:
         return {r.role_id: r.name for r in await state.client.list_roles(org)}
     except FocusError:
         return {}
-
-
-async def team_with_roles(state: AppState, org: int, group: Group) -> Team:
-    """The team with its members' Focus roles named from the cached roles, without a request: a
-    write's answer costs no GET roles; roles not cached show as role#id."""
-    cached = await state.client.cached_roles(org) if any(u.focus_role_id for u in group.users) else None
-    return Team.from_api(group, {r.role_id: r.name for r in cached or ()})
