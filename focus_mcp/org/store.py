@@ -32,6 +32,7 @@ from focus_mcp.api.errors import QuotaExceededError, human_duration
 from focus_mcp.api.models import Group
 from focus_mcp.org import changes
 from focus_mcp.org.model import Snapshot
+from focus_mcp.org.paging import QUOTA_RESERVE  # what a refresh leaves of the hour for writes and single reads
 from focus_mcp.org.read import Progress, read_snapshot
 from focus_mcp.org.shared import SharedSnapshots
 from focus_mcp.render.lines import counted
@@ -39,7 +40,6 @@ from focus_mcp.render.lines import counted
 log = logging.getLogger(__name__)
 
 AGE_SAID = 60.0  # seconds: an answer from an older snapshot says when it was read
-QUOTA_RESERVE = 5  # requests of the hour a refresh leaves for writes and single reads
 FIRST_READ = 2  # the fewest requests a first read costs: a page of users, a page of teams
 
 
