@@ -88,9 +88,7 @@ def effect_seen(step: Step, group: Group | None, same_name: list[Group], since: 
     if group is None:
         return False
     if step.kind == "role":
-        role = GroupUserRoleRequest.model_validate(step.request)
-        member = next((u for u in group.users if u.organization_user_id == role.organization_user_id), None)
-        return member is not None and (member.focus_role_id or None) == role.focus_role_id
+        return shows_role(group, step)
     _, rest = plan_group_edit(group, intended_edit(step))
     return rest.empty
 
