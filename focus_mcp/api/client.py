@@ -40,7 +40,7 @@ from focus_mcp.api.models import (
     UsersQuery,
     query_params,
 )
-from focus_mcp.api.parse import parse, written_answer
+from focus_mcp.api.parse import confirms_success, parse, written_answer
 from focus_mcp.api.quota import Quota
 from focus_mcp.api.retry import RetryPolicy
 from focus_mcp.api.sending import Sender
@@ -189,7 +189,7 @@ class FocusClient:
 
     async def _deleted(self, organization_id: int, group_id: int, answer: dict[str, Any]) -> None:
         """A DELETE whose answer confirms it (no false in it) removes the group; else its outcome is unknown."""
-        confirmed = bool(answer) and not any(value is False for value in answer.values())
+        confirmed = confirms_success(answer)
         for observer in self.write_observers:
             if confirmed:
                 await observer.group_deleted(organization_id, group_id)
@@ -212,7 +212,7 @@ class FocusClient:
                 },
             )
         answer = written_answer(data, "PUT", "groups/{group_id}/user_role")
-        confirmed = bool(answer) and not any(value is False for value in answer.values())
+        confirmed = confirms_success(answer)
         for observer in self.write_observers:
             if confirmed:
                 await observer.role_set(organization_id, group_id, body.organization_user_id, body.focus_role_id)

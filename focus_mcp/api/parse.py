@@ -68,3 +68,8 @@ def written_answer(raw: bytes, method: str, endpoint: str) -> dict[str, Any]:
     except InvalidResponseError:
         log.info("%s %s: written (2xx), with a body that is not the documented JSON", method, endpoint)
         return {}
+
+
+def confirms_success(answer: dict[str, Any]) -> bool:
+    """The documented answer of DELETE and PUT user_role: an object of booleans, none false."""
+    return bool(answer) and all(value is not False for value in answer.values())

@@ -17,17 +17,13 @@ import anyio
 
 from focus_mcp.api.errors import FocusError, InvalidResponseError, WriteOutcomeUnknown
 from focus_mcp.api.models import Group, GroupRequest, GroupUserRoleRequest
+from focus_mcp.api.parse import confirms_success
 from focus_mcp.journal.model import Outcome, Step
 from focus_mcp.toolkit.advice import explain
 from focus_mcp.toolkit.base import AppState
 from focus_mcp.writes.reads import Look, look
 
 UNCONFIRMED = "the API answered 2xx without the confirmation the spec documents"
-
-
-def confirms_success(answer: dict[str, Any]) -> bool:
-    """The documented answer of DELETE and PUT user_role: an object of booleans, none false."""
-    return bool(answer) and all(value is not False for value in answer.values())
 
 
 @dataclass(frozen=True)
