@@ -112,6 +112,32 @@ async def test_a_change_that_cannot_be_journaled_is_not_sent(monkeypatch: pytest
     assert "change" not in text(listed).split("\n", 1)[-1] or not listed.structured_content.get("changes")
 
 
+class UndoUnmarkableJournal(MemoryJournal):
+    async def mark_undone(self, change_id: str, undone_by: str) -> None:
+        raise JournalUnavailable("the journal is busy")
+
+
+async def test_an_undo_whose_original_cannot_be_marked_undone_says_that_not_pending(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An undo settled in the journal, whose original change could not be marked undone, was said to
+    stay pending there: the answer now says what the journal did not record."""
+    journal = UndoUnmarkableJournal()
+    monkeypatch.setattr("focus_mcp.server.open_journal", lambda settings: journal)
+    async with served() as (api, client):
+        x = outsider(api)
+        added = await client.call_tool("update_group", {"group_id": SECURITY, "add_users": [x]})
+        change_id = added.structured_content["change_id"]
+        undone = await client.call_tool("undo_change", {"change_id": change_id})
+    said = text(undone)
+    undo_id = undone.structured_content["change_id"]
+    entry = await journal.get(undo_id)
+    assert entry is not None and entry.outcome == "written", said
+    assert x not in api.sandbox.groups[SECURITY].users
+    assert "stays pending" not in said, said
+    assert f"could not mark change {change_id} as undone by {undo_id} (the journal is busy)" in said, said
+
+
 async def test_an_earlier_write_landing_during_the_settle_wait_lets_the_next_edit_go_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

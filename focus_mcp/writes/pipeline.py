@@ -202,14 +202,10 @@ async def _under_turn(state: AppState, ctx: Context, wanted: Wanted, commitment:
     sent = await _send_all(state, wanted.organization_id, planned.steps, known)
     steps = [s.step for s in sent]
     outcome = overall(steps)
-    kept = await _settle_entry(state, change, steps, outcome)
+    unrecorded = await _settle_entry(state, change, steps, outcome)
     done = await answers.written(state, wanted, planned, sent, change.id)
     done.undo = undo
-    if not kept:
-        done.lines.append(
-            f"The journal could not record this outcome: change {change.id} stays pending there, and the next "
-            "edit of the group reads again to settle it."
-        )
+    done.lines += unrecorded
     failure = next((s.failure for s in sent if s.failure is not None), None)
     if failure is not None:
         raise failure
@@ -274,8 +270,9 @@ async def _send_all(state: AppState, org: int, steps: list[Step], names: dict[in
     return sent
 
 
-async def _settle_entry(state: AppState, change: Change, steps: list[Step], outcome: str) -> bool:
-    """Store each step's outcome; False when the journal could not (the entry stays pending)."""
+async def _settle_entry(state: AppState, change: Change, steps: list[Step], outcome: str) -> list[str]:
+    """Store each step's outcome, and mark the change an undo reverses as undone; what the answer must
+    say of whichever the journal could not record (nothing when it recorded both)."""
     first = steps[0]
     try:
         await state.journal.settle(
@@ -287,12 +284,23 @@ async def _settle_entry(state: AppState, change: Change, steps: list[Step], outc
             note=first.note,
             steps=steps,
         )
-        if change.undoes and any(step.outcome == "written" for step in steps):  # a re-create made: undone
-            await state.journal.mark_undone(change.undoes, change.id)
     except Exception as exc:
         log.warning("the change journal could not settle change %s: %s", change.id, exc)
-        return False
-    return True
+        return [
+            f"The journal could not record this outcome: change {change.id} stays pending there, and the next "
+            "edit of the group reads again to settle it."
+        ]
+    if not change.undoes or not any(step.outcome == "written" for step in steps):
+        return []
+    try:  # a re-create made: undone
+        await state.journal.mark_undone(change.undoes, change.id)
+    except Exception as exc:
+        log.warning("the change journal could not mark change %s undone: %s", change.undoes, exc)
+        return [
+            f"The journal recorded this outcome, but could not mark change {change.undoes} as undone by "
+            f"{change.id} ({exc}): list_changes does not show it undone."
+        ]
+    return []
 
 
 async def _undo_parts(
