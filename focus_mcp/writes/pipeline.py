@@ -146,18 +146,20 @@ async def _job(state: AppState, ctx: Context, wanted: Wanted, commitment: Commit
             refused=wanted.refused,
         )
     groups, names = await _targets(state, wanted)
-    keys = [group_key(org, g) for g in groups] + [name_key(org, n) for n in names]
-    async with state.turns.hold(keys) as turn:
-        if not wanted.dry_run:
-            await clear_unsettled(state, org, group_ids=groups, names=names)
-        more, _ = await _targets(state, wanted)  # an undone create settled just now names its group
-        extra = [group_key(org, g) for g in more if g not in groups]
-        async with state.turns.hold(extra):
-            if extra and not wanted.dry_run:
-                await clear_unsettled(state, org, group_ids=[g for g in more if g not in groups], names=[])
-            done = await _under_turn(state, ctx, wanted, commitment)
-    done.lines += turn.notes()
-    return done
+    while True:
+        keys = [group_key(org, g) for g in groups] + [name_key(org, n) for n in names]
+        async with state.turns.hold(keys) as turn:
+            if not wanted.dry_run:
+                await clear_unsettled(state, org, group_ids=groups, names=names)
+            more, _ = await _targets(state, wanted)  # an undone create settled just now names its group
+            extra = [g for g in more if g not in groups]
+            if not extra:
+                done = await _under_turn(state, ctx, wanted, commitment)
+                done.lines += turn.notes()
+                return done
+        # Turns are taken all at once, in one sorted order (turns.py): a group found only now is taken
+        # with the others anew, never while holding them, so two changes cannot wait on each other.
+        groups += extra
 
 
 async def _under_turn(state: AppState, ctx: Context, wanted: Wanted, commitment: Commitment) -> Done:
