@@ -146,7 +146,8 @@ async def _job(state: AppState, ctx: Context, wanted: Wanted, commitment: Commit
             refused=wanted.refused,
         )
     groups, names = await _targets(state, wanted)
-    while True:
+    done: Done | None = None
+    while done is None:
         keys = [group_key(org, g) for g in groups] + [name_key(org, n) for n in names]
         async with state.turns.hold(keys) as turn:
             if not wanted.dry_run:
@@ -155,11 +156,11 @@ async def _job(state: AppState, ctx: Context, wanted: Wanted, commitment: Commit
             extra = [g for g in more if g not in groups]
             if not extra:
                 done = await _under_turn(state, ctx, wanted, commitment)
-                done.lines += turn.notes()
-                return done
         # Turns are taken all at once, in one sorted order (turns.py): a group found only now is taken
         # with the others anew, never while holding them, so two changes cannot wait on each other.
         groups += extra
+    done.lines += turn.notes()  # after the turns are released: a lost Redis lock is known by then
+    return done
 
 
 async def _under_turn(state: AppState, ctx: Context, wanted: Wanted, commitment: Commitment) -> Done:
