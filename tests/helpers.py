@@ -46,6 +46,23 @@ def text(result: Any) -> str:
     return "\n".join(block.text for block in result.content if block.type == "text")
 
 
+def outside(api: SandboxAPI, gid: int) -> list[int]:
+    """Joined users of the sandbox not in group `gid`."""
+    return [u.id for u in api.users.values() if u.joined and u.id not in api.groups[gid].users]
+
+
+def writes(api: SandboxAPI) -> list[tuple[str, str]]:
+    """The sandbox's requests that were not reads: (method, path)."""
+    return [r for r in api.requests if r[0] != "GET"]
+
+
+async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:
+    """The tool's result, asserted not an error."""
+    result = await client.call_tool(tool, args)
+    assert not result.is_error, text(result)
+    return result
+
+
 def make_change(**fields: Any) -> Change:
     """A journal entry: by default the caller's own pending edit of group 5 "Design" (members 101, 102)."""
     values: dict[str, Any] = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from helpers import connect, sandbox_settings, text
+from helpers import connect, outside, sandbox_settings, text, writes
 from mcp import Client
 
 from focus_mcp.sandbox import SandboxAPI
@@ -19,14 +19,6 @@ SUPPORT = 4500009  # workspace 4300001; the owner 4100001 is a member with Focus
 DESIGN = 4500001  # workspaces 4300001 and 4300003
 TEAM_MANAGER = 4
 TEAM_VIEWER = 6
-
-
-def outside(api: SandboxAPI, gid: int) -> list[int]:
-    return [u.id for u in api.users.values() if u.joined and u.id not in api.groups[gid].users]
-
-
-def writes(api: SandboxAPI) -> list[tuple[str, str]]:
-    return [r for r in api.requests if r[0] != "GET"]
 
 
 async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:

@@ -3,12 +3,9 @@ was changed since kept, undo of an undo, dry run, confirmation, read-only."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import mcp_types as types
 import pytest
-from helpers import connect, sandbox_settings, text
-from mcp import Client
+from helpers import call, connect, outside, sandbox_settings, text, writes
 
 from focus_mcp.sandbox import SandboxAPI
 
@@ -20,21 +17,6 @@ DESIGN = 4500001  # workspaces 4300001 and 4300003
 
 def members(api: SandboxAPI, gid: int) -> list[int]:
     return list(api.groups[gid].users)
-
-
-def outside(api: SandboxAPI, gid: int) -> list[int]:
-    """Joined users not in the group."""
-    return [u.id for u in api.users.values() if u.joined and u.id not in api.groups[gid].users]
-
-
-def writes(api: SandboxAPI) -> list[tuple[str, str]]:
-    return [r for r in api.requests if r[0] != "GET"]
-
-
-async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, text(result)
-    return result
 
 
 async def test_an_edit_is_listed_and_undone_exactly() -> None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import connect, sandbox_settings, text
-from mcp import Client
+from helpers import call, connect, sandbox_settings, text, writes
 
 from focus_mcp.sandbox import SandboxAPI
 
@@ -16,16 +15,6 @@ pytestmark = pytest.mark.anyio
 
 DESIGN = 4500001  # 10 members, each with a Focus role (Team manager#4 or Member#5)
 MEMBER = 5
-
-
-def writes(api: SandboxAPI) -> list[tuple[str, str]]:
-    return [r for r in api.requests if r[0] != "GET"]
-
-
-async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:
-    result = await client.call_tool(tool, args)
-    assert not result.is_error, text(result)
-    return result
 
 
 def give_new_members(api: SandboxAPI, role: int) -> None:
