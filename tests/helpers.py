@@ -25,6 +25,15 @@ async def connect(settings: Settings, transport: httpx2.AsyncBaseTransport, **cl
         yield c
 
 
+@asynccontextmanager
+async def two_replicas(
+    settings: Settings, transport: httpx2.AsyncBaseTransport
+) -> AsyncIterator[tuple[Client, Client]]:
+    """Two servers of one configuration (two replicas when it names a Redis), each with a client."""
+    async with Client(build_server(settings, transport)) as a, Client(build_server(settings, transport)) as b:
+        yield a, b
+
+
 def sandbox_settings(**flags: Any) -> tuple[Settings, SandboxAPI]:
     """Settings as `--sandbox` makes them, with a SandboxAPI whose requests the test can inspect."""
     settings, _ = load_settings(argparse.Namespace(sandbox=True, **flags))

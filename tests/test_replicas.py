@@ -10,8 +10,8 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, ExitStack
 from typing import Any
 
 import anyio
@@ -20,7 +20,7 @@ import mcp_types as types
 import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
 from balancer import RoundRobin
-from helpers import Gate, sandbox_settings, text
+from helpers import Gate, sandbox_settings, text, two_replicas
 from loopback import serving
 from mcp import Client
 from mcp.client.context import ClientRequestContext
@@ -48,14 +48,6 @@ def redis_url() -> Iterator[str]:
 def replica_settings(redis_url: str, **extra: Any) -> Settings:
     settings, _ = sandbox_settings()
     return settings.model_copy(update={"redis_url": SecretStr(redis_url), "workspace_id": OPERATIONS, **extra})
-
-
-@asynccontextmanager
-async def two_replicas(
-    settings: Settings, transport: httpx2.AsyncBaseTransport
-) -> AsyncIterator[tuple[Client, Client]]:
-    async with Client(build_server(settings, transport)) as a, Client(build_server(settings, transport)) as b:
-        yield a, b
 
 
 async def test_ten_parallel_adds_split_across_two_replicas_all_stay(redis_url: str) -> None:

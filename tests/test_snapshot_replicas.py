@@ -3,13 +3,11 @@ answer from what it published; a write through one shows through the other; noth
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 
 import anyio
-import httpx2
 import pytest
-from helpers import Gate, sandbox_settings, text
+from helpers import Gate, sandbox_settings, text, two_replicas
 from mcp import Client
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -33,14 +31,6 @@ def redis_url() -> Iterator[str]:
 def replica_settings(redis_url: str) -> Settings:
     settings, _ = sandbox_settings()
     return settings.model_copy(update={"redis_url": SecretStr(redis_url)})
-
-
-@asynccontextmanager
-async def two_replicas(
-    settings: Settings, transport: httpx2.AsyncBaseTransport
-) -> AsyncIterator[tuple[Client, Client]]:
-    async with Client(build_server(settings, transport)) as a, Client(build_server(settings, transport)) as b:
-        yield a, b
 
 
 def users_reads(api: SandboxAPI) -> int:
